@@ -1,0 +1,147 @@
+/*
+ * runbox: run untrusted Python programs in bulk, each in its own sandboxed
+ * process forked from a warm interpreter.
+ *
+ * This is the public C API. The `runbox` command line tool is built on it, so
+ * it is the one execution path: a pool owns a zygote (a process holding an
+ * initialised CPython) and keeps up to `jobs` workers in flight; every job
+ * submitted comes back exactly once through the result callback.
+ *
+ * Conventions: every function that can fail returns 0 or a negative errno;
+ * objects with state are opaque (`rb_pool`) and every `_new` has its `_free`;
+ * plain values (`rb_limits`, `rb_job`, `rb_result`) are structs the caller
+ * owns. Strings handed to runbox are copied before the call returns.
+ *
+ * The pool is single-threaded: call it from one thread. It reaps only its own
+ * processes; do not call wait(-1) elsewhere in a process that uses a pool.
+ */
+#ifndef RUNBOX_H
+#define RUNBOX_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define RB_VERSION "0.1.0"
+
+/* Resource limits of one job. A field left at 0 takes the pool's default. */
+typedef struct rb_limits {
+    double timeout;       /* wall-clock seconds */
+    double cpu_time;      /* CPU seconds (RLIMIT_CPU); 0 = same as timeout */
+    long memory_mb;       /* address space the job may add to the warm interpreter */
+    long output_limit_kb; /* cap per stream (stdout, stderr); past it the job is killed */
+} rb_limits;
+
+/* The built-in defaults, as documented in docs/manifest.md. */
+#define RB_DEFAULT_TIMEOUT 10.0
+#define RB_DEFAULT_MEMORY_MB 1024L
+#define RB_DEFAULT_OUTPUT_LIMIT_KB 1024L
+
+typedef enum rb_program_kind {
+    RB_PROGRAM_SOURCE = 0, /* `program` is Python source text */
+    RB_PROGRAM_FILE,       /* `program` is the path of a .py file */
+} rb_program_kind;
+
+/* One job. Everything is copied by rb_pool_submit. */
+typedef struct rb_job {
+    const char *id;           /* required, unique within a pool's lifetime is up to the caller */
+    rb_program_kind kind;
+    const char *program;      /* source text or path, NUL-terminated */
+    const char *path;         /* filename shown in tracebacks; NULL = "<id>.py" (source jobs) */
+    const char *const *argv;  /* sys.argv[1:], `argc` entries */
+    size_t argc;
+    const char *stdin_data;   /* fed on stdin, then closed; NULL = closed at once */
+    size_t stdin_len;
+    rb_limits limits;
+    void *user;               /* handed back in the result */
+} rb_job;
+
+typedef enum rb_status {
+    RB_STATUS_OK = 0,       /* exit code 0 */
+    RB_STATUS_ERROR,        /* non-zero exit or uncaught exception */
+    RB_STATUS_TIMEOUT,      /* wall or CPU time limit */
+    RB_STATUS_MEMORY,       /* memory limit */
+    RB_STATUS_OUTPUT_LIMIT, /* stdout or stderr past output_limit_kb */
+    RB_STATUS_SIGNAL,       /* killed by a signal */
+    RB_STATUS_VIOLATION,    /* killed by the sandbox for a forbidden system call */
+    RB_STATUS_INVALID,      /* the job itself was malformed */
+    RB_STATUS_INTERNAL,     /* runbox failed to run the job */
+} rb_status;
+
+/* What happened to one job. Valid only during the callback. */
+typedef struct rb_result {
+    const char *id;
+    rb_status status;
+    int return_code;    /* exit code, or -signal */
+    bool timed_out;
+    double runtime;     /* wall seconds from fork to exit */
+    double cpu_time;    /* user + system seconds */
+    long max_rss_kb;
+    const char *stdout_data;
+    size_t stdout_len;
+    bool stdout_truncated;
+    const char *stderr_data;
+    size_t stderr_len;
+    bool stderr_truncated;
+    const char *error;        /* NULL when there is none */
+    const char *error_detail; /* traceback, or NULL */
+    const char *doc;          /* module docstring, or NULL */
+    int signal;               /* 0 when the job was not killed by a signal */
+    bool had_unexpected_error; /* true only for RB_STATUS_INTERNAL */
+    void *user;
+} rb_result;
+
+typedef void (*rb_result_fn)(const rb_result *result, void *ctx);
+
+/* Pool-wide settings. Zero-initialise, then set what you need. */
+typedef struct rb_pool_config {
+    int jobs;                  /* jobs in flight; 0 = number of online CPUs */
+    rb_limits defaults;        /* limits for jobs that leave a field at 0 */
+    const char *workdir_root;  /* parent of the per-job working dirs; NULL = $TMPDIR or /tmp */
+    const char *preload;       /* comma-separated modules imported in the zygote; NULL = built-in set, "" = none */
+    const char *zygote_path;   /* NULL = found next to the executable or in libexecdir */
+    bool verbose;              /* diagnostics of the pool itself on stderr */
+} rb_pool_config;
+
+typedef struct rb_pool rb_pool;
+
+/* Starts the zygote and waits until its interpreter is ready. On failure,
+ * `*out` is NULL and `errbuf` (if not NULL) holds a message for a person. */
+int rb_pool_new(const rb_pool_config *config, rb_result_fn on_result, void *ctx,
+                rb_pool **out, char *errbuf, size_t errlen);
+
+/* Starts the job at once if a slot is free, else queues it (copied). */
+int rb_pool_submit(rb_pool *pool, const rb_job *job);
+
+/* Number of jobs that could start now without queueing. */
+size_t rb_pool_free_slots(const rb_pool *pool);
+
+/* Jobs started or queued whose results have not been delivered yet. */
+size_t rb_pool_pending(const rb_pool *pool);
+
+/* Waits up to `timeout_ms` (-1 = until something happens) for events and
+ * handles them, calling on_result for every job that ended. */
+int rb_pool_run(rb_pool *pool, int timeout_ms);
+
+/* Runs until every submitted job has its result. */
+int rb_pool_drain(rb_pool *pool);
+
+/* A file descriptor that becomes readable when rb_pool_run has work to do,
+ * to embed the pool in another event loop. */
+int rb_pool_fd(const rb_pool *pool);
+
+/* Kills every job in flight and drops queued ones without delivering their
+ * results, stops the zygote, removes the working dirs and frees the pool. */
+void rb_pool_free(rb_pool *pool);
+
+/* "ok", "error", "timeout", ... as written in result records. */
+const char *rb_status_name(rb_status status);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* RUNBOX_H */

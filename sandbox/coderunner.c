@@ -1,0 +1,488 @@
+/*
+ * The CodeRunner core, in C against the CPython API.
+ *
+ * Written in C rather than as a Python helper so that nothing the program
+ * under test can reach (frames, module globals, sys.modules) steers what is
+ * reported: the program's module frame is called from C and returns to C.
+ *
+ * Reference counts: every new reference is released on every path; borrowed
+ * ones are marked at their line.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#include "coderunner.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Bounds on what one status record carries; the supervisor caps the pipe at
+ * 1 MiB and the record must fit. The end of a traceback matters most, so a
+ * long one keeps its tail. */
+#define ERROR_MAX (8 * 1024)
+#define DETAIL_MAX (64 * 1024)
+#define DOC_MAX (64 * 1024)
+
+/* Address space set aside at start and given back before the record is
+ * written, so a program that ran the memory limit dry still gets its
+ * MemoryError reported. Only reserved, never touched: RLIMIT_AS counts
+ * mappings, not pages. */
+#define RESERVE_BYTES (8u << 20)
+
+struct outcome {
+    const char *kind;
+    int exit_code;
+    char *exception;  /* type name, malloc'd */
+    bool memory_error;
+    bool keyboard_interrupt;
+    char *error;
+    char *error_detail;
+    char *doc;
+};
+
+static void outcome_free(struct outcome *o)
+{
+    free(o->exception);
+    free(o->error);
+    free(o->error_detail);
+    free(o->doc);
+}
+
+/* A malloc'd UTF-8 copy of a str (lone surrogates backslash-escaped), or NULL. */
+static char *utf8_of(PyObject *str)
+{
+    if (!str || !PyUnicode_Check(str))
+        return NULL;
+    PyObject *bytes = PyUnicode_AsEncodedString(str, "utf-8", "backslashreplace");
+    if (!bytes) {
+        PyErr_Clear();
+        return NULL;
+    }
+    char *copy = strdup(PyBytes_AS_STRING(bytes));
+    Py_DECREF(bytes);
+    return copy;
+}
+
+/* Shortens a malloc'd string in place to at most `max` bytes. */
+static char *clip(char *s, size_t max, bool keep_tail)
+{
+    if (!s)
+        return NULL;
+    size_t n = strlen(s);
+    if (n <= max)
+        return s;
+    static const char marker[] = "[... earlier lines omitted by runbox ...]\n";
+    if (keep_tail) {
+        size_t keep = max - (sizeof marker - 1);
+        memmove(s + sizeof marker - 1, s + n - keep, keep + 1);
+        memcpy(s, marker, sizeof marker - 1);
+    } else {
+        s[max] = '\0';
+    }
+    return s;
+}
+
+static void write_all(int fd, const char *buf, size_t len)
+{
+    while (len > 0) {
+        ssize_t n = write(fd, buf, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return;
+        buf += n;
+        len -= (size_t)n;
+    }
+}
+
+static void status_record_write(int fd, const struct outcome *o)
+{
+    cJSON *rec = cJSON_CreateObject();
+    if (rec) {
+        cJSON_AddStringToObject(rec, "outcome", o->kind);
+        cJSON_AddNumberToObject(rec, "exit_code", o->exit_code);
+        if (o->exception)
+            cJSON_AddStringToObject(rec, "exception", o->exception);
+        cJSON_AddBoolToObject(rec, "memory_error", o->memory_error);
+        cJSON_AddBoolToObject(rec, "keyboard_interrupt", o->keyboard_interrupt);
+        if (o->error)
+            cJSON_AddStringToObject(rec, "error", o->error);
+        if (o->error_detail)
+            cJSON_AddStringToObject(rec, "error_detail", o->error_detail);
+        if (o->doc)
+            cJSON_AddStringToObject(rec, "doc", o->doc);
+    }
+    char *text = rec ? cJSON_PrintUnformatted(rec) : NULL;
+    if (text) {
+        write_all(fd, text, strlen(text));
+    } else {
+        /* Out of memory even after the reserve: the essentials still go. */
+        char buf[160];
+        int n = snprintf(buf, sizeof buf,
+                         "{\"outcome\":\"%s\",\"exit_code\":%d,\"memory_error\":%s}",
+                         o->kind, o->exit_code, o->memory_error ? "true" : "false");
+        write_all(fd, buf, (size_t)n);
+    }
+    cJSON_free(text);
+    cJSON_Delete(rec);
+    close(fd);
+}
+
+void rb_status_record_write_plain(int status_fd, const char *outcome, int exit_code,
+                                  const char *error)
+{
+    struct outcome o = { .kind = outcome, .exit_code = exit_code,
+                         .error = error ? strdup(error) : NULL };
+    status_record_write(status_fd, &o);
+    outcome_free(&o);
+}
+
+/* "".join(traceback.<fn>(exc)), malloc'd, or NULL. */
+static char *format_with_traceback(const char *fn, PyObject *exc)
+{
+    char *out = NULL;
+    PyObject *traceback = PyImport_ImportModule("traceback");
+    PyObject *lines = traceback ? PyObject_CallMethod(traceback, fn, "O", exc) : NULL;
+    PyObject *empty = lines ? PyUnicode_FromString("") : NULL;
+    PyObject *joined = empty ? PyUnicode_Join(empty, lines) : NULL;
+    if (joined)
+        out = utf8_of(joined);
+    else
+        PyErr_Clear();
+    Py_XDECREF(joined);
+    Py_XDECREF(empty);
+    Py_XDECREF(lines);
+    Py_XDECREF(traceback);
+    return out;
+}
+
+static void strip_trailing_newlines(char *s)
+{
+    if (!s)
+        return;
+    size_t n = strlen(s);
+    while (n > 0 && (s[n - 1] == '\n' || s[n - 1] == '\r'))
+        s[--n] = '\0';
+}
+
+/* CodeRunner's message for a SyntaxError: "Invalid syntax in 'f.py' on line 3:\n<text>". */
+static char *syntax_error_message(PyObject *exc)
+{
+    PyObject *filename = PyObject_GetAttrString(exc, "filename");
+    PyObject *lineno = filename ? PyObject_GetAttrString(exc, "lineno") : NULL;
+    PyObject *text = lineno ? PyObject_GetAttrString(exc, "text") : NULL;
+    char *msg = NULL;
+    if (text) {
+        char *fname = utf8_of(filename);
+        char *line = utf8_of(text);
+        strip_trailing_newlines(line);
+        const char *base = fname ? strrchr(fname, '/') : NULL;
+        base = base ? base + 1 : (fname ? fname : "???");
+        long n = PyLong_Check(lineno) ? PyLong_AsLong(lineno) : -1;
+        char num[32] = "???";
+        if (n >= 0)
+            snprintf(num, sizeof num, "%ld", n);
+        size_t len = strlen(base) + strlen(num) + (line ? strlen(line) : 3) + 64;
+        msg = malloc(len);
+        if (msg)
+            snprintf(msg, len, "Invalid syntax in '%s' on line %s:\n%s", base, num,
+                     line ? line : "???");
+        free(fname);
+        free(line);
+    }
+    PyErr_Clear();
+    Py_XDECREF(text);
+    Py_XDECREF(lineno);
+    Py_XDECREF(filename);
+    return msg;
+}
+
+static char *type_name(PyObject *exc)
+{
+    PyObject *name = PyObject_GetAttrString((PyObject *)Py_TYPE(exc), "__qualname__");
+    char *s = utf8_of(name);
+    Py_XDECREF(name);
+    PyErr_Clear();
+    return s;
+}
+
+/* Exit code for SystemExit, as CPython's handle_system_exit computes it:
+ * None is 0, an int is itself (the OS keeps the low byte), anything else is
+ * printed to stderr and gives 1. */
+static int system_exit_code(PyObject *exc, char **error)
+{
+    PyObject *code = PyObject_GetAttrString(exc, "code");
+    int exit_code = 0;
+    *error = NULL;
+    if (!code) {
+        PyErr_Clear();
+        return 1;
+    }
+    if (code == Py_None) {
+        exit_code = 0;
+    } else if (PyLong_Check(code)) {
+        exit_code = (int)PyLong_AsLong(code);
+        PyErr_Clear();
+    } else {
+        PyObject *err = PySys_GetObject("stderr"); /* borrowed */
+        if (err && err != Py_None) {
+            if (PyFile_WriteObject(code, err, Py_PRINT_RAW) == 0)
+                PyFile_WriteString("\n", err);
+        }
+        PyErr_Clear();
+        exit_code = 1;
+    }
+    exit_code &= 0xff;
+    if (exit_code != 0) {
+        PyObject *s = PyObject_Str(code);
+        char *text = utf8_of(s);
+        Py_XDECREF(s);
+        PyErr_Clear();
+        size_t len = (text ? strlen(text) : 0) + 16;
+        *error = malloc(len);
+        if (*error)
+            snprintf(*error, len, "SystemExit: %s", text ? text : "");
+        free(text);
+    }
+    Py_DECREF(code);
+    return exit_code;
+}
+
+/* Takes the pending exception and turns it into the outcome; prints it the
+ * way python3 would (through sys.excepthook) unless it is SystemExit. */
+static void outcome_from_exception(struct outcome *o, bool compiling)
+{
+    PyObject *type, *value, *tb;
+    PyErr_Fetch(&type, &value, &tb);
+    PyErr_NormalizeException(&type, &value, &tb);
+    if (tb && value)
+        PyException_SetTraceback(value, tb);
+    if (!value) {
+        o->kind = RB_OUTCOME_EXCEPTION;
+        o->exit_code = 1;
+        goto out;
+    }
+    if (PyErr_GivenExceptionMatches(type, PyExc_SystemExit)) {
+        o->kind = RB_OUTCOME_EXIT;
+        o->exit_code = system_exit_code(value, &o->error);
+        goto out;
+    }
+    o->kind = RB_OUTCOME_EXCEPTION;
+    o->exit_code = 1;
+    o->exception = type_name(value);
+    o->memory_error = PyErr_GivenExceptionMatches(type, PyExc_MemoryError);
+    o->keyboard_interrupt = PyErr_GivenExceptionMatches(type, PyExc_KeyboardInterrupt);
+    if (compiling && PyErr_GivenExceptionMatches(type, PyExc_SyntaxError))
+        o->error = syntax_error_message(value);
+    if (!o->error) {
+        o->error = format_with_traceback("format_exception_only", value);
+        strip_trailing_newlines(o->error);
+        /* A multi-line exception message: the record's error is its last line,
+         * as the reference harnesses report it; the detail keeps all. */
+    }
+    o->error_detail = format_with_traceback("format_exception", value);
+    if (!o->error)
+        o->error = o->exception ? strdup(o->exception) : NULL;
+    o->error = clip(o->error, ERROR_MAX, false);
+    o->error_detail = clip(o->error_detail, DETAIL_MAX, true);
+    /* Printing goes last: sys.excepthook is the program's to replace. */
+    Py_XINCREF(type);
+    Py_XINCREF(value);
+    Py_XINCREF(tb);
+    PyErr_Restore(type, value, tb);
+    PyErr_PrintEx(0);
+out:
+    Py_XDECREF(type);
+    Py_XDECREF(value);
+    Py_XDECREF(tb);
+    PyErr_Clear();
+}
+
+static int set_sys_argv(const struct rb_program *p)
+{
+    PyObject *list = PyList_New(0);
+    if (!list)
+        return -1;
+    int rc = 0;
+    for (size_t i = 0; i <= p->argc && rc == 0; i++) {
+        const char *arg = i == 0 ? p->argv0 : p->argv[i - 1];
+        PyObject *s = PyUnicode_DecodeFSDefault(arg);
+        rc = s ? PyList_Append(list, s) : -1;
+        Py_XDECREF(s);
+    }
+    if (rc == 0)
+        rc = PySys_SetObject("argv", list);
+    Py_DECREF(list);
+    return rc;
+}
+
+static int prepend_sys_path(const char *dir)
+{
+    PyObject *path = PySys_GetObject("path"); /* borrowed */
+    if (!path || !PyList_Check(path))
+        return 0;
+    PyObject *s = PyUnicode_DecodeFSDefault(dir);
+    int rc = s ? PyList_Insert(path, 0, s) : -1;
+    Py_XDECREF(s);
+    return rc;
+}
+
+/* A fresh module named __main__, registered in sys.modules. New reference. */
+static PyObject *fresh_main_module(const char *filename)
+{
+    PyObject *main = PyModule_New("__main__");
+    if (!main)
+        return NULL;
+    PyObject *dict = PyModule_GetDict(main); /* borrowed */
+    PyObject *builtins = PyImport_ImportModule("builtins");
+    PyObject *file = PyUnicode_DecodeFSDefault(filename);
+    int rc = builtins && file ? 0 : -1;
+    if (rc == 0)
+        rc = PyDict_SetItemString(dict, "__builtins__", builtins);
+    if (rc == 0)
+        rc = PyDict_SetItemString(dict, "__file__", file);
+    if (rc == 0)
+        rc = PyDict_SetItemString(dict, "__cached__", Py_None);
+    if (rc == 0)
+        rc = PyDict_SetItemString(PyImport_GetModuleDict(), "__main__", main);
+    Py_XDECREF(file);
+    Py_XDECREF(builtins);
+    if (rc < 0)
+        Py_CLEAR(main);
+    return main;
+}
+
+static void call_module_function(const char *module, const char *fn, bool only_if_imported)
+{
+    PyObject *name = PyUnicode_FromString(module);
+    PyObject *mod = NULL;
+    if (name)
+        mod = only_if_imported ? PyImport_GetModule(name) : PyImport_Import(name);
+    Py_XDECREF(name);
+    if (!mod) {
+        PyErr_Clear();
+        return;
+    }
+    PyObject *r = PyObject_CallMethod(mod, fn, NULL);
+    if (!r)
+        PyErr_WriteUnraisable(mod);
+    Py_XDECREF(r);
+    Py_DECREF(mod);
+}
+
+static void flush_stream(const char *name)
+{
+    PyObject *f = PySys_GetObject(name); /* borrowed */
+    if (!f || f == Py_None)
+        return;
+    PyObject *closed = PyObject_GetAttrString(f, "closed");
+    int is_closed = closed ? PyObject_IsTrue(closed) : 1;
+    Py_XDECREF(closed);
+    PyErr_Clear();
+    if (is_closed)
+        return;
+    PyObject *r = PyObject_CallMethod(f, "flush", NULL);
+    if (!r)
+        PyErr_WriteUnraisable(f);
+    Py_XDECREF(r);
+}
+
+static void flush_stdio(void)
+{
+    flush_stream("stdout");
+    flush_stream("stderr");
+    flush_stream("__stdout__");
+    flush_stream("__stderr__");
+}
+
+/* Drops the main module's globals the way CPython's module teardown does:
+ * names with a leading underscore first, then the rest, __builtins__ last,
+ * so that unclosed files are flushed and __del__ methods run. */
+static void release_main_globals(PyObject *dict)
+{
+    for (int pass = 0; pass < 2; pass++) {
+        Py_ssize_t pos = 0;
+        PyObject *key, *value; /* borrowed */
+        while (PyDict_Next(dict, &pos, &key, &value)) {
+            if (value == Py_None || !PyUnicode_Check(key))
+                continue;
+            const char *k = PyUnicode_AsUTF8(key);
+            if (!k) {
+                PyErr_Clear();
+                continue;
+            }
+            bool underscore = k[0] == '_' && k[1] != '_';
+            if (strcmp(k, "__builtins__") == 0 || (pass == 0 && !underscore))
+                continue;
+            if (PyDict_SetItem(dict, key, Py_None) < 0)
+                PyErr_WriteUnraisable(NULL);
+        }
+    }
+}
+
+/* python3's exit sequence, minus finalising the interpreter. */
+static void shut_down_like_python3(PyObject *main)
+{
+    call_module_function("threading", "_shutdown", true);
+    call_module_function("atexit", "_run_exitfuncs", false);
+    flush_stdio();
+    if (main)
+        release_main_globals(PyModule_GetDict(main));
+    PyGC_Collect();
+    flush_stdio();
+}
+
+int rb_coderunner_run(const struct rb_program *p, int status_fd, bool *sigint)
+{
+    struct outcome o = { .kind = RB_OUTCOME_COMPLETED };
+    void *reserve = malloc(RESERVE_BYTES);
+    PyObject *main = NULL, *code = NULL;
+    *sigint = false;
+
+    if (set_sys_argv(p) < 0 || prepend_sys_path(p->sys_path0) < 0 ||
+        !(main = fresh_main_module(p->filename))) {
+        free(reserve);
+        reserve = NULL;
+        outcome_from_exception(&o, false);
+        goto report;
+    }
+
+    if (strlen(p->source) != p->source_len) {
+        PyErr_SetString(PyExc_SyntaxError, "source code cannot contain null bytes");
+    } else {
+        PyCompilerFlags flags = _PyCompilerFlags_INIT;
+        code = Py_CompileStringExFlags(p->source, p->filename, Py_file_input, &flags, -1);
+    }
+    if (!code) {
+        free(reserve);
+        reserve = NULL;
+        outcome_from_exception(&o, true);
+        goto report;
+    }
+
+    PyObject *dict = PyModule_GetDict(main); /* borrowed */
+    PyObject *result = PyEval_EvalCode(code, dict, dict);
+    free(reserve);
+    reserve = NULL;
+    if (result)
+        Py_DECREF(result);
+    else
+        outcome_from_exception(&o, false);
+
+    PyObject *doc = PyDict_GetItemString(dict, "__doc__"); /* borrowed */
+    o.doc = clip(utf8_of(doc), DOC_MAX, false);
+
+report:
+    free(reserve);
+    status_record_write(status_fd, &o);
+    *sigint = o.keyboard_interrupt;
+    int exit_code = o.exit_code;
+    outcome_free(&o);
+    Py_XDECREF(code);
+    shut_down_like_python3(main);
+    Py_XDECREF(main);
+    return exit_code;
+}

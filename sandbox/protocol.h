@@ -1,0 +1,88 @@
+/*
+ * The wire protocol between the supervisor and the zygote.
+ *
+ * One SOCK_SEQPACKET socketpair carries fixed-size messages both ways; the
+ * supervisor and the zygote are built from the same tree, so the struct is
+ * the format. A FORK message carries, as SCM_RIGHTS, the job's spec (a sealed
+ * memfd the worker reads after the fork, so the zygote itself never reads
+ * job data) and the worker's ends of its four pipes, in the order of
+ * `enum rbz_fd`.
+ *
+ *   zygote     -> supervisor  READY or INIT_FAILED once, at start
+ *   supervisor -> zygote      FORK(seq) + fds      one per job
+ *   zygote     -> supervisor  FORKED(seq, pid, start_ns) or FORK_FAILED(seq, err)
+ *   supervisor -> zygote      KILL(seq)            wall timeout, output cap
+ *   zygote     -> supervisor  EXITED(seq, wait status, rusage, end_ns)
+ *
+ * The zygote is the workers' parent: it reaps them (killing the process
+ * group before reaping the leader, so the group id cannot be reused while a
+ * member lives) and reports their status. Times are CLOCK_MONOTONIC, which is
+ * one clock for both processes.
+ */
+#ifndef RB_PROTOCOL_H
+#define RB_PROTOCOL_H
+
+#include <stdint.h>
+
+enum rbz_type {
+    RBZ_READY = 1,
+    RBZ_INIT_FAILED,
+    RBZ_FORK,
+    RBZ_FORKED,
+    RBZ_FORK_FAILED,
+    RBZ_KILL,
+    RBZ_EXITED,
+};
+
+enum rbz_fd {
+    RBZ_FD_SPEC = 0,
+    RBZ_FD_STDIN,
+    RBZ_FD_STDOUT,
+    RBZ_FD_STDERR,
+    RBZ_FD_STATUS,
+    RBZ_NFDS,
+};
+
+/* Where the worker keeps its status pipe: high, so the program's own files
+ * get the numbers they would get under python3 (3, 4, ...). */
+#define RBZ_WORKER_STATUS_FD 1020
+
+/* The unprivileged ids a worker takes when runbox runs as root; the
+ * supervisor gives each job's working dir to them. */
+#define RB_SANDBOX_UID 65534
+#define RB_SANDBOX_GID 65534
+
+/* The zygote's end of the control socket when it is exec'd. */
+#define RBZ_CONTROL_FD 3
+
+/* Bits of `flags` in READY: what the zygote could set up. */
+#define RBZ_HAVE_SECCOMP (1u << 0)
+
+struct rbz_msg {
+    uint32_t type;
+    uint32_t flags;
+    uint64_t seq;
+    int32_t pid;
+    int32_t err;         /* errno for FORK_FAILED */
+    int32_t wait_status; /* EXITED: as from wait4 */
+    int32_t pad;
+    int64_t start_ns;    /* FORKED: just before the fork */
+    int64_t end_ns;      /* EXITED: when reaped */
+    int64_t utime_us;
+    int64_t stime_us;
+    int64_t maxrss_kb;
+    char text[512];      /* READY: interpreter version; INIT_FAILED: why */
+};
+
+/* Field names of the JSON job spec the supervisor writes into the memfd. */
+#define RBZ_SPEC_ID "id"
+#define RBZ_SPEC_KIND "kind"           /* "source" or "file" */
+#define RBZ_SPEC_PROGRAM "program"     /* source text, or the file's absolute path */
+#define RBZ_SPEC_PATH "path"           /* filename for tracebacks */
+#define RBZ_SPEC_ARGV0 "argv0"
+#define RBZ_SPEC_ARGV "argv"
+#define RBZ_SPEC_WORKDIR "workdir"
+#define RBZ_SPEC_CPU_TIME "cpu_time"
+#define RBZ_SPEC_MEMORY_MB "memory_mb"
+
+#endif /* RB_PROTOCOL_H */

@@ -1,0 +1,38 @@
+/* The worker's resource limits, as a table (layer 1 of the sandbox). */
+#ifndef RB_RLIMITS_H
+#define RB_RLIMITS_H
+
+#include <stddef.h>
+#include <sys/resource.h>
+
+/* Fixed limits a user meets; docs/manifest.md lists them. */
+#define RB_FILE_SIZE_LIMIT_MB 64
+#define RB_OPEN_FILES_LIMIT 256
+#define RB_STACK_LIMIT_MB 8
+
+struct rb_rlimit_input {
+    double cpu_time;            /* seconds; rounded up to whole seconds */
+    long memory_mb;             /* address space on top of `base_address_space` */
+    unsigned long base_address_space; /* bytes mapped when the job starts */
+};
+
+struct rb_rlimit_value {
+    int resource;
+    const char *name;
+    rlim_t soft;
+    rlim_t hard;
+};
+
+/* Fills `out` (room for `cap` rows) with the limits for `in`; returns the
+ * number of rows. Pure: no system calls, so tests can check the table. */
+size_t rb_rlimits_compute(const struct rb_rlimit_input *in,
+                          struct rb_rlimit_value *out, size_t cap);
+
+/* Applies the computed limits, never raising a hard limit the process already
+ * has. Returns 0 or a negative errno, with the failing row's name in *failed. */
+int rb_rlimits_apply(const struct rb_rlimit_input *in, const char **failed);
+
+/* Bytes of address space the calling process has mapped (from /proc/self/statm). */
+unsigned long rb_address_space_now(void);
+
+#endif

@@ -1,0 +1,592 @@
+/*
+ * Layer 2: the seccomp policy, as a data table.
+ *
+ * An allowlist: every syscall a Python program legitimately needs is allowed,
+ * a few only with argument conditions; everything else fails with EPERM, so
+ * Python raises PermissionError and the program can report it. A short list of
+ * syscalls that only an escape attempt would make kills the process at once
+ * (status `violation`), as does any syscall of a foreign architecture or the
+ * x32 ABI (the filter's bad-architecture action).
+ *
+ * The zygote builds the filter once with libseccomp and exports it as raw BPF;
+ * each worker patches its own pid into the "only yourself" comparisons and
+ * loads it (building a filter per job would cost about 1 ms).
+ */
+#define _GNU_SOURCE
+#include "seccomp_policy.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/seccomp.h>
+#include <sched.h>
+#include <stdbool.h>
+#include <seccomp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#ifndef PR_SET_VMA
+#define PR_SET_VMA 0x53564d41
+#endif
+
+struct syscall_rule {
+    const char *name;
+    uint32_t action;
+    unsigned ncmp;
+    struct scmp_arg_cmp cmp[2];
+    const char *cond; /* the condition in words, for conditional rows */
+    const char *why;
+};
+
+/* Compare the low 32 bits of argument `a`: the kernel reads pid_t, int and
+ * unsigned int arguments from the low half of the register, whatever a caller
+ * going through ctypes put in the high half. */
+#define LO32(a, v) { .arg = (a), .op = SCMP_CMP_MASKED_EQ, .datum_a = 0xffffffffu, .datum_b = (v) }
+#define HAS_BITS(a, bits) { .arg = (a), .op = SCMP_CMP_MASKED_EQ, .datum_a = (bits), .datum_b = (bits) }
+
+#define ALLOW(n, w) { n, SCMP_ACT_ALLOW, 0, { { 0 } }, NULL, w }
+#define ALLOW_IF(n, c, cw, w) { n, SCMP_ACT_ALLOW, 1, { c }, cw, w }
+#define ALLOW_IF2(n, c1, c2, cw, w) { n, SCMP_ACT_ALLOW, 2, { c1, c2 }, cw, w }
+#define DENY(n, e, w) { n, SCMP_ACT_ERRNO(e), 0, { { 0 } }, NULL, w }
+#define KILL(n, w) { n, SCMP_ACT_KILL_PROCESS, 0, { { 0 } }, NULL, w }
+
+static const struct syscall_rule POLICY[] = {
+    /* --- memory --- */
+    ALLOW("brk", "the heap"),
+    ALLOW("mmap", "the heap, thread stacks, shared libraries loaded by import"),
+    ALLOW("munmap", "freeing memory"),
+    ALLOW("mprotect", "guard pages, ctypes and cffi callbacks"),
+    ALLOW("mremap", "realloc of large blocks"),
+    ALLOW("madvise", "allocators returning memory"),
+    ALLOW("mincore", "used by some allocators"),
+    ALLOW("msync", "mmap module"),
+    ALLOW("mlock", "bounded to nothing by RLIMIT_MEMLOCK"),
+    ALLOW("munlock", "the pair of mlock"),
+    ALLOW("mlock2", "bounded to nothing by RLIMIT_MEMLOCK"),
+    ALLOW("mlockall", "bounded to nothing by RLIMIT_MEMLOCK"),
+    ALLOW("munlockall", "the pair of mlockall"),
+    ALLOW("get_mempolicy", "numpy and OpenBLAS ask for the NUMA policy"),
+    ALLOW("set_mempolicy", "affects only the calling thread"),
+    ALLOW("mbind", "affects only the caller's own memory"),
+    ALLOW("pkey_alloc", "memory protection keys of the caller's own memory"),
+    ALLOW("pkey_free", "memory protection keys of the caller's own memory"),
+    ALLOW("pkey_mprotect", "memory protection keys of the caller's own memory"),
+    ALLOW("membarrier", "used by some runtimes for their own threads"),
+
+    /* --- threads and signals --- */
+    ALLOW_IF("clone", HAS_BITS(0, CLONE_THREAD), "flags include CLONE_THREAD",
+             "threads only; without CLONE_THREAD it is fork, which fails with EPERM"),
+    DENY("clone3", ENOSYS,
+         "its flags live in memory a filter cannot read; ENOSYS makes glibc "
+         "fall back to clone, which the filter can check"),
+    DENY("fork", EPERM, "one process per job: os.fork raises PermissionError"),
+    DENY("vfork", EPERM, "Python 3.11's subprocess calls vfork directly; it raises PermissionError"),
+    DENY("execve", EPERM, "no other program may run, including a memfd written by the job"),
+    DENY("execveat", EPERM, "no other program may run, including a memfd written by the job"),
+    ALLOW("futex", "locks and condition variables"),
+    ALLOW("futex_waitv", "locks"),
+    ALLOW("set_robust_list", "glibc at thread start"),
+    ALLOW("set_tid_address", "glibc at thread start"),
+    ALLOW("rseq", "glibc at thread start"),
+    ALLOW("arch_prctl", "thread-local storage set-up"),
+    ALLOW("gettid", "thread ids"),
+    ALLOW("exit", "a thread ends"),
+    ALLOW("exit_group", "the process ends"),
+    ALLOW("rt_sigaction", "the signal module"),
+    ALLOW("rt_sigprocmask", "the signal module, threads"),
+    ALLOW("rt_sigreturn", "returning from a signal handler"),
+    ALLOW("rt_sigpending", "signal.sigpending"),
+    ALLOW("rt_sigsuspend", "signal.pause"),
+    ALLOW("rt_sigtimedwait", "signal.sigwait"),
+    ALLOW("sigaltstack", "faulthandler"),
+    ALLOW("pause", "signal.pause"),
+    ALLOW("alarm", "signal.alarm, a common time-limit idiom in graded code"),
+    ALLOW("setitimer", "signal.setitimer"),
+    ALLOW("getitimer", "signal.getitimer"),
+    ALLOW("timer_create", "POSIX timers of the process itself"),
+    ALLOW("timer_settime", "POSIX timers of the process itself"),
+    ALLOW("timer_gettime", "POSIX timers of the process itself"),
+    ALLOW("timer_getoverrun", "POSIX timers of the process itself"),
+    ALLOW("timer_delete", "POSIX timers of the process itself"),
+    ALLOW_IF("kill", LO32(0, RB_SECCOMP_SELF), "pid is the job itself",
+             "a program may signal itself (os.kill(os.getpid(), ...))"),
+    ALLOW_IF("kill", LO32(0, 0), "pid is 0 (its own process group)",
+             "its process group holds only itself"),
+    ALLOW_IF("kill", LO32(0, RB_SECCOMP_NEG_SELF), "pid is -(the job's pid)",
+             "its process group holds only itself"),
+    ALLOW_IF("tgkill", LO32(0, RB_SECCOMP_SELF), "tgid is the job itself",
+             "raise(), abort() and signal.pthread_kill within the process; "
+             "any other target (another job, the supervisor) gets EPERM"),
+    ALLOW_IF("rt_sigqueueinfo", LO32(0, RB_SECCOMP_SELF), "pid is the job itself",
+             "queued signals to itself only"),
+    ALLOW_IF("rt_tgsigqueueinfo", LO32(0, RB_SECCOMP_SELF), "tgid is the job itself",
+             "queued signals to its own threads only"),
+    DENY("tkill", EPERM, "obsolete; cannot be restricted to the caller's own threads"),
+
+    /* --- files (Landlock, where active, narrows which ones) --- */
+    ALLOW("read", "I/O"),
+    ALLOW("write", "I/O"),
+    ALLOW("readv", "I/O"),
+    ALLOW("writev", "I/O"),
+    ALLOW("pread64", "I/O"),
+    ALLOW("pwrite64", "I/O"),
+    ALLOW("preadv", "I/O"),
+    ALLOW("pwritev", "I/O"),
+    ALLOW("preadv2", "I/O"),
+    ALLOW("pwritev2", "I/O"),
+    ALLOW("lseek", "I/O"),
+    ALLOW("open", "opening files"),
+    ALLOW("openat", "opening files"),
+    ALLOW("openat2", "opening files"),
+    ALLOW("creat", "opening files"),
+    ALLOW("close", "closing files"),
+    ALLOW("close_range", "closing files"),
+    ALLOW("dup", "file descriptors"),
+    ALLOW("dup2", "file descriptors"),
+    ALLOW("dup3", "file descriptors"),
+    ALLOW("pipe", "os.pipe"),
+    ALLOW("pipe2", "os.pipe"),
+    ALLOW_IF("fcntl", LO32(1, F_DUPFD), "cmd is F_DUPFD", "file descriptors"),
+    ALLOW_IF("fcntl", LO32(1, F_DUPFD_CLOEXEC), "cmd is F_DUPFD_CLOEXEC", "file descriptors"),
+    ALLOW_IF("fcntl", LO32(1, F_GETFD), "cmd is F_GETFD", "close-on-exec flag"),
+    ALLOW_IF("fcntl", LO32(1, F_SETFD), "cmd is F_SETFD", "close-on-exec flag"),
+    ALLOW_IF("fcntl", LO32(1, F_GETFL), "cmd is F_GETFL", "status flags"),
+    ALLOW_IF("fcntl", LO32(1, F_SETFL), "cmd is F_SETFL", "non-blocking I/O"),
+    ALLOW_IF("fcntl", LO32(1, F_GETLK), "cmd is F_GETLK", "fcntl.lockf"),
+    ALLOW_IF("fcntl", LO32(1, F_SETLK), "cmd is F_SETLK", "fcntl.lockf"),
+    ALLOW_IF("fcntl", LO32(1, F_SETLKW), "cmd is F_SETLKW", "fcntl.lockf"),
+    ALLOW_IF("fcntl", LO32(1, F_OFD_GETLK), "cmd is F_OFD_GETLK", "file locks"),
+    ALLOW_IF("fcntl", LO32(1, F_OFD_SETLK), "cmd is F_OFD_SETLK", "file locks"),
+    ALLOW_IF("fcntl", LO32(1, F_OFD_SETLKW), "cmd is F_OFD_SETLKW", "file locks"),
+    ALLOW_IF("fcntl", LO32(1, F_GETPIPE_SZ), "cmd is F_GETPIPE_SZ", "pipe size"),
+    ALLOW_IF("fcntl", LO32(1, F_SETPIPE_SZ), "cmd is F_SETPIPE_SZ", "pipe size, bounded by the kernel's per-user limit"),
+    ALLOW_IF("fcntl", LO32(1, F_ADD_SEALS), "cmd is F_ADD_SEALS", "memfd seals"),
+    ALLOW_IF("fcntl", LO32(1, F_GET_SEALS), "cmd is F_GET_SEALS", "memfd seals"),
+    ALLOW_IF("fcntl", LO32(1, F_GETOWN), "cmd is F_GETOWN", "harmless query"),
+    ALLOW_IF("fcntl", LO32(1, F_GETSIG), "cmd is F_GETSIG", "harmless query"),
+    /* F_SETOWN, F_SETOWN_EX and F_SETSIG are missing on purpose: with them a
+     * job could have the kernel send any signal to another process of the
+     * same user whenever a file becomes readable. */
+    ALLOW_IF("ioctl", LO32(1, TCGETS), "request is TCGETS", "isatty"),
+    ALLOW_IF("ioctl", LO32(1, TIOCGWINSZ), "request is TIOCGWINSZ", "os.get_terminal_size"),
+    ALLOW_IF("ioctl", LO32(1, FIOCLEX), "request is FIOCLEX", "os.set_inheritable"),
+    ALLOW_IF("ioctl", LO32(1, FIONCLEX), "request is FIONCLEX", "os.set_inheritable"),
+    ALLOW_IF("ioctl", LO32(1, FIONBIO), "request is FIONBIO", "non-blocking I/O"),
+    ALLOW_IF("ioctl", LO32(1, FIONREAD), "request is FIONREAD", "bytes waiting on a pipe"),
+    /* Not TIOCSTI: pushing characters into a terminal's input is how a
+     * sandboxed program types commands into its user's shell. */
+    ALLOW("fstat", "stat"),
+    ALLOW("stat", "stat"),
+    ALLOW("lstat", "stat"),
+    ALLOW("newfstatat", "stat"),
+    ALLOW("statx", "stat"),
+    ALLOW("statfs", "shutil.disk_usage"),
+    ALLOW("fstatfs", "os.fstatvfs"),
+    ALLOW("access", "os.access"),
+    ALLOW("faccessat", "os.access"),
+    ALLOW("faccessat2", "os.access"),
+    ALLOW("readlink", "os.readlink, os.path.realpath"),
+    ALLOW("readlinkat", "os.readlink"),
+    ALLOW("getdents", "os.listdir"),
+    ALLOW("getdents64", "os.listdir, os.scandir"),
+    ALLOW("getcwd", "os.getcwd"),
+    ALLOW("chdir", "os.chdir"),
+    ALLOW("fchdir", "os.chdir"),
+    ALLOW("mkdir", "os.mkdir"),
+    ALLOW("mkdirat", "os.mkdir"),
+    ALLOW("rmdir", "os.rmdir"),
+    ALLOW("unlink", "os.remove"),
+    ALLOW("unlinkat", "os.remove"),
+    ALLOW("rename", "os.rename"),
+    ALLOW("renameat", "os.rename"),
+    ALLOW("renameat2", "os.rename"),
+    ALLOW("link", "os.link"),
+    ALLOW("linkat", "os.link"),
+    ALLOW("symlink", "os.symlink"),
+    ALLOW("symlinkat", "os.symlink"),
+    ALLOW("chmod", "os.chmod"),
+    ALLOW("fchmod", "os.chmod"),
+    ALLOW("fchmodat", "os.chmod"),
+    ALLOW("chown", "os.chown; without privileges only to the job's own ids"),
+    ALLOW("fchown", "os.chown; without privileges only to the job's own ids"),
+    ALLOW("lchown", "os.chown; without privileges only to the job's own ids"),
+    ALLOW("fchownat", "os.chown; without privileges only to the job's own ids"),
+    ALLOW("umask", "os.umask"),
+    ALLOW("utime", "os.utime"),
+    ALLOW("utimes", "os.utime"),
+    ALLOW("utimensat", "os.utime"),
+    ALLOW("futimesat", "os.utime"),
+    ALLOW("truncate", "os.truncate"),
+    ALLOW("ftruncate", "os.truncate"),
+    ALLOW("fallocate", "os.posix_fallocate, bounded by RLIMIT_FSIZE"),
+    ALLOW("fsync", "os.fsync"),
+    ALLOW("fdatasync", "os.fdatasync"),
+    ALLOW("fadvise64", "os.posix_fadvise"),
+    ALLOW("readahead", "I/O hints"),
+    ALLOW("flock", "fcntl.flock"),
+    ALLOW("sendfile", "shutil.copyfile"),
+    ALLOW("copy_file_range", "shutil.copyfile"),
+    ALLOW("splice", "pipes"),
+    ALLOW("tee", "pipes"),
+    ALLOW("vmsplice", "pipes"),
+    ALLOW("memfd_create", "os.memfd_create; it cannot be executed, execve is denied"),
+    ALLOW_IF("mknod", HAS_BITS(1, S_IFIFO), "mode is a FIFO", "os.mkfifo"),
+    ALLOW_IF("mknodat", HAS_BITS(2, S_IFIFO), "mode is a FIFO", "os.mkfifo"),
+    ALLOW("getxattr", "extended attributes of files the job can reach"),
+    ALLOW("lgetxattr", "extended attributes of files the job can reach"),
+    ALLOW("fgetxattr", "extended attributes of files the job can reach"),
+    ALLOW("listxattr", "extended attributes of files the job can reach"),
+    ALLOW("llistxattr", "extended attributes of files the job can reach"),
+    ALLOW("flistxattr", "extended attributes of files the job can reach"),
+    ALLOW("setxattr", "extended attributes of files the job can write"),
+    ALLOW("lsetxattr", "extended attributes of files the job can write"),
+    ALLOW("fsetxattr", "extended attributes of files the job can write"),
+    ALLOW("removexattr", "extended attributes of files the job can write"),
+    ALLOW("lremovexattr", "extended attributes of files the job can write"),
+    ALLOW("fremovexattr", "extended attributes of files the job can write"),
+    ALLOW("inotify_init", "watching the job's own files"),
+    ALLOW("inotify_init1", "watching the job's own files"),
+    ALLOW("inotify_add_watch", "watching the job's own files"),
+    ALLOW("inotify_rm_watch", "watching the job's own files"),
+
+    /* --- waiting and time --- */
+    ALLOW("poll", "select module"),
+    ALLOW("ppoll", "select module"),
+    ALLOW("select", "select module"),
+    ALLOW("pselect6", "select module"),
+    ALLOW("epoll_create", "asyncio"),
+    ALLOW("epoll_create1", "asyncio"),
+    ALLOW("epoll_ctl", "asyncio"),
+    ALLOW("epoll_wait", "asyncio"),
+    ALLOW("epoll_pwait", "asyncio"),
+    ALLOW("epoll_pwait2", "asyncio"),
+    ALLOW("eventfd", "event notification within the process"),
+    ALLOW("eventfd2", "event notification within the process"),
+    ALLOW("timerfd_create", "timers within the process"),
+    ALLOW("timerfd_settime", "timers within the process"),
+    ALLOW("timerfd_gettime", "timers within the process"),
+    ALLOW("signalfd", "signals within the process"),
+    ALLOW("signalfd4", "signals within the process"),
+    ALLOW("clock_gettime", "time"),
+    ALLOW("clock_getres", "time"),
+    ALLOW("gettimeofday", "time"),
+    ALLOW("time", "time"),
+    ALLOW("nanosleep", "time.sleep"),
+    ALLOW("clock_nanosleep", "time.sleep"),
+    ALLOW("sched_yield", "threads"),
+    ALLOW("restart_syscall", "the kernel restarting an interrupted sleep"),
+    ALLOW("wait4", "nothing to wait for (no children), fails with ECHILD"),
+    ALLOW("waitid", "nothing to wait for (no children), fails with ECHILD"),
+
+    /* --- the process itself --- */
+    ALLOW("getpid", "os.getpid"),
+    ALLOW("getppid", "os.getppid"),
+    ALLOW("getuid", "ids"),
+    ALLOW("geteuid", "ids"),
+    ALLOW("getgid", "ids"),
+    ALLOW("getegid", "ids"),
+    ALLOW("getresuid", "ids"),
+    ALLOW("getresgid", "ids"),
+    ALLOW("getgroups", "ids"),
+    ALLOW("getpgrp", "ids"),
+    ALLOW("getpgid", "ids"),
+    ALLOW("getsid", "ids"),
+    ALLOW("capget", "reading capabilities"),
+    ALLOW("getrusage", "resource.getrusage"),
+    ALLOW("times", "os.times"),
+    ALLOW("getrlimit", "resource.getrlimit"),
+    ALLOW("setrlimit", "limits can only be lowered without privileges"),
+    ALLOW_IF("prlimit64", LO32(0, 0), "pid is 0 (itself)",
+             "resource.setrlimit; never on another process, which could lower another job's limits"),
+    ALLOW_IF("prlimit64", LO32(0, RB_SECCOMP_SELF), "pid is the job itself",
+             "resource.prlimit on itself"),
+    ALLOW("getpriority", "os.getpriority"),
+    ALLOW_IF2("setpriority", LO32(0, PRIO_PROCESS), LO32(1, 0), "which is PRIO_PROCESS and who is 0",
+              "os.nice on itself; never on other processes of the same user"),
+    ALLOW_IF2("setpriority", LO32(0, PRIO_PROCESS), LO32(1, RB_SECCOMP_SELF),
+              "which is PRIO_PROCESS and who is the job itself", "os.setpriority on itself"),
+    ALLOW("sched_getaffinity", "os.sched_getaffinity, os.cpu_count"),
+    ALLOW_IF("sched_setaffinity", LO32(0, 0), "pid is 0 (itself)", "its own CPUs only"),
+    ALLOW_IF("sched_setaffinity", LO32(0, RB_SECCOMP_SELF), "pid is the job itself", "its own CPUs only"),
+    ALLOW("sched_getparam", "scheduling queries"),
+    ALLOW("sched_getscheduler", "scheduling queries"),
+    ALLOW("sched_get_priority_max", "scheduling queries"),
+    ALLOW("sched_get_priority_min", "scheduling queries"),
+    ALLOW("sched_rr_get_interval", "scheduling queries"),
+    ALLOW("getcpu", "which CPU"),
+    ALLOW("uname", "platform, os.uname"),
+    ALLOW("sysinfo", "memory and load queries"),
+    ALLOW("getrandom", "os.urandom, random, hashlib"),
+    ALLOW_IF("prctl", LO32(0, PR_SET_NAME), "option is PR_SET_NAME", "thread names"),
+    ALLOW_IF("prctl", LO32(0, PR_GET_NAME), "option is PR_GET_NAME", "thread names"),
+    ALLOW_IF("prctl", LO32(0, PR_GET_DUMPABLE), "option is PR_GET_DUMPABLE", "query"),
+    ALLOW_IF("prctl", LO32(0, PR_GET_PDEATHSIG), "option is PR_GET_PDEATHSIG", "query"),
+    ALLOW_IF("prctl", LO32(0, PR_CAPBSET_READ), "option is PR_CAPBSET_READ", "query"),
+    ALLOW_IF("prctl", LO32(0, PR_GET_SECCOMP), "option is PR_GET_SECCOMP", "query"),
+    ALLOW_IF("prctl", LO32(0, PR_GET_NO_NEW_PRIVS), "option is PR_GET_NO_NEW_PRIVS", "query"),
+    ALLOW_IF("prctl", LO32(0, PR_SET_VMA), "option is PR_SET_VMA", "glibc names its anonymous mappings"),
+    /* Not PR_SET_DUMPABLE: a dumpable job's memory could be read through
+     * /proc by the next job running under the same user. */
+    ALLOW_IF("personality", LO32(0, 0xffffffffu), "persona is 0xffffffff (a query)",
+             "reading the execution domain; changing it (say, to turn off ASLR) gets EPERM"),
+
+    /* --- sockets: only a connected pair inside the process --- */
+    ALLOW_IF("socketpair", LO32(0, AF_UNIX), "domain is AF_UNIX",
+             "asyncio's self-pipe and multiprocessing-style pairs never leave the process"),
+    DENY("socket", EACCES,
+         "no network and no Unix sockets on the host (a socket file of a "
+         "daemon would be a way out); Python raises PermissionError"),
+    DENY("connect", EACCES, "no sockets to connect"),
+    DENY("bind", EACCES, "no sockets to bind"),
+    DENY("listen", EACCES, "no sockets to listen on"),
+    DENY("accept", EACCES, "no sockets to accept on"),
+    DENY("accept4", EACCES, "no sockets to accept on"),
+    ALLOW("sendto", "on a socketpair"),
+    ALLOW("recvfrom", "on a socketpair"),
+    ALLOW("sendmsg", "on a socketpair"),
+    ALLOW("recvmsg", "on a socketpair"),
+    ALLOW("sendmmsg", "on a socketpair"),
+    ALLOW("recvmmsg", "on a socketpair"),
+    ALLOW("shutdown", "on a socketpair"),
+    ALLOW("getsockopt", "on a socketpair"),
+    ALLOW("setsockopt", "on a socketpair"),
+    ALLOW("getsockname", "on a socketpair"),
+    ALLOW("getpeername", "on a socketpair"),
+
+    /* --- only an escape attempt makes these: kill, status `violation` --- */
+    KILL("ptrace", "reading or steering another process"),
+    KILL("process_vm_readv", "reading another process's memory"),
+    KILL("process_vm_writev", "writing another process's memory"),
+    KILL("process_madvise", "acting on another process's memory"),
+    KILL("kcmp", "probing another process's resources"),
+    KILL("pidfd_open", "handles on other processes"),
+    KILL("pidfd_getfd", "stealing another process's file descriptors"),
+    KILL("pidfd_send_signal", "signalling another process"),
+    KILL("bpf", "kernel attack surface"),
+    KILL("perf_event_open", "kernel attack surface and side channels"),
+    KILL("userfaultfd", "a classic tool for winning kernel races"),
+    KILL("io_uring_setup", "a second syscall interface the filter cannot see"),
+    KILL("io_uring_enter", "a second syscall interface the filter cannot see"),
+    KILL("io_uring_register", "a second syscall interface the filter cannot see"),
+    KILL("keyctl", "the kernel keyring is shared beyond the job"),
+    KILL("add_key", "the kernel keyring is shared beyond the job"),
+    KILL("request_key", "the kernel keyring is shared beyond the job"),
+    KILL("unshare", "new namespaces are kernel attack surface"),
+    KILL("setns", "entering other namespaces"),
+    KILL("mount", "changing the file system view"),
+    KILL("umount2", "changing the file system view"),
+    KILL("pivot_root", "changing the file system view"),
+    KILL("chroot", "changing the file system view"),
+    KILL("fsopen", "the new mount API"),
+    KILL("fsconfig", "the new mount API"),
+    KILL("fsmount", "the new mount API"),
+    KILL("fspick", "the new mount API"),
+    KILL("open_tree", "the new mount API"),
+    KILL("move_mount", "the new mount API"),
+    KILL("mount_setattr", "the new mount API"),
+    KILL("open_by_handle_at", "opens files by handle, around every path check (the Shocker escape)"),
+    KILL("name_to_handle_at", "the first half of open_by_handle_at"),
+    KILL("init_module", "loading kernel code"),
+    KILL("finit_module", "loading kernel code"),
+    KILL("delete_module", "unloading kernel code"),
+    KILL("kexec_load", "replacing the kernel"),
+    KILL("kexec_file_load", "replacing the kernel"),
+    KILL("reboot", "the machine is not the job's"),
+    KILL("swapon", "the machine is not the job's"),
+    KILL("swapoff", "the machine is not the job's"),
+    KILL("iopl", "raw I/O ports"),
+    KILL("ioperm", "raw I/O ports"),
+    KILL("settimeofday", "the clock is the machine's"),
+    KILL("clock_settime", "the clock is the machine's"),
+    KILL("clock_adjtime", "the clock is the machine's"),
+    KILL("adjtimex", "the clock is the machine's"),
+    KILL("acct", "process accounting is the machine's"),
+    KILL("quotactl", "quotas are the machine's"),
+    KILL("syslog", "the kernel log"),
+    KILL("modify_ldt", "segment tricks, kernel attack surface"),
+    KILL("uselib", "obsolete loader interface"),
+};
+
+#define POLICY_ROWS (sizeof POLICY / sizeof POLICY[0])
+
+/* The answer to everything not in the table: the program sees EPERM and
+ * Python raises PermissionError. */
+#define DEFAULT_ACTION SCMP_ACT_ERRNO(EPERM)
+
+static int export_bpf(scmp_filter_ctx ctx, struct rb_seccomp_program *out)
+{
+    int fd = memfd_create("runbox-seccomp", MFD_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    int rc = seccomp_export_bpf(ctx, fd);
+    if (rc < 0)
+        goto done;
+    off_t size = lseek(fd, 0, SEEK_END);
+    if (size <= 0 || size % (off_t)sizeof(struct sock_filter) != 0 ||
+        size / (off_t)sizeof(struct sock_filter) > BPF_MAXINSNS) {
+        rc = -EINVAL;
+        goto done;
+    }
+    out->insns = malloc((size_t)size);
+    if (!out->insns) {
+        rc = -ENOMEM;
+        goto done;
+    }
+    if (pread(fd, out->insns, (size_t)size, 0) != size) {
+        rc = errno ? -errno : -EIO;
+        free(out->insns);
+        out->insns = NULL;
+        goto done;
+    }
+    out->len = (unsigned short)(size / (off_t)sizeof(struct sock_filter));
+    rc = 0;
+done:
+    close(fd);
+    return rc;
+}
+
+static bool is_self_compare(const struct sock_filter *insn, uint32_t k)
+{
+    return BPF_CLASS(insn->code) == BPF_JMP && BPF_OP(insn->code) == BPF_JEQ &&
+           BPF_SRC(insn->code) == BPF_K && insn->k == k;
+}
+
+static size_t count_sites(const struct rb_seccomp_program *p, uint32_t k)
+{
+    size_t n = 0;
+    for (unsigned short i = 0; i < p->len; i++)
+        n += is_self_compare(&p->insns[i], k);
+    return n;
+}
+
+/* Instructions that mention `k` in some other way than a jeq with it. */
+static size_t count_other_uses(const struct rb_seccomp_program *p, uint32_t k)
+{
+    size_t n = 0;
+    for (unsigned short i = 0; i < p->len; i++)
+        n += p->insns[i].k == k && !is_self_compare(&p->insns[i], k);
+    return n;
+}
+
+int rb_seccomp_build(struct rb_seccomp_program *out, char *err, size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    scmp_filter_ctx ctx = seccomp_init(DEFAULT_ACTION);
+    if (!ctx) {
+        snprintf(err, errlen, "seccomp_init failed");
+        return -ENOMEM;
+    }
+    int rc = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS);
+    if (rc == 0)
+        rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0); /* the worker sets it itself */
+    if (rc < 0) {
+        snprintf(err, errlen, "seccomp_attr_set: %s", strerror(-rc));
+        goto out;
+    }
+    for (size_t i = 0; i < POLICY_ROWS; i++) {
+        const struct syscall_rule *r = &POLICY[i];
+        int nr = seccomp_syscall_resolve_name(r->name);
+        if (nr == __NR_SCMP_ERROR)
+            continue; /* not a syscall of this architecture */
+        if (r->action == DEFAULT_ACTION && r->ncmp == 0)
+            continue; /* documents what the default does; libseccomp refuses the duplicate */
+        rc = seccomp_rule_add_array(ctx, r->action, nr, r->ncmp, r->ncmp ? r->cmp : NULL);
+        if (rc < 0) {
+            snprintf(err, errlen, "seccomp rule for %s: %s", r->name, strerror(-rc));
+            goto out;
+        }
+    }
+    rc = export_bpf(ctx, out);
+    if (rc < 0) {
+        snprintf(err, errlen, "exporting the seccomp filter: %s", strerror(-rc));
+        goto out;
+    }
+    out->self_sites = count_sites(out, RB_SECCOMP_SELF);
+    out->neg_self_sites = count_sites(out, RB_SECCOMP_NEG_SELF);
+    /* Patching is sound when every comparison with a stand-in is a jeq
+     * against it (libseccomp shares identical blocks between syscalls, so
+     * there may be fewer sites than rules). Were it encoded another way, the
+     * unpatched rule would deny what it should allow: a failure that is
+     * closed, but still a failure, so refuse to start. */
+    if (out->self_sites == 0 || out->neg_self_sites == 0 ||
+        count_other_uses(out, RB_SECCOMP_SELF) || count_other_uses(out, RB_SECCOMP_NEG_SELF)) {
+        snprintf(err, errlen, "the compiled seccomp filter compares the job's pid in an unexpected way");
+        rb_seccomp_program_free(out);
+        rc = -EPROTO;
+    }
+out:
+    seccomp_release(ctx);
+    return rc;
+}
+
+int rb_seccomp_install(struct rb_seccomp_program *prog, pid_t self)
+{
+    for (unsigned short i = 0; i < prog->len; i++) {
+        struct sock_filter *insn = &prog->insns[i];
+        if (is_self_compare(insn, RB_SECCOMP_SELF))
+            insn->k = (uint32_t)self;
+        else if (is_self_compare(insn, RB_SECCOMP_NEG_SELF))
+            insn->k = (uint32_t)-self;
+    }
+    struct sock_fprog fprog = { .len = prog->len, .filter = prog->insns };
+    if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &fprog) < 0)
+        return -errno;
+    return 0;
+}
+
+void rb_seccomp_program_free(struct rb_seccomp_program *prog)
+{
+    free(prog->insns);
+    memset(prog, 0, sizeof *prog);
+}
+
+static const char *action_name(const struct syscall_rule *r)
+{
+    if (r->action == SCMP_ACT_ALLOW)
+        return r->ncmp ? "allow if" : "allow";
+    if (r->action == SCMP_ACT_KILL_PROCESS)
+        return "kill";
+    switch (r->action & 0xffffu) {
+    case EPERM: return "EPERM";
+    case EACCES: return "EACCES";
+    case ENOSYS: return "ENOSYS";
+    default: return "errno";
+    }
+}
+
+const struct rb_seccomp_row *rb_seccomp_rows(size_t *n)
+{
+    static struct rb_seccomp_row rows[POLICY_ROWS];
+    static char conds[POLICY_ROWS][160];
+    for (size_t i = 0; i < POLICY_ROWS; i++) {
+        rows[i].syscall = POLICY[i].name;
+        if (POLICY[i].cond) {
+            snprintf(conds[i], sizeof conds[i], "allow if %s", POLICY[i].cond);
+            rows[i].action = conds[i];
+        } else {
+            rows[i].action = action_name(&POLICY[i]);
+        }
+        rows[i].why = POLICY[i].why;
+    }
+    *n = POLICY_ROWS;
+    return rows;
+}
+
+int rb_seccomp_check_names(const char **missing)
+{
+    for (size_t i = 0; i < POLICY_ROWS; i++) {
+        if (seccomp_syscall_resolve_name(POLICY[i].name) == __NR_SCMP_ERROR) {
+            *missing = POLICY[i].name;
+            return -ENOENT;
+        }
+    }
+    return 0;
+}

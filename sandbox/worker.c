@@ -1,0 +1,317 @@
+/*
+ * The worker's set-up: a flat sequence in a fixed order, each step relying on
+ * the ones before it.
+ *
+ *   1. signals back to defaults   the zygote blocks SIGCHLD for its signalfd
+ *   2. new process group          what the zygote kills; the zygote's
+ *                                 session has no controlling terminal
+ *   3. parent-death signal        dies with the zygote
+ *   4. the spec                   read from the sealed memfd, then closed
+ *   5. stdio onto the pipes       and the status pipe out of the program's way
+ *   6. stray fds closed           no other job's pipe ends, no control socket
+ *   7. working dir
+ *   8. program text               file jobs are read while still privileged
+ *   9. privileges dropped         root only: to nobody, before anything else
+ *  10. rlimits                    layer 1
+ *  11. no_new_privs, seccomp      layer 2, last: everything above needs
+ *                                 syscalls the filter denies
+ *  12. run                        the CodeRunner core, then _exit
+ *
+ * It never returns into zygote code.
+ */
+#define _GNU_SOURCE
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#include "worker.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "coderunner.h"
+#include "rlimits.h"
+
+/* Exit code of a worker whose set-up failed; the status record says why. */
+#define SETUP_FAILED_EXIT 125
+
+struct spec {
+    cJSON *tree;
+    const char *kind;
+    const char *program;
+    const char *path;
+    const char *argv0;
+    const char **argv;
+    size_t argc;
+    const char *workdir;
+    double cpu_time;
+    long memory_mb;
+};
+
+_Noreturn static void fail_setup(const char *step, int err)
+{
+    char msg[256];
+    snprintf(msg, sizeof msg, "worker set-up failed at %s: %s", step, strerror(err));
+    rb_status_record_write_plain(RBZ_WORKER_STATUS_FD, RB_OUTCOME_SETUP_FAILED,
+                                 SETUP_FAILED_EXIT, msg);
+    _exit(SETUP_FAILED_EXIT);
+}
+
+static char *read_fd_fully(int fd, size_t *len)
+{
+    struct stat st;
+    if (fstat(fd, &st) < 0)
+        return NULL;
+    size_t size = (size_t)st.st_size;
+    char *buf = malloc(size + 1);
+    if (!buf)
+        return NULL;
+    size_t got = 0;
+    while (got < size) {
+        ssize_t n = pread(fd, buf + got, size - got, (off_t)got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        got += (size_t)n;
+    }
+    buf[got] = '\0';
+    *len = got;
+    return buf;
+}
+
+static const char *spec_string(cJSON *tree, const char *key)
+{
+    return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(tree, key));
+}
+
+static int spec_parse(int fd, struct spec *s)
+{
+    size_t len;
+    char *text = read_fd_fully(fd, &len);
+    if (!text)
+        return -EIO;
+    s->tree = cJSON_ParseWithLength(text, len);
+    free(text);
+    if (!s->tree)
+        return -EINVAL;
+    s->kind = spec_string(s->tree, RBZ_SPEC_KIND);
+    s->program = spec_string(s->tree, RBZ_SPEC_PROGRAM);
+    s->path = spec_string(s->tree, RBZ_SPEC_PATH);
+    s->argv0 = spec_string(s->tree, RBZ_SPEC_ARGV0);
+    s->workdir = spec_string(s->tree, RBZ_SPEC_WORKDIR);
+    cJSON *cpu = cJSON_GetObjectItemCaseSensitive(s->tree, RBZ_SPEC_CPU_TIME);
+    cJSON *mem = cJSON_GetObjectItemCaseSensitive(s->tree, RBZ_SPEC_MEMORY_MB);
+    cJSON *argv = cJSON_GetObjectItemCaseSensitive(s->tree, RBZ_SPEC_ARGV);
+    if (!s->kind || !s->program || !s->path || !s->argv0 || !s->workdir ||
+        !cJSON_IsNumber(cpu) || !cJSON_IsNumber(mem) || !cJSON_IsArray(argv))
+        return -EINVAL;
+    s->cpu_time = cpu->valuedouble;
+    s->memory_mb = (long)mem->valuedouble;
+    s->argc = (size_t)cJSON_GetArraySize(argv);
+    s->argv = calloc(s->argc + 1, sizeof *s->argv);
+    if (!s->argv)
+        return -ENOMEM;
+    size_t i = 0;
+    const cJSON *item;
+    cJSON_ArrayForEach(item, argv) {
+        if (!cJSON_IsString(item))
+            return -EINVAL;
+        s->argv[i++] = item->valuestring;
+    }
+    return 0;
+}
+
+static int move_fd(int from, int to)
+{
+    if (from == to)
+        return 0;
+    if (dup2(from, to) < 0)
+        return -errno;
+    return 0;
+}
+
+static int stdio_onto_pipes(const int fds[RBZ_NFDS])
+{
+    /* The status pipe first: 0-2 might be the very numbers the others arrive on. */
+    int rc = move_fd(fds[RBZ_FD_STATUS], RBZ_WORKER_STATUS_FD);
+    if (rc == 0)
+        rc = move_fd(fds[RBZ_FD_STDIN], STDIN_FILENO);
+    if (rc == 0)
+        rc = move_fd(fds[RBZ_FD_STDOUT], STDOUT_FILENO);
+    if (rc == 0)
+        rc = move_fd(fds[RBZ_FD_STDERR], STDERR_FILENO);
+    return rc;
+}
+
+static int close_stray_fds(void)
+{
+    if (syscall(SYS_close_range, 3u, RBZ_WORKER_STATUS_FD - 1u, 0u) < 0 ||
+        syscall(SYS_close_range, RBZ_WORKER_STATUS_FD + 1u, ~0u, 0u) < 0)
+        return -errno;
+    return 0;
+}
+
+/* Reads a file job's program. A missing file is the program's outcome, as
+ * with python3 ("can't open file"), not a set-up failure. */
+static char *read_program_file(const char *path, size_t *len)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        goto fail;
+    struct stat st;
+    if (fstat(fd, &st) < 0) {
+        close(fd);
+        goto fail;
+    }
+    if (S_ISDIR(st.st_mode)) {
+        close(fd);
+        errno = EISDIR;
+        goto fail;
+    }
+    char *text = read_fd_fully(fd, len);
+    int saved = errno;
+    close(fd);
+    if (text)
+        return text;
+    errno = saved;
+fail:;
+    char msg[PATH_MAX + 128];
+    snprintf(msg, sizeof msg, "can't open file '%s': [Errno %d] %s", path, errno, strerror(errno));
+    dprintf(STDERR_FILENO, "python3: %s\n", msg);
+    rb_status_record_write_plain(RBZ_WORKER_STATUS_FD, RB_OUTCOME_EXIT, 2, msg);
+    _exit(2);
+}
+
+static int drop_privileges(void)
+{
+    if (geteuid() != 0)
+        return 0;
+    if (setgroups(0, NULL) < 0 || setresgid(RB_SANDBOX_GID, RB_SANDBOX_GID, RB_SANDBOX_GID) < 0 ||
+        setresuid(RB_SANDBOX_UID, RB_SANDBOX_UID, RB_SANDBOX_UID) < 0)
+        return -errno;
+    /* Changing all uids away from 0 clears every capability; check it did. */
+    if (setresuid(0, 0, 0) == 0)
+        return -EPERM;
+    return 0;
+}
+
+static void set_environment(const char *workdir)
+{
+    PyObject *os = PyImport_ImportModule("os");
+    PyObject *environ = os ? PyObject_GetAttrString(os, "environ") : NULL;
+    PyObject *dir = PyUnicode_DecodeFSDefault(workdir);
+    if (environ && dir) {
+        PyMapping_SetItemString(environ, "HOME", dir);
+        PyMapping_SetItemString(environ, "TMPDIR", dir);
+    }
+    PyErr_Clear();
+    Py_XDECREF(dir);
+    Py_XDECREF(environ);
+    Py_XDECREF(os);
+}
+
+_Noreturn void rb_worker_main(const int fds[RBZ_NFDS], const struct rb_worker_context *ctx)
+{
+    struct spec spec = { 0 };
+    int rc;
+
+    /* 1. */
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+
+    /* 5 comes before the rest so that every later failure can be reported. */
+    if (stdio_onto_pipes(fds) < 0)
+        _exit(SETUP_FAILED_EXIT);
+
+    /* 2. */
+    if (setpgid(0, 0) < 0)
+        fail_setup("setpgid", errno);
+
+    /* 3. The zygote may have died between fork and prctl; then our parent is
+     * already someone else and the signal would never come. */
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
+        fail_setup("PR_SET_PDEATHSIG", errno);
+    if (getppid() != ctx->zygote)
+        _exit(SETUP_FAILED_EXIT);
+
+    /* 4. */
+    if ((rc = spec_parse(fds[RBZ_FD_SPEC], &spec)) < 0)
+        fail_setup("reading the job spec", -rc);
+
+    /* 6. */
+    if ((rc = close_stray_fds()) < 0)
+        fail_setup("close_range", -rc);
+
+    /* 7. */
+    if (chdir(spec.workdir) < 0)
+        fail_setup("chdir to the working dir", errno);
+
+    /* 8. */
+    const char *source = spec.program;
+    size_t source_len = strlen(spec.program);
+    bool is_file = strcmp(spec.kind, "file") == 0;
+    if (is_file)
+        source = read_program_file(spec.program, &source_len);
+
+    /* 9. */
+    if ((rc = drop_privileges()) < 0)
+        fail_setup("dropping privileges", -rc);
+
+    /* 10. */
+    struct rb_rlimit_input limits = {
+        .cpu_time = spec.cpu_time,
+        .memory_mb = spec.memory_mb,
+        .base_address_space = rb_address_space_now(),
+    };
+    const char *which = NULL;
+    if ((rc = rb_rlimits_apply(&limits, &which)) < 0)
+        fail_setup(which ? which : "rlimits", -rc);
+
+    /* 11. */
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+        fail_setup("PR_SET_NO_NEW_PRIVS", errno);
+    if (ctx->seccomp && (rc = rb_seccomp_install(ctx->seccomp, getpid())) < 0)
+        fail_setup("loading the seccomp filter", -rc);
+
+    /* 12. */
+    set_environment(spec.workdir);
+    char dir[PATH_MAX];
+    const char *sys_path0 = spec.workdir;
+    if (is_file) {
+        snprintf(dir, sizeof dir, "%s", spec.program);
+        char *slash = strrchr(dir, '/');
+        if (slash && slash != dir)
+            *slash = '\0';
+        sys_path0 = dir;
+    }
+    struct rb_program program = {
+        .source = source,
+        .source_len = source_len,
+        .filename = spec.path,
+        .argv0 = spec.argv0,
+        .argv = spec.argv,
+        .argc = spec.argc,
+        .sys_path0 = sys_path0,
+    };
+    bool sigint = false;
+    int code = rb_coderunner_run(&program, RBZ_WORKER_STATUS_FD, &sigint);
+    if (sigint) {
+        /* python3 ends an uncaught KeyboardInterrupt by dying of SIGINT, so a
+         * shell sees 130; do the same. */
+        signal(SIGINT, SIG_DFL);
+        kill(getpid(), SIGINT);
+    }
+    _exit(code);
+}

@@ -1,0 +1,442 @@
+/*
+ * runbox-zygote: a fork server holding a CPython initialised once.
+ *
+ * Theory of operation. The supervisor execs this program with a clean
+ * environment and one end of a SOCK_SEQPACKET socketpair on fd 3. It
+ * initialises the interpreter (isolated configuration, system site-packages
+ * importable), imports the preload modules, compiles the seccomp filter, and
+ * says READY. From then on it never runs Python code of its own: for each
+ * FORK message it forks a worker, which sets itself up and runs the job
+ * (worker.c), and reports the pid; when a worker exits, it kills the worker's
+ * process group, reaps it and reports the wait status and rusage. It holds no
+ * job data: the spec travels in a memfd that only the worker reads.
+ *
+ * It dies with the supervisor (parent-death signal, and EOF on the socket),
+ * leads a session of its own without a terminal, and is not dumpable, which its workers inherit: no job can read
+ * another's memory through /proc.
+ */
+#define _GNU_SOURCE
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "protocol.h"
+#include "seccomp_policy.h"
+#include "worker.h"
+
+/* Modules graded programs import most, preloaded unless --preload says otherwise. */
+static const char DEFAULT_PRELOAD[] =
+    "abc,array,bisect,collections,copy,dataclasses,datetime,decimal,enum,fractions,"
+    "functools,hashlib,heapq,io,itertools,json,math,numbers,operator,os,queue,random,"
+    "re,statistics,string,struct,sys,textwrap,threading,time,traceback,typing";
+
+struct live_worker {
+    uint64_t seq;
+    pid_t pid;
+};
+
+static struct {
+    int control;
+    int sigchld;
+    struct live_worker *live;
+    size_t nlive, caplive;
+    struct rb_seccomp_program seccomp;
+    bool have_seccomp;
+    pid_t self;
+} Z;
+
+static int64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static void send_msg(const struct rbz_msg *msg)
+{
+    ssize_t n;
+    do
+        n = send(Z.control, msg, sizeof *msg, MSG_NOSIGNAL);
+    while (n < 0 && errno == EINTR);
+    if (n < 0)
+        _exit(0); /* the supervisor is gone; so are we */
+}
+
+static void send_init_failed(const char *fmt, ...)
+{
+    struct rbz_msg msg = { .type = RBZ_INIT_FAILED };
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg.text, sizeof msg.text, fmt, ap);
+    va_end(ap);
+    send_msg(&msg);
+    _exit(1);
+}
+
+static void init_python(void)
+{
+    PyStatus status;
+    PyPreConfig preconfig;
+    PyPreConfig_InitIsolatedConfig(&preconfig);
+    /* UTF-8 whatever the locale: a job's text round-trips the same on every machine. */
+    preconfig.utf8_mode = 1;
+    status = Py_PreInitialize(&preconfig);
+    if (PyStatus_Exception(status))
+        send_init_failed("Python pre-initialisation failed: %s", status.err_msg);
+
+    PyConfig config;
+    PyConfig_InitIsolatedConfig(&config);
+    config.site_import = 1;             /* system site-packages (numpy...) importable */
+    config.user_site_directory = 0;
+    config.install_signal_handlers = 1; /* SIGINT -> KeyboardInterrupt, SIGPIPE ignored, as python3 */
+    config.write_bytecode = 0;          /* workers must not write next to the library */
+    config.buffered_stdio = 1;
+    config.parse_argv = 0;
+    status = PyConfig_SetBytesString(&config, &config.program_name, "python3");
+    if (!PyStatus_Exception(status))
+        status = PyConfig_SetBytesString(&config, &config.executable, RB_PYTHON_EXECUTABLE);
+    if (!PyStatus_Exception(status))
+        status = Py_InitializeFromConfig(&config);
+    PyConfig_Clear(&config);
+    if (PyStatus_Exception(status))
+        send_init_failed("Python initialisation failed: %s", status.err_msg);
+}
+
+static void preload(const char *list)
+{
+    char *copy = strdup(list);
+    char *save = NULL;
+    for (char *name = strtok_r(copy, ",", &save); name; name = strtok_r(NULL, ",", &save)) {
+        while (*name == ' ')
+            name++;
+        if (!*name)
+            continue;
+        PyObject *mod = PyImport_ImportModule(name);
+        if (!mod) {
+            PyObject *type, *value, *tb;
+            PyErr_Fetch(&type, &value, &tb);
+            PyObject *s = value ? PyObject_Str(value) : NULL;
+            const char *text = s ? PyUnicode_AsUTF8(s) : NULL;
+            send_init_failed("--preload: cannot import '%s': %s", name, text ? text : "unknown error");
+        }
+        Py_DECREF(mod);
+    }
+    free(copy);
+}
+
+/* Moves every object that exists now into the collector's permanent
+ * generation. A worker's collections then walk only what the job itself
+ * allocated, instead of writing to the header of every inherited object and
+ * so copying the whole heap page by page (copy-on-write). */
+static void freeze_heap(void)
+{
+    PyObject *gc = PyImport_ImportModule("gc");
+    PyObject *r = gc ? PyObject_CallMethod(gc, "freeze", NULL) : NULL;
+    if (!r)
+        send_init_failed("gc.freeze() failed");
+    Py_DECREF(r);
+    Py_DECREF(gc);
+}
+
+/* CPython creates sys.stdin/stdout when it starts, choosing buffering from
+ * what fds 0 and 1 are then. Pipes now make the objects every worker inherits
+ * the ones python3 would create under a harness (block-buffered stdout, not
+ * seekable); each worker then puts its own pipes on the same fds. */
+static int stdio_as_pipes(void)
+{
+    int p[2];
+    if (pipe(p) < 0)
+        return -errno;
+    if (dup2(p[0], STDIN_FILENO) < 0 || dup2(p[1], STDOUT_FILENO) < 0)
+        return -errno;
+    close(p[0]);
+    close(p[1]);
+    return 0;
+}
+
+/* After start-up nothing should ever be written to the zygote's own stdout;
+ * if a preloaded module printed, it is flushed away here rather than into
+ * the first job's output. */
+static void quiet_stdio(void)
+{
+    PyObject *out = PySys_GetObject("stdout"); /* borrowed */
+    if (out) {
+        PyObject *r = PyObject_CallMethod(out, "flush", NULL);
+        Py_XDECREF(r);
+    }
+    PyErr_Clear();
+    int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+    if (null >= 0) {
+        dup2(null, STDIN_FILENO);
+        dup2(null, STDOUT_FILENO);
+        close(null);
+    }
+}
+
+static void live_add(uint64_t seq, pid_t pid)
+{
+    if (Z.nlive == Z.caplive) {
+        size_t cap = Z.caplive ? Z.caplive * 2 : 16;
+        struct live_worker *p = realloc(Z.live, cap * sizeof *p);
+        if (!p)
+            _exit(1);
+        Z.live = p;
+        Z.caplive = cap;
+    }
+    Z.live[Z.nlive++] = (struct live_worker){ seq, pid };
+}
+
+static struct live_worker *live_find_seq(uint64_t seq)
+{
+    for (size_t i = 0; i < Z.nlive; i++)
+        if (Z.live[i].seq == seq)
+            return &Z.live[i];
+    return NULL;
+}
+
+static struct live_worker *live_find_pid(pid_t pid)
+{
+    for (size_t i = 0; i < Z.nlive; i++)
+        if (Z.live[i].pid == pid)
+            return &Z.live[i];
+    return NULL;
+}
+
+static void kill_worker(pid_t pid)
+{
+    /* The group first; the pid as well in case the worker died or was killed
+     * before its setpgid(). Neither can hit a stranger: the worker is not
+     * reaped yet, so its pid (and a group of that id) is still ours. */
+    kill(-pid, SIGKILL);
+    kill(pid, SIGKILL);
+}
+
+static void handle_fork(const struct rbz_msg *req, int fds[RBZ_NFDS])
+{
+    struct rbz_msg reply = { .seq = req->seq };
+    struct rb_worker_context ctx = {
+        .zygote = Z.self,
+        .seccomp = Z.have_seccomp ? &Z.seccomp : NULL,
+    };
+    reply.start_ns = now_ns();
+    PyOS_BeforeFork();
+    pid_t pid = fork();
+    if (pid == 0) {
+        PyOS_AfterFork_Child();
+        rb_worker_main(fds, &ctx);
+    }
+    int saved = errno;
+    PyOS_AfterFork_Parent();
+    for (int i = 0; i < RBZ_NFDS; i++)
+        close(fds[i]);
+    if (pid < 0) {
+        reply.type = RBZ_FORK_FAILED;
+        reply.err = saved;
+    } else {
+        reply.type = RBZ_FORKED;
+        reply.pid = pid;
+        live_add(req->seq, pid);
+    }
+    send_msg(&reply);
+}
+
+static void handle_kill(const struct rbz_msg *req)
+{
+    struct live_worker *w = live_find_seq(req->seq);
+    if (w)
+        kill_worker(w->pid);
+}
+
+/* SIGCHLDs coalesce, so every readable signalfd means "reap until none is
+ * left". WNOWAIT first, to kill the process group while its leader's pid is
+ * still held by the zombie. */
+static void reap_workers(void)
+{
+    struct signalfd_siginfo info;
+    while (read(Z.sigchld, &info, sizeof info) == (ssize_t)sizeof info)
+        ;
+    for (;;) {
+        siginfo_t si;
+        memset(&si, 0, sizeof si);
+        if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) < 0 || si.si_pid == 0)
+            return;
+        pid_t pid = si.si_pid;
+        kill(-pid, SIGKILL);
+        int status = 0;
+        struct rusage ru;
+        memset(&ru, 0, sizeof ru);
+        if (wait4(pid, &status, 0, &ru) < 0)
+            continue;
+        struct live_worker *w = live_find_pid(pid);
+        if (!w)
+            continue; /* an orphan adopted as subreaper: nothing to report */
+        struct rbz_msg msg = {
+            .type = RBZ_EXITED,
+            .seq = w->seq,
+            .pid = pid,
+            .wait_status = status,
+            .end_ns = now_ns(),
+            .utime_us = (int64_t)ru.ru_utime.tv_sec * 1000000 + ru.ru_utime.tv_usec,
+            .stime_us = (int64_t)ru.ru_stime.tv_sec * 1000000 + ru.ru_stime.tv_usec,
+            .maxrss_kb = ru.ru_maxrss,
+        };
+        *w = Z.live[--Z.nlive];
+        send_msg(&msg);
+    }
+}
+
+/* One message, with any file descriptors it carries; returns 0 on EOF. */
+static ssize_t recv_msg(struct rbz_msg *msg, int fds[RBZ_NFDS], int *nfds)
+{
+    char cbuf[CMSG_SPACE(sizeof(int) * RBZ_NFDS)];
+    struct iovec iov = { msg, sizeof *msg };
+    struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+                         .msg_controllen = sizeof cbuf };
+    ssize_t n;
+    do
+        n = recvmsg(Z.control, &mh, MSG_CMSG_CLOEXEC);
+    while (n < 0 && errno == EINTR);
+    *nfds = 0;
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
+        if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+            continue;
+        int count = (int)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+        for (int i = 0; i < count; i++) {
+            int fd;
+            memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
+            if (*nfds < RBZ_NFDS)
+                fds[(*nfds)++] = fd;
+            else
+                close(fd);
+        }
+    }
+    return n;
+}
+
+_Noreturn static void shut_down(void)
+{
+    for (size_t i = 0; i < Z.nlive; i++)
+        kill_worker(Z.live[i].pid);
+    while (wait(NULL) > 0 || errno == EINTR)
+        ;
+    _exit(0);
+}
+
+static void serve(void)
+{
+    struct pollfd pfd[2] = {
+        { .fd = Z.control, .events = POLLIN },
+        { .fd = Z.sigchld, .events = POLLIN },
+    };
+    for (;;) {
+        if (poll(pfd, 2, -1) < 0) {
+            if (errno == EINTR)
+                continue;
+            shut_down();
+        }
+        if (pfd[1].revents & POLLIN)
+            reap_workers();
+        if (!(pfd[0].revents & (POLLIN | POLLHUP | POLLERR)))
+            continue;
+        struct rbz_msg msg;
+        int fds[RBZ_NFDS], nfds;
+        ssize_t n = recv_msg(&msg, fds, &nfds);
+        if (n <= 0)
+            shut_down();
+        if (n != (ssize_t)sizeof msg) {
+            for (int i = 0; i < nfds; i++)
+                close(fds[i]);
+            continue;
+        }
+        if (msg.type == RBZ_FORK && nfds == RBZ_NFDS) {
+            handle_fork(&msg, fds);
+        } else {
+            for (int i = 0; i < nfds; i++)
+                close(fds[i]);
+            if (msg.type == RBZ_KILL)
+                handle_kill(&msg);
+        }
+    }
+}
+
+int main(int argc, char **argv)
+{
+    const char *preload_list = DEFAULT_PRELOAD;
+    pid_t parent = 0;
+    for (int i = 1; i < argc; i++) {
+        if (strncmp(argv[i], "--preload=", 10) == 0)
+            preload_list = argv[i] + 10;
+        else if (strncmp(argv[i], "--parent=", 9) == 0)
+            parent = (pid_t)atoi(argv[i] + 9);
+    }
+    Z.control = RBZ_CONTROL_FD;
+    Z.self = getpid();
+    if (fcntl(Z.control, F_SETFD, FD_CLOEXEC) < 0) {
+        fprintf(stderr, "runbox-zygote: must be started by runbox (no control socket on fd %d)\n",
+                RBZ_CONTROL_FD);
+        return 2;
+    }
+
+    /* Die with the supervisor; it may already be gone. */
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (parent && getppid() != parent)
+        return 1;
+    /* A session of its own, without a controlling terminal: no worker can
+     * open /dev/tty to type into its user's shell or scribble on the screen,
+     * and a terminal's ^C reaches the supervisor alone. Done once here rather
+     * than per worker, where each setsid() would cost a new scheduler
+     * autogroup. */
+    if (setsid() < 0)
+        send_init_failed("setsid: %s", strerror(errno));
+    prctl(PR_SET_DUMPABLE, 0);
+    prctl(PR_SET_CHILD_SUBREAPER, 1);
+
+    sigset_t chld;
+    sigemptyset(&chld);
+    sigaddset(&chld, SIGCHLD);
+    sigprocmask(SIG_BLOCK, &chld, NULL);
+    Z.sigchld = signalfd(-1, &chld, SFD_NONBLOCK | SFD_CLOEXEC);
+    if (Z.sigchld < 0)
+        send_init_failed("signalfd: %s", strerror(errno));
+
+    int rc = stdio_as_pipes();
+    if (rc < 0)
+        send_init_failed("stdio pipes: %s", strerror(-rc));
+    init_python();
+    preload(preload_list);
+    freeze_heap();
+    quiet_stdio();
+
+    /* A kernel without seccomp answers PR_GET_SECCOMP with EINVAL; the
+     * supervisor decides whether to run without the layer. Failing to build
+     * the filter, though, is a bug and stops everything. */
+    Z.have_seccomp = prctl(PR_GET_SECCOMP, 0, 0, 0, 0) >= 0;
+    if (Z.have_seccomp) {
+        char err[256] = "";
+        rc = rb_seccomp_build(&Z.seccomp, err, sizeof err);
+        if (rc < 0)
+            send_init_failed("%s", err);
+    }
+
+    struct rbz_msg ready = { .type = RBZ_READY, .pid = Z.self };
+    ready.flags = Z.have_seccomp ? RBZ_HAVE_SECCOMP : 0;
+    snprintf(ready.text, sizeof ready.text, "%s", Py_GetVersion());
+    send_msg(&ready);
+    serve();
+    return 0;
+}

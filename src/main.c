@@ -1,0 +1,55 @@
+/* runbox: the command line entry point. */
+#define _GNU_SOURCE
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "runbox.h"
+
+static const char USAGE[] =
+    "Usage: runbox COMMAND [options]\n"
+    "\n"
+    "Runs untrusted Python programs in bulk, each in its own sandboxed process\n"
+    "forked from a warm interpreter.\n"
+    "\n"
+    "Commands:\n"
+    "  run MANIFEST    run every job of a manifest (JSON lines), write results\n"
+    "\n"
+    "Options:\n"
+    "  -h, --help      this text; 'runbox COMMAND --help' for a command's options\n"
+    "  -V, --version   the version\n"
+    "\n"
+    "Documentation: docs/ in the source tree (manifest.md, results.md, sandbox.md).\n";
+
+void rb_cli_error(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("runbox: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fputs(USAGE, stderr);
+        return RB_EXIT_USAGE;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "help") == 0) {
+        fputs(USAGE, stdout);
+        return RB_EXIT_OK;
+    }
+    if (strcmp(cmd, "-V") == 0 || strcmp(cmd, "--version") == 0) {
+        printf("runbox %s\n", RB_VERSION);
+        return RB_EXIT_OK;
+    }
+    if (strcmp(cmd, "run") == 0)
+        return rb_cli_run(argc - 1, argv + 1);
+    rb_cli_error("unknown command '%s'", cmd);
+    fputs("Try 'runbox --help'.\n", stderr);
+    return RB_EXIT_USAGE;
+}

@@ -1,0 +1,336 @@
+#define _GNU_SOURCE
+#include "manifest.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define ID_MAX 1024
+#define PATH_FIELD_MAX 4096
+#define TIMEOUT_MAX (7 * 24 * 3600.0)
+#define MEMORY_MB_MAX (1024L * 1024)     /* 1 TiB */
+#define OUTPUT_LIMIT_KB_MAX (1024L * 1024) /* 1 GiB per stream */
+
+static const char *const KNOWN_FIELDS[] = {
+    "id", "source", "file", "module", "path", "argv", "stdin", "timeout", "cpu_time",
+    "memory_mb", "output_limit_kb", "files", "tracked_files", "globals", "capture",
+};
+
+/* Fields the manifest format reserves that this version does not run yet. */
+static const char *const RESERVED_FIELDS[] = {
+    "module", "files", "tracked_files", "globals", "capture",
+};
+
+static int fail(struct rb_manifest_error *err, long line_no, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int fail(struct rb_manifest_error *err, long line_no, const char *fmt, ...)
+{
+    int n = snprintf(err->message, sizeof err->message, "line %ld: ", line_no);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err->message + n, sizeof err->message - (size_t)n, fmt, ap);
+    va_end(ap);
+    return -EINVAL;
+}
+
+static const char *json_type_name(const cJSON *v)
+{
+    if (cJSON_IsString(v)) return "a string";
+    if (cJSON_IsNumber(v)) return "a number";
+    if (cJSON_IsBool(v)) return "a boolean";
+    if (cJSON_IsNull(v)) return "null";
+    if (cJSON_IsArray(v)) return "an array";
+    if (cJSON_IsObject(v)) return "an object";
+    return "something else";
+}
+
+/* cJSON cuts a string at an escaped NUL (\u0000) without telling; find one in
+ * the raw text instead. Escapes only occur inside strings. */
+static bool has_escaped_nul(const char *s, size_t len)
+{
+    for (size_t i = 0; i + 1 < len; i++) {
+        if (s[i] != '\\')
+            continue;
+        if (s[i + 1] == 'u' && i + 5 < len && memcmp(s + i + 2, "0000", 4) == 0)
+            return true;
+        i++; /* skip the escaped character, so "\\u0000" is not a NUL */
+    }
+    return false;
+}
+
+static bool is_blank(const char *s, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r')
+            return false;
+    return true;
+}
+
+static int get_string(const cJSON *obj, const char *key, size_t max, const char **out,
+                      struct rb_manifest_error *err, long line_no)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+    *out = NULL;
+    if (!v)
+        return 0;
+    if (!cJSON_IsString(v))
+        return fail(err, line_no, "field '%s' must be a string, not %s", key, json_type_name(v));
+    if (max && strlen(v->valuestring) > max)
+        return fail(err, line_no, "field '%s' is longer than %zu bytes", key, max);
+    *out = v->valuestring;
+    return 0;
+}
+
+static int get_seconds(const cJSON *obj, const char *key, double *out,
+                       struct rb_manifest_error *err, long line_no)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+    if (!v)
+        return 0;
+    if (!cJSON_IsNumber(v))
+        return fail(err, line_no, "field '%s' must be a number of seconds, not %s", key,
+                    json_type_name(v));
+    if (!isfinite(v->valuedouble) || v->valuedouble <= 0 || v->valuedouble > TIMEOUT_MAX)
+        return fail(err, line_no, "field '%s' must be more than 0 and at most %.0f seconds, got %g",
+                    key, TIMEOUT_MAX, v->valuedouble);
+    *out = v->valuedouble;
+    return 0;
+}
+
+static int get_count(const cJSON *obj, const char *key, long min, long max, long *out,
+                     struct rb_manifest_error *err, long line_no)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+    if (!v)
+        return 0;
+    if (!cJSON_IsNumber(v) || v->valuedouble != floor(v->valuedouble))
+        return fail(err, line_no, "field '%s' must be a whole number, not %s", key,
+                    cJSON_IsNumber(v) ? "a fraction" : json_type_name(v));
+    if (v->valuedouble < (double)min || v->valuedouble > (double)max)
+        return fail(err, line_no, "field '%s' must be between %ld and %ld, got %.0f", key, min,
+                    max, v->valuedouble);
+    *out = (long)v->valuedouble;
+    return 0;
+}
+
+static int check_fields(const cJSON *obj, struct rb_manifest_error *err, long line_no)
+{
+    const cJSON *item;
+    cJSON_ArrayForEach(item, obj) {
+        bool known = false;
+        for (size_t i = 0; i < sizeof KNOWN_FIELDS / sizeof KNOWN_FIELDS[0]; i++)
+            known = known || strcmp(item->string, KNOWN_FIELDS[i]) == 0;
+        if (!known)
+            return fail(err, line_no, "unknown field '%s'", item->string);
+        for (size_t i = 0; i < sizeof RESERVED_FIELDS / sizeof RESERVED_FIELDS[0]; i++)
+            if (strcmp(item->string, RESERVED_FIELDS[i]) == 0)
+                return fail(err, line_no, "field '%s' is not supported by runbox %s",
+                            item->string, RB_VERSION);
+    }
+    /* cJSON keeps duplicate keys; JSON leaves their meaning open, so refuse. */
+    for (const cJSON *a = obj->child; a; a = a->next)
+        for (const cJSON *b = a->next; b; b = b->next)
+            if (strcmp(a->string, b->string) == 0)
+                return fail(err, line_no, "field '%s' appears twice", a->string);
+    return 0;
+}
+
+static int parse_program(const cJSON *obj, const char *base_dir, struct rb_manifest_job *out,
+                         struct rb_manifest_error *err, long line_no)
+{
+    const char *source = NULL, *file = NULL;
+    if (get_string(obj, "source", 0, &source, err, line_no) < 0 ||
+        get_string(obj, "file", PATH_FIELD_MAX, &file, err, line_no) < 0)
+        return -EINVAL;
+    if (!source && !file)
+        return fail(err, line_no, "no program: give one of 'source' or 'file'");
+    if (source && file)
+        return fail(err, line_no, "fields 'source' and 'file' exclude each other");
+    if (source) {
+        out->job.kind = RB_PROGRAM_SOURCE;
+        out->job.program = source;
+        return 0;
+    }
+    if (!*file)
+        return fail(err, line_no, "field 'file' is empty");
+    out->job.kind = RB_PROGRAM_FILE;
+    if (file[0] == '/' || !base_dir || !*base_dir) {
+        out->resolved = strdup(file);
+    } else if (asprintf(&out->resolved, "%s/%s", base_dir, file) < 0) {
+        out->resolved = NULL;
+    }
+    if (!out->resolved)
+        return fail(err, line_no, "out of memory");
+    out->job.program = out->resolved;
+    return 0;
+}
+
+static int parse_argv(const cJSON *obj, struct rb_manifest_job *out, struct rb_manifest_error *err,
+                      long line_no)
+{
+    const cJSON *argv = cJSON_GetObjectItemCaseSensitive(obj, "argv");
+    if (!argv)
+        return 0;
+    if (!cJSON_IsArray(argv))
+        return fail(err, line_no, "field 'argv' must be an array of strings, not %s",
+                    json_type_name(argv));
+    size_t n = (size_t)cJSON_GetArraySize(argv);
+    out->argv = calloc(n + 1, sizeof *out->argv);
+    if (!out->argv)
+        return fail(err, line_no, "out of memory");
+    size_t i = 0;
+    const cJSON *item;
+    cJSON_ArrayForEach(item, argv) {
+        if (!cJSON_IsString(item))
+            return fail(err, line_no, "field 'argv': item %zu must be a string, not %s", i,
+                        json_type_name(item));
+        out->argv[i++] = item->valuestring;
+    }
+    out->job.argv = out->argv;
+    out->job.argc = n;
+    return 0;
+}
+
+int rb_manifest_parse_line(const char *line, size_t len, long line_no, const char *base_dir,
+                           struct rb_manifest_job *out, struct rb_manifest_error *err)
+{
+    memset(out, 0, sizeof *out);
+    err->message[0] = '\0';
+    err->id = NULL;
+    if (is_blank(line, len))
+        return 0;
+
+    const char *end = NULL;
+    out->tree = cJSON_ParseWithLengthOpts(line, len, &end, false);
+    if (!out->tree) {
+        const char *at = cJSON_GetErrorPtr();
+        size_t col = at && at >= line && at <= line + len ? (size_t)(at - line) + 1 : 1;
+        return fail(err, line_no, "not valid JSON (column %zu)", col);
+    }
+    if (!is_blank(end, len - (size_t)(end - line)))
+        return fail(err, line_no, "text after the JSON object (column %zu)",
+                    (size_t)(end - line) + 1);
+    if (!cJSON_IsObject(out->tree))
+        return fail(err, line_no, "a job must be a JSON object, not %s", json_type_name(out->tree));
+
+    const cJSON *id = cJSON_GetObjectItemCaseSensitive(out->tree, "id");
+    if (cJSON_IsString(id) && *id->valuestring && strlen(id->valuestring) <= ID_MAX)
+        err->id = strdup(id->valuestring);
+    if (!id)
+        return fail(err, line_no, "field 'id' is missing");
+    if (!cJSON_IsString(id))
+        return fail(err, line_no, "field 'id' must be a string, not %s", json_type_name(id));
+    if (!*id->valuestring)
+        return fail(err, line_no, "field 'id' is empty");
+    if (strlen(id->valuestring) > ID_MAX)
+        return fail(err, line_no, "field 'id' is longer than %d bytes", ID_MAX);
+    if (has_escaped_nul(line, len))
+        return fail(err, line_no, "a string holds \\u0000 (NUL), which cannot reach a program");
+    if (check_fields(out->tree, err, line_no) < 0)
+        return -EINVAL;
+    out->job.id = id->valuestring;
+
+    if (parse_program(out->tree, base_dir, out, err, line_no) < 0)
+        return -EINVAL;
+    const char *path = NULL, *stdin_text = NULL;
+    if (get_string(out->tree, "path", PATH_FIELD_MAX, &path, err, line_no) < 0 ||
+        get_string(out->tree, "stdin", 0, &stdin_text, err, line_no) < 0)
+        return -EINVAL;
+    if (path && !*path)
+        return fail(err, line_no, "field 'path' is empty");
+    out->job.path = path;
+    if (stdin_text) {
+        out->job.stdin_data = stdin_text;
+        out->job.stdin_len = strlen(stdin_text);
+    }
+    if (parse_argv(out->tree, out, err, line_no) < 0)
+        return -EINVAL;
+
+    rb_limits *l = &out->job.limits;
+    if (get_seconds(out->tree, "timeout", &l->timeout, err, line_no) < 0 ||
+        get_seconds(out->tree, "cpu_time", &l->cpu_time, err, line_no) < 0 ||
+        get_count(out->tree, "memory_mb", 1, MEMORY_MB_MAX, &l->memory_mb, err, line_no) < 0 ||
+        get_count(out->tree, "output_limit_kb", 1, OUTPUT_LIMIT_KB_MAX, &l->output_limit_kb, err,
+                  line_no) < 0)
+        return -EINVAL;
+    free(err->id);
+    err->id = NULL;
+    return 1;
+}
+
+void rb_manifest_job_free(struct rb_manifest_job *job)
+{
+    cJSON_Delete(job->tree);
+    free(job->argv);
+    free(job->resolved);
+    memset(job, 0, sizeof *job);
+}
+
+void rb_manifest_error_free(struct rb_manifest_error *err)
+{
+    free(err->id);
+    err->id = NULL;
+}
+
+void rb_line_reader_init(struct rb_line_reader *r, int fd)
+{
+    memset(r, 0, sizeof *r);
+    r->fd = fd;
+}
+
+int rb_line_reader_next(struct rb_line_reader *r, const char **line, size_t *len)
+{
+    for (;;) {
+        char *base = r->buf.data + r->start;
+        size_t avail = r->buf.len - r->start;
+        char *nl = avail > r->scanned ? memchr(base + r->scanned, '\n', avail - r->scanned) : NULL;
+        if (nl) {
+            *line = base;
+            *len = (size_t)(nl - base);
+            r->start += *len + 1;
+            r->scanned = 0;
+            r->line_no++;
+            return 1;
+        }
+        r->scanned = avail;
+        if (r->eof) {
+            if (avail == 0)
+                return 0;
+            *line = base; /* a last line without its newline */
+            *len = avail;
+            r->start = r->buf.len;
+            r->scanned = 0;
+            r->line_no++;
+            return 1;
+        }
+        /* Move the partial line to the front before reading more. */
+        if (r->start > 0) {
+            memmove(r->buf.data, base, avail);
+            r->buf.len = avail;
+            r->start = 0;
+        }
+        int rc = rb_buf_reserve(&r->buf, 64 * 1024);
+        if (rc < 0)
+            return rc;
+        ssize_t n = read(r->fd, r->buf.data + r->buf.len, r->buf.cap - r->buf.len - 1);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return errno == EAGAIN || errno == EWOULDBLOCK ? -EAGAIN : -errno;
+        }
+        if (n == 0)
+            r->eof = true;
+        r->buf.len += (size_t)n;
+        r->buf.data[r->buf.len] = '\0';
+    }
+}
+
+void rb_line_reader_free(struct rb_line_reader *r)
+{
+    rb_buf_free(&r->buf);
+}

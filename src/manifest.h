@@ -1,0 +1,54 @@
+/*
+ * The manifest: one JSON object per line, read as a stream. Every rule a line
+ * can break is checked here, and the message names the line and the field.
+ */
+#ifndef RB_MANIFEST_H
+#define RB_MANIFEST_H
+
+#include <cjson/cJSON.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "runbox.h"
+#include "util.h"
+
+/* A job parsed from a line. `job` points into `tree` and the arrays below;
+ * free with rb_manifest_job_free. */
+struct rb_manifest_job {
+    cJSON *tree;
+    rb_job job;
+    const char **argv;
+    char *resolved;  /* file jobs: the path resolved against the base dir */
+};
+
+/* Why a line is invalid. `id` is the line's id when it had a usable one. */
+struct rb_manifest_error {
+    char message[512];
+    char *id;
+};
+
+/* Parses one line (without its newline). `base_dir` resolves relative `file`
+ * paths (NULL: the current directory). Returns 1 with `out` filled, 0 for a
+ * blank line, or -EINVAL with `err` filled. */
+int rb_manifest_parse_line(const char *line, size_t len, long line_no, const char *base_dir,
+                           struct rb_manifest_job *out, struct rb_manifest_error *err);
+void rb_manifest_job_free(struct rb_manifest_job *job);
+void rb_manifest_error_free(struct rb_manifest_error *err);
+
+/* Reads lines from a file descriptor, blocking or not. */
+struct rb_line_reader {
+    int fd;
+    struct rb_buf buf;
+    size_t start;   /* first byte of the next line in buf */
+    size_t scanned; /* bytes after start already known to hold no newline */
+    bool eof;
+    long line_no;   /* number of the line last returned */
+};
+
+void rb_line_reader_init(struct rb_line_reader *r, int fd);
+/* 1 with a line in *line and *len (valid until the next call), 0 at the end, or
+ * -EAGAIN when a non-blocking fd has no full line yet, or another -errno. */
+int rb_line_reader_next(struct rb_line_reader *r, const char **line, size_t *len);
+void rb_line_reader_free(struct rb_line_reader *r);
+
+#endif

@@ -1,0 +1,1119 @@
+/*
+ * The pool: the supervisor's event loop.
+ *
+ * Theory of operation. A pool owns one zygote and `jobs` slots. Starting a
+ * job means: create its working dir, write its spec into a sealed memfd,
+ * create its four pipes (stdin, stdout, stderr, status), and send the zygote
+ * a FORK message carrying the spec and the worker's pipe ends. From then on
+ * one epoll set watches everything: the zygote's socket (FORKED, EXITED), the
+ * pipes of every slot, and a timerfd armed for the nearest deadline. Nothing
+ * here blocks on a job: stdin is written as the pipe takes it (a job may print
+ * megabytes before reading), and stdout/stderr are drained as they fill, each
+ * up to its cap, past which the job is killed.
+ *
+ * A job ends when the zygote has reported its exit and all three of its
+ * output pipes have reached EOF; only then is the result assembled (the
+ * status record, read from its own pipe, is what the main module said before
+ * any shutdown code ran) and delivered, and the working dir removed.
+ *
+ * No signal handlers: process exits arrive as messages from the zygote, which
+ * is the workers' parent. Killing goes through the zygote too, which kills
+ * the process group before reaping its leader, so a pid is never reused
+ * under our feet.
+ */
+#define _GNU_SOURCE
+#include "runbox.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/mman.h>
+#include <sys/timerfd.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "util.h"
+#include "workdir.h"
+#include "zygote_client.h"
+
+/* What a job's status pipe may carry; the worker bounds its record well below. */
+#define STATUS_CAP (1u << 20)
+/* How long a job's pipes may stay open after its process is gone (only a
+ * leaked fd could keep them open: the worker cannot fork). */
+#define DRAIN_GRACE_NS (2 * 1000000000LL)
+/* Reads per readiness event, so that one flooding job cannot starve the rest. */
+#define READS_PER_EVENT 16
+#define READ_CHUNK (64 * 1024)
+/* Zygote deaths tolerated before the pool gives up. */
+#define MAX_ZYGOTE_RESTARTS 5
+/* Times a job is started before a dying zygote makes it `internal`. */
+#define MAX_ATTEMPTS 2
+
+enum event_kind { EV_ZYGOTE = 1, EV_TIMER, EV_STDIN, EV_STDOUT, EV_STDERR, EV_STATUS };
+
+enum slot_state { SLOT_FREE = 0, SLOT_STARTING, SLOT_RUNNING, SLOT_EXITED };
+
+enum kill_reason { KILL_NONE = 0, KILL_TIMEOUT, KILL_OUTPUT };
+
+/* A job the pool owns until its result is delivered. */
+struct pool_job {
+    struct pool_job *next;
+    char *id;
+    void *user;
+    rb_limits limits; /* with the pool's defaults filled in */
+    cJSON *spec;      /* all the worker needs except its working dir */
+    char *stdin_data;
+    size_t stdin_len;
+    int attempts;
+};
+
+struct capture {
+    struct rb_buf buf;
+    size_t limit;
+    bool truncated;
+};
+
+struct slot {
+    enum slot_state state;
+    uint64_t seq;
+    struct pool_job *job;
+    char *workdir;
+    int fd_stdin, fd_stdout, fd_stderr, fd_status;
+    size_t stdin_off;
+    struct capture out, err, status;
+    int64_t start_ns, end_ns, deadline_ns, drain_deadline_ns;
+    enum kill_reason killed;
+    const char *killed_stream;
+    int wait_status;
+    double cpu_time;
+    long max_rss_kb;
+};
+
+struct rb_pool {
+    rb_result_fn on_result;
+    void *ctx;
+    rb_limits defaults;
+    char *zygote_path;
+    char *preload;
+    bool verbose;
+
+    struct rb_zygote zygote;
+    int zygote_restarts;
+    bool broken;
+    char broken_reason[256];
+
+    int epfd, timerfd;
+    int64_t timer_armed_ns;
+    struct rb_workdir_root root;
+    uid_t workdir_owner;
+    gid_t workdir_group;
+
+    struct slot *slots;
+    size_t nslots;
+    size_t busy;
+    struct pool_job *queue_head, *queue_tail;
+    size_t queued;
+    uint64_t next_seq;
+};
+
+const char *rb_status_name(rb_status status)
+{
+    static const char *const names[] = {
+        [RB_STATUS_OK] = "ok",
+        [RB_STATUS_ERROR] = "error",
+        [RB_STATUS_TIMEOUT] = "timeout",
+        [RB_STATUS_MEMORY] = "memory",
+        [RB_STATUS_OUTPUT_LIMIT] = "output_limit",
+        [RB_STATUS_SIGNAL] = "signal",
+        [RB_STATUS_VIOLATION] = "violation",
+        [RB_STATUS_INVALID] = "invalid",
+        [RB_STATUS_INTERNAL] = "internal",
+    };
+    if ((unsigned)status < sizeof names / sizeof names[0] && names[status])
+        return names[status];
+    return "internal";
+}
+
+/* ---- epoll bookkeeping ------------------------------------------------- */
+
+/* Event data: kind in bits 0-3, slot index in 4-23, the job's seq in 24-63,
+ * so an event queued for a slot's previous job is recognised as stale. */
+static uint64_t ev_data(enum event_kind kind, size_t slot, uint64_t seq)
+{
+    return (uint64_t)kind | ((uint64_t)slot << 4) | (seq << 24);
+}
+
+static int watch(rb_pool *p, int fd, uint32_t events, uint64_t data)
+{
+    struct epoll_event ev = { .events = events, .data.u64 = data };
+    return epoll_ctl(p->epfd, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
+}
+
+static void close_watched(rb_pool *p, int *fd)
+{
+    if (*fd < 0)
+        return;
+    epoll_ctl(p->epfd, EPOLL_CTL_DEL, *fd, NULL);
+    close(*fd);
+    *fd = -1;
+}
+
+/* ---- jobs ---------------------------------------------------------------- */
+
+static void job_free(struct pool_job *job)
+{
+    if (!job)
+        return;
+    free(job->id);
+    free(job->stdin_data);
+    cJSON_Delete(job->spec);
+    free(job);
+}
+
+static double pick(double job, double pool, double builtin)
+{
+    return job > 0 ? job : pool > 0 ? pool : builtin;
+}
+
+static const char *base_name(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    return slash ? slash + 1 : path;
+}
+
+static struct pool_job *job_copy(const rb_pool *p, const rb_job *j)
+{
+    struct pool_job *job = calloc(1, sizeof *job);
+    if (!job)
+        return NULL;
+    job->id = strdup(j->id ? j->id : "");
+    job->user = j->user;
+    rb_limits *l = &job->limits;
+    l->timeout = pick(j->limits.timeout, p->defaults.timeout, RB_DEFAULT_TIMEOUT);
+    l->cpu_time = pick(j->limits.cpu_time, p->defaults.cpu_time, l->timeout);
+    l->memory_mb = (long)pick((double)j->limits.memory_mb, (double)p->defaults.memory_mb,
+                              (double)RB_DEFAULT_MEMORY_MB);
+    l->output_limit_kb = (long)pick((double)j->limits.output_limit_kb,
+                                    (double)p->defaults.output_limit_kb,
+                                    (double)RB_DEFAULT_OUTPUT_LIMIT_KB);
+    if (j->stdin_len > 0) {
+        job->stdin_data = malloc(j->stdin_len);
+        if (!job->stdin_data)
+            goto fail;
+        memcpy(job->stdin_data, j->stdin_data, j->stdin_len);
+        job->stdin_len = j->stdin_len;
+    }
+
+    char *default_path = NULL;
+    const char *path = j->path;
+    if (!path) {
+        if (j->kind == RB_PROGRAM_FILE) {
+            path = j->program;
+        } else {
+            if (asprintf(&default_path, "%s.py", job->id) < 0)
+                goto fail;
+            path = default_path;
+        }
+    }
+    const char *argv0 = j->kind == RB_PROGRAM_FILE ? j->program : base_name(path);
+    cJSON *spec = cJSON_CreateObject();
+    job->spec = spec;
+    cJSON *argv = cJSON_AddArrayToObject(spec, RBZ_SPEC_ARGV);
+    bool ok = spec && argv && cJSON_AddStringToObject(spec, RBZ_SPEC_ID, job->id) &&
+              cJSON_AddStringToObject(spec, RBZ_SPEC_KIND,
+                                      j->kind == RB_PROGRAM_FILE ? "file" : "source") &&
+              cJSON_AddStringToObject(spec, RBZ_SPEC_PROGRAM, j->program ? j->program : "") &&
+              cJSON_AddStringToObject(spec, RBZ_SPEC_PATH, path) &&
+              cJSON_AddStringToObject(spec, RBZ_SPEC_ARGV0, argv0) &&
+              cJSON_AddNumberToObject(spec, RBZ_SPEC_CPU_TIME, l->cpu_time) &&
+              cJSON_AddNumberToObject(spec, RBZ_SPEC_MEMORY_MB, (double)l->memory_mb);
+    for (size_t i = 0; ok && i < j->argc; i++) {
+        cJSON *s = cJSON_CreateString(j->argv[i]);
+        ok = s && cJSON_AddItemToArray(argv, s);
+    }
+    free(default_path);
+    if (ok && job->id)
+        return job;
+fail:
+    job_free(job);
+    return NULL;
+}
+
+static void deliver(rb_pool *p, rb_result *r)
+{
+    p->on_result(r, p->ctx);
+}
+
+static void deliver_internal(rb_pool *p, struct pool_job *job, const char *error)
+{
+    rb_result r = {
+        .id = job->id,
+        .status = RB_STATUS_INTERNAL,
+        .return_code = -1,
+        .error = error,
+        .had_unexpected_error = true,
+        .user = job->user,
+    };
+    deliver(p, &r);
+}
+
+/* ---- starting a job ---------------------------------------------------- */
+
+static int spec_memfd(struct pool_job *job, const char *workdir)
+{
+    cJSON *wd = cJSON_CreateString(workdir);
+    if (!wd)
+        return -ENOMEM;
+    cJSON_DeleteItemFromObjectCaseSensitive(job->spec, RBZ_SPEC_WORKDIR);
+    cJSON_AddItemToObject(job->spec, RBZ_SPEC_WORKDIR, wd);
+    char *text = cJSON_PrintUnformatted(job->spec);
+    if (!text)
+        return -ENOMEM;
+    int fd = memfd_create("runbox-spec", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+    int rc = fd < 0 ? -errno : rb_write_all(fd, text, strlen(text));
+    cJSON_free(text);
+    /* Sealed: the worker reads a spec nobody can change behind its back. */
+    if (rc == 0 && fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) < 0)
+        rc = -errno;
+    if (rc < 0) {
+        if (fd >= 0)
+            close(fd);
+        return rc;
+    }
+    return fd;
+}
+
+static void capture_init(struct capture *c, size_t limit)
+{
+    rb_buf_reset(&c->buf);
+    c->limit = limit;
+    c->truncated = false;
+}
+
+static void slot_release_fds(rb_pool *p, struct slot *s)
+{
+    close_watched(p, &s->fd_stdin);
+    close_watched(p, &s->fd_stdout);
+    close_watched(p, &s->fd_stderr);
+    close_watched(p, &s->fd_status);
+}
+
+static void slot_clear(rb_pool *p, struct slot *s)
+{
+    slot_release_fds(p, s);
+    if (s->workdir) {
+        int rc = rb_workdir_remove(&p->root, s->workdir);
+        if (rc < 0 && p->verbose)
+            fprintf(stderr, "runbox: removing %s: %s\n", s->workdir, strerror(-rc));
+        free(s->workdir);
+        s->workdir = NULL;
+    }
+    s->job = NULL;
+    s->state = SLOT_FREE;
+    p->busy--;
+}
+
+static int start_in_slot(rb_pool *p, size_t index, struct pool_job *job)
+{
+    struct slot *s = &p->slots[index];
+    int pin[2] = { -1, -1 }, pout[2] = { -1, -1 }, perr[2] = { -1, -1 }, pst[2] = { -1, -1 };
+    int spec = -1, rc;
+
+    /* The capture buffers are kept from job to job; everything else starts over. */
+    struct capture out = s->out, err = s->err, status = s->status;
+    memset(s, 0, sizeof *s);
+    s->out = out;
+    s->err = err;
+    s->status = status;
+    s->fd_stdin = s->fd_stdout = s->fd_stderr = s->fd_status = -1;
+    s->seq = ++p->next_seq;
+    s->job = job;
+    s->state = SLOT_STARTING;
+    p->busy++;
+    job->attempts++;
+    capture_init(&s->out, (size_t)job->limits.output_limit_kb * 1024);
+    capture_init(&s->err, (size_t)job->limits.output_limit_kb * 1024);
+    capture_init(&s->status, STATUS_CAP);
+
+    rc = rb_workdir_create(&p->root, s->seq, p->workdir_owner, p->workdir_group, &s->workdir);
+    if (rc < 0)
+        goto fail;
+    if ((rc = spec_memfd(job, s->workdir)) < 0)
+        goto fail;
+    spec = rc;
+    if (pipe2(pin, O_CLOEXEC) < 0 || pipe2(pout, O_CLOEXEC) < 0 || pipe2(perr, O_CLOEXEC) < 0 ||
+        pipe2(pst, O_CLOEXEC) < 0) {
+        rc = -errno;
+        goto fail;
+    }
+    s->fd_stdin = pin[1];
+    s->fd_stdout = pout[0];
+    s->fd_stderr = perr[0];
+    s->fd_status = pst[0];
+    pin[1] = pout[0] = perr[0] = pst[0] = -1;
+    if ((rc = rb_set_nonblocking(s->fd_stdin)) < 0 || (rc = rb_set_nonblocking(s->fd_stdout)) < 0 ||
+        (rc = rb_set_nonblocking(s->fd_stderr)) < 0 || (rc = rb_set_nonblocking(s->fd_status)) < 0)
+        goto fail;
+    if ((rc = watch(p, s->fd_stdout, EPOLLIN, ev_data(EV_STDOUT, index, s->seq))) < 0 ||
+        (rc = watch(p, s->fd_stderr, EPOLLIN, ev_data(EV_STDERR, index, s->seq))) < 0 ||
+        (rc = watch(p, s->fd_status, EPOLLIN, ev_data(EV_STATUS, index, s->seq))) < 0)
+        goto fail;
+    if (job->stdin_len > 0) {
+        if ((rc = watch(p, s->fd_stdin, EPOLLOUT, ev_data(EV_STDIN, index, s->seq))) < 0)
+            goto fail;
+    } else {
+        close(s->fd_stdin); /* nothing to feed: the program sees EOF at once */
+        s->fd_stdin = -1;
+    }
+
+    int fds[RBZ_NFDS];
+    fds[RBZ_FD_SPEC] = spec;
+    fds[RBZ_FD_STDIN] = pin[0];
+    fds[RBZ_FD_STDOUT] = pout[1];
+    fds[RBZ_FD_STDERR] = perr[1];
+    fds[RBZ_FD_STATUS] = pst[1];
+    rc = rb_zygote_send_fork(&p->zygote, s->seq, fds);
+    /* The zygote holds its own copies now (or never will); ours go, so EOF
+     * on the pipes means the worker is done with them. */
+    close(spec);
+    close(pin[0]);
+    close(pout[1]);
+    close(perr[1]);
+    close(pst[1]);
+    if (rc < 0) {
+        /* The zygote is unreachable; its death is noticed on its socket and
+         * this job is retried with the others in flight. */
+        return 0;
+    }
+    return 0;
+
+fail:;
+    char msg[256];
+    snprintf(msg, sizeof msg, "could not start the job: %s", strerror(-rc));
+    for (int i = 0; i < 2; i++) {
+        if (pin[i] >= 0) close(pin[i]);
+        if (pout[i] >= 0) close(pout[i]);
+        if (perr[i] >= 0) close(perr[i]);
+        if (pst[i] >= 0) close(pst[i]);
+    }
+    if (spec >= 0)
+        close(spec);
+    slot_clear(p, s);
+    deliver_internal(p, job, msg);
+    job_free(job);
+    return rc;
+}
+
+static size_t free_slot_index(const rb_pool *p)
+{
+    for (size_t i = 0; i < p->nslots; i++)
+        if (p->slots[i].state == SLOT_FREE)
+            return i;
+    return p->nslots;
+}
+
+static void start_queued(rb_pool *p)
+{
+    while (p->queue_head && p->busy < p->nslots && !p->broken) {
+        struct pool_job *job = p->queue_head;
+        p->queue_head = job->next;
+        if (!p->queue_head)
+            p->queue_tail = NULL;
+        p->queued--;
+        job->next = NULL;
+        start_in_slot(p, free_slot_index(p), job);
+    }
+}
+
+static void enqueue(rb_pool *p, struct pool_job *job, bool front)
+{
+    job->next = NULL;
+    if (front) {
+        job->next = p->queue_head;
+        p->queue_head = job;
+        if (!p->queue_tail)
+            p->queue_tail = job;
+    } else {
+        if (p->queue_tail)
+            p->queue_tail->next = job;
+        else
+            p->queue_head = job;
+        p->queue_tail = job;
+    }
+    p->queued++;
+}
+
+/* ---- deadlines ----------------------------------------------------------- */
+
+static int64_t slot_deadline(const struct slot *s)
+{
+    if (s->state == SLOT_RUNNING && s->killed == KILL_NONE)
+        return s->deadline_ns;
+    if (s->state == SLOT_EXITED)
+        return s->drain_deadline_ns;
+    return INT64_MAX;
+}
+
+static void arm_timer(rb_pool *p)
+{
+    int64_t next = INT64_MAX;
+    for (size_t i = 0; i < p->nslots; i++) {
+        int64_t d = slot_deadline(&p->slots[i]);
+        if (d < next)
+            next = d;
+    }
+    if (next == p->timer_armed_ns)
+        return;
+    struct itimerspec its = { 0 };
+    if (next != INT64_MAX) {
+        if (next <= 0)
+            next = 1;
+        its.it_value.tv_sec = next / 1000000000;
+        its.it_value.tv_nsec = next % 1000000000;
+    }
+    timerfd_settime(p->timerfd, TFD_TIMER_ABSTIME, &its, NULL);
+    p->timer_armed_ns = next;
+}
+
+static void kill_job(rb_pool *p, struct slot *s, enum kill_reason why, const char *stream)
+{
+    if (s->killed != KILL_NONE)
+        return;
+    s->killed = why;
+    s->killed_stream = stream;
+    rb_zygote_send_kill(&p->zygote, s->seq);
+}
+
+/* ---- finishing a job ----------------------------------------------------- */
+
+struct status_record {
+    cJSON *tree;
+    const char *outcome;
+    int exit_code;
+    bool memory_error;
+    bool keyboard_interrupt;
+    const char *error;
+    const char *error_detail;
+    const char *doc;
+};
+
+/* The first JSON value on the status pipe is the worker's record; anything
+ * else there (a program writing to the pipe's fd) is ignored. */
+static bool parse_status(const struct rb_buf *b, struct status_record *rec)
+{
+    memset(rec, 0, sizeof *rec);
+    if (!b->len)
+        return false;
+    const char *end = NULL;
+    rec->tree = cJSON_ParseWithLengthOpts(b->data, b->len, &end, false);
+    if (!cJSON_IsObject(rec->tree)) {
+        cJSON_Delete(rec->tree);
+        rec->tree = NULL;
+        return false;
+    }
+    const cJSON *code = cJSON_GetObjectItemCaseSensitive(rec->tree, "exit_code");
+    rec->outcome = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(rec->tree, "outcome"));
+    if (!rec->outcome || !cJSON_IsNumber(code)) {
+        cJSON_Delete(rec->tree);
+        rec->tree = NULL;
+        return false;
+    }
+    rec->exit_code = (int)code->valuedouble;
+    rec->memory_error = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(rec->tree, "memory_error"));
+    rec->keyboard_interrupt =
+        cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(rec->tree, "keyboard_interrupt"));
+    rec->error = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(rec->tree, "error"));
+    rec->error_detail =
+        cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(rec->tree, "error_detail"));
+    rec->doc = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(rec->tree, "doc"));
+    return true;
+}
+
+static const char *signal_name(int sig, char *buf, size_t len)
+{
+    const char *abbrev = sigabbrev_np(sig);
+    if (abbrev)
+        snprintf(buf, len, "SIG%s", abbrev);
+    else
+        snprintf(buf, len, "signal %d", sig);
+    return buf;
+}
+
+static bool looks_like_memory_exhaustion(const struct slot *s)
+{
+    const struct rb_buf *e = &s->err.buf;
+    if (e->len && (memmem(e->data, e->len, "MemoryError", 11) ||
+                   memmem(e->data, e->len, "Cannot allocate memory", 22) ||
+                   memmem(e->data, e->len, "out of memory", 13)))
+        return true;
+    return s->max_rss_kb >= s->job->limits.memory_mb * 1024 * 9 / 10;
+}
+
+/* Decides the status from what is known, in a fixed order of precedence:
+ * the supervisor's own kills, then the kernel's, then what the program's
+ * main module reported, then its bare exit. Python's answer (the status
+ * record) outranks the exit code that follows it, so exit handlers cannot
+ * turn a failure into a success. */
+static void classify(const struct slot *s, const struct status_record *rec, bool have_rec,
+                     rb_result *r, char *msg, size_t msglen)
+{
+    const rb_limits *l = &s->job->limits;
+    int ws = s->wait_status;
+    bool signaled = WIFSIGNALED(ws);
+    int sig = signaled ? WTERMSIG(ws) : 0;
+    double cpu_limit = ceil(l->cpu_time) < 1 ? 1 : ceil(l->cpu_time);
+    char name[32];
+
+    r->signal = sig;
+    r->return_code = signaled ? -sig : (have_rec ? rec->exit_code : WEXITSTATUS(ws));
+    if (have_rec) {
+        r->error = rec->error;
+        r->error_detail = rec->error_detail;
+        r->doc = rec->doc;
+    }
+
+    if (s->killed == KILL_TIMEOUT) {
+        r->status = RB_STATUS_TIMEOUT;
+        r->timed_out = true;
+        snprintf(msg, msglen, "wall time limit of %g s exceeded", l->timeout);
+        r->error = msg;
+    } else if (s->killed == KILL_OUTPUT) {
+        r->status = RB_STATUS_OUTPUT_LIMIT;
+        snprintf(msg, msglen, "%s exceeded the output limit of %ld KB", s->killed_stream,
+                 l->output_limit_kb);
+        r->error = msg;
+    } else if (signaled && sig == SIGSYS) {
+        r->status = RB_STATUS_VIOLATION;
+        snprintf(msg, msglen, "killed by the sandbox: a forbidden system call (see docs/sandbox.md)");
+        r->error = msg;
+    } else if (signaled && (sig == SIGXCPU || (sig == SIGKILL && s->cpu_time >= cpu_limit))) {
+        r->status = RB_STATUS_TIMEOUT;
+        r->timed_out = true;
+        snprintf(msg, msglen, "CPU time limit of %g s exceeded", cpu_limit);
+        r->error = msg;
+    } else if (have_rec && strcmp(rec->outcome, "setup_failed") == 0) {
+        r->status = RB_STATUS_INTERNAL;
+        r->had_unexpected_error = true;
+    } else if (have_rec && rec->memory_error) {
+        r->status = RB_STATUS_MEMORY;
+    } else if (signaled && have_rec && rec->keyboard_interrupt && sig == SIGINT) {
+        r->status = RB_STATUS_ERROR;
+    } else if (signaled) {
+        if (sig != SIGINT && looks_like_memory_exhaustion(s)) {
+            r->status = RB_STATUS_MEMORY;
+            snprintf(msg, msglen, "killed by %s after running out of memory (limit %ld MB)",
+                     signal_name(sig, name, sizeof name), l->memory_mb);
+        } else {
+            r->status = RB_STATUS_SIGNAL;
+            snprintf(msg, msglen, "killed by %s", signal_name(sig, name, sizeof name));
+        }
+        r->error = msg;
+    } else if (have_rec) {
+        r->status = rec->exit_code == 0 ? RB_STATUS_OK : RB_STATUS_ERROR;
+    } else {
+        int code = WEXITSTATUS(ws);
+        r->status = code == 0 ? RB_STATUS_OK : RB_STATUS_ERROR;
+        if (code != 0) {
+            snprintf(msg, msglen, "exited with code %d before its main module finished", code);
+            r->error = msg;
+        }
+    }
+}
+
+static void finish(rb_pool *p, size_t index)
+{
+    struct slot *s = &p->slots[index];
+    struct status_record rec;
+    bool have_rec = parse_status(&s->status.buf, &rec);
+    char msg[512] = "";
+    rb_result r = {
+        .id = s->job->id,
+        .user = s->job->user,
+        .runtime = s->start_ns ? (double)(s->end_ns - s->start_ns) / 1e9 : 0,
+        .cpu_time = s->cpu_time,
+        .max_rss_kb = s->max_rss_kb,
+        .stdout_data = s->out.buf.data ? s->out.buf.data : "",
+        .stdout_len = s->out.buf.len,
+        .stdout_truncated = s->out.truncated,
+        .stderr_data = s->err.buf.data ? s->err.buf.data : "",
+        .stderr_len = s->err.buf.len,
+        .stderr_truncated = s->err.truncated,
+    };
+    classify(s, &rec, have_rec, &r, msg, sizeof msg);
+    struct pool_job *job = s->job;
+    slot_clear(p, s);
+    deliver(p, &r);
+    cJSON_Delete(rec.tree);
+    job_free(job);
+    start_queued(p);
+}
+
+static void maybe_finish(rb_pool *p, size_t index)
+{
+    struct slot *s = &p->slots[index];
+    if (s->state == SLOT_EXITED && s->fd_stdout < 0 && s->fd_stderr < 0 && s->fd_status < 0)
+        finish(p, index);
+}
+
+/* ---- I/O ----------------------------------------------------------------- */
+
+static void feed_stdin(rb_pool *p, struct slot *s)
+{
+    struct pool_job *job = s->job;
+    while (s->stdin_off < job->stdin_len) {
+        size_t n = job->stdin_len - s->stdin_off;
+        ssize_t w = write(s->fd_stdin, job->stdin_data + s->stdin_off, n > READ_CHUNK ? READ_CHUNK : n);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            if (errno == EAGAIN)
+                return;
+            break; /* EPIPE: the program closed stdin or ended; that is its right */
+        }
+        s->stdin_off += (size_t)w;
+    }
+    close_watched(p, &s->fd_stdin);
+}
+
+/* Reads what is there, up to the cap; past the cap the job is killed and the
+ * rest is read and dropped so the pipe can reach EOF. */
+static void drain(rb_pool *p, size_t index, int *fd, struct capture *c, const char *stream)
+{
+    struct slot *s = &p->slots[index];
+    char scratch[READ_CHUNK];
+    for (int i = 0; i < READS_PER_EVENT; i++) {
+        char *dst = scratch;
+        size_t room = sizeof scratch;
+        if (!c->truncated) {
+            size_t want = c->limit + 1 - c->buf.len; /* one byte past the cap tells */
+            if (want > READ_CHUNK)
+                want = READ_CHUNK;
+            if (rb_buf_reserve(&c->buf, want) < 0)
+                return;
+            dst = c->buf.data + c->buf.len;
+            room = want;
+        }
+        ssize_t n = read(*fd, dst, room);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && errno == EAGAIN)
+            return;
+        if (n <= 0) {
+            close_watched(p, fd);
+            maybe_finish(p, index);
+            return;
+        }
+        if (c->truncated)
+            continue;
+        c->buf.len += (size_t)n;
+        if (c->buf.len > c->limit) {
+            c->buf.len = c->limit;
+            c->truncated = true;
+            if (stream)
+                kill_job(p, s, KILL_OUTPUT, stream);
+        }
+        c->buf.data[c->buf.len] = '\0';
+    }
+}
+
+/* ---- zygote messages ----------------------------------------------------- */
+
+static struct slot *slot_by_seq(rb_pool *p, uint64_t seq, size_t *index)
+{
+    for (size_t i = 0; i < p->nslots; i++) {
+        if (p->slots[i].state != SLOT_FREE && p->slots[i].seq == seq) {
+            *index = i;
+            return &p->slots[i];
+        }
+    }
+    return NULL;
+}
+
+static void on_forked(rb_pool *p, const struct rbz_msg *m)
+{
+    size_t i;
+    struct slot *s = slot_by_seq(p, m->seq, &i);
+    if (!s || s->state != SLOT_STARTING)
+        return;
+    s->state = SLOT_RUNNING;
+    s->start_ns = m->start_ns;
+    s->deadline_ns = m->start_ns + (int64_t)(s->job->limits.timeout * 1e9);
+}
+
+static void on_fork_failed(rb_pool *p, const struct rbz_msg *m)
+{
+    size_t i;
+    struct slot *s = slot_by_seq(p, m->seq, &i);
+    if (!s)
+        return;
+    char msg[128];
+    snprintf(msg, sizeof msg, "the zygote could not fork a worker: %s", strerror(m->err));
+    struct pool_job *job = s->job;
+    slot_clear(p, s);
+    deliver_internal(p, job, msg);
+    job_free(job);
+    start_queued(p);
+}
+
+static void on_exited(rb_pool *p, const struct rbz_msg *m)
+{
+    size_t i;
+    struct slot *s = slot_by_seq(p, m->seq, &i);
+    if (!s)
+        return;
+    if (s->state == SLOT_STARTING)
+        s->start_ns = m->end_ns; /* FORKED is always sent first; defensive only */
+    s->state = SLOT_EXITED;
+    s->end_ns = m->end_ns;
+    s->wait_status = m->wait_status;
+    s->cpu_time = (double)(m->utime_us + m->stime_us) / 1e6;
+    s->max_rss_kb = (long)m->maxrss_kb;
+    s->drain_deadline_ns = rb_now_ns() + DRAIN_GRACE_NS;
+    close_watched(p, &s->fd_stdin);
+    maybe_finish(p, i);
+}
+
+static void fail_everything(rb_pool *p, const char *why)
+{
+    p->broken = true;
+    snprintf(p->broken_reason, sizeof p->broken_reason, "%s", why);
+    for (size_t i = 0; i < p->nslots; i++) {
+        struct slot *s = &p->slots[i];
+        if (s->state == SLOT_FREE)
+            continue;
+        struct pool_job *job = s->job;
+        slot_clear(p, s);
+        deliver_internal(p, job, why);
+        job_free(job);
+    }
+    while (p->queue_head) {
+        struct pool_job *job = p->queue_head;
+        p->queue_head = job->next;
+        p->queued--;
+        deliver_internal(p, job, why);
+        job_free(job);
+    }
+    p->queue_tail = NULL;
+}
+
+/* The zygote died (a bug, or the kernel's OOM killer). Its workers die with
+ * it (parent-death signal); the jobs they ran never had a fair run, so each
+ * is started once more on a new zygote. */
+static void on_zygote_death(rb_pool *p)
+{
+    epoll_ctl(p->epfd, EPOLL_CTL_DEL, p->zygote.sock, NULL);
+    rb_zygote_stop(&p->zygote);
+    for (size_t i = 0; i < p->nslots; i++) {
+        struct slot *s = &p->slots[i];
+        if (s->state == SLOT_FREE)
+            continue;
+        struct pool_job *job = s->job;
+        slot_clear(p, s);
+        if (job->attempts < MAX_ATTEMPTS) {
+            enqueue(p, job, true);
+        } else {
+            deliver_internal(p, job, "the zygote died twice while this job ran");
+            job_free(job);
+        }
+    }
+    char err[512];
+    if (++p->zygote_restarts > MAX_ZYGOTE_RESTARTS) {
+        fail_everything(p, "the zygote died too often; giving up");
+        return;
+    }
+    if (rb_zygote_start(&p->zygote, p->zygote_path, p->preload, err, sizeof err) < 0 ||
+        watch(p, p->zygote.sock, EPOLLIN, ev_data(EV_ZYGOTE, 0, 0)) < 0) {
+        char why[600];
+        snprintf(why, sizeof why, "could not restart the zygote: %s", err);
+        fail_everything(p, why);
+        return;
+    }
+    if (p->verbose)
+        fprintf(stderr, "runbox: the zygote died and was restarted\n");
+    start_queued(p);
+}
+
+static void on_zygote_readable(rb_pool *p)
+{
+    struct rbz_msg m;
+    for (;;) {
+        int rc = rb_zygote_recv(&p->zygote, &m);
+        if (rc == -EAGAIN)
+            return;
+        if (rc <= 0) {
+            on_zygote_death(p);
+            return;
+        }
+        switch (m.type) {
+        case RBZ_FORKED: on_forked(p, &m); break;
+        case RBZ_FORK_FAILED: on_fork_failed(p, &m); break;
+        case RBZ_EXITED: on_exited(p, &m); break;
+        default: break;
+        }
+    }
+}
+
+static void on_timer(rb_pool *p)
+{
+    uint64_t expirations;
+    if (read(p->timerfd, &expirations, sizeof expirations) < 0 && errno != EAGAIN)
+        return;
+    p->timer_armed_ns = INT64_MAX;
+    int64_t now = rb_now_ns();
+    for (size_t i = 0; i < p->nslots; i++) {
+        struct slot *s = &p->slots[i];
+        if (s->state == SLOT_RUNNING && s->killed == KILL_NONE && now >= s->deadline_ns) {
+            kill_job(p, s, KILL_TIMEOUT, NULL);
+        } else if (s->state == SLOT_EXITED && now >= s->drain_deadline_ns) {
+            /* Only a leaked descriptor could hold the pipes open this long. */
+            slot_release_fds(p, s);
+            maybe_finish(p, i);
+        }
+    }
+}
+
+static void dispatch(rb_pool *p, const struct epoll_event *ev)
+{
+    uint64_t d = ev->data.u64;
+    enum event_kind kind = (enum event_kind)(d & 0xf);
+    size_t index = (size_t)((d >> 4) & 0xfffff);
+    uint64_t seq = d >> 24;
+    if (kind == EV_ZYGOTE) {
+        on_zygote_readable(p);
+        return;
+    }
+    if (kind == EV_TIMER) {
+        on_timer(p);
+        return;
+    }
+    if (index >= p->nslots)
+        return;
+    struct slot *s = &p->slots[index];
+    if (s->state == SLOT_FREE || (s->seq & ((1ull << 40) - 1)) != seq)
+        return; /* stale: the slot moved on to another job */
+    switch (kind) {
+    case EV_STDIN:
+        if (s->fd_stdin >= 0)
+            feed_stdin(p, s);
+        break;
+    case EV_STDOUT:
+        if (s->fd_stdout >= 0)
+            drain(p, index, &s->fd_stdout, &s->out, "stdout");
+        break;
+    case EV_STDERR:
+        if (s->fd_stderr >= 0)
+            drain(p, index, &s->fd_stderr, &s->err, "stderr");
+        break;
+    case EV_STATUS:
+        if (s->fd_status >= 0)
+            drain(p, index, &s->fd_status, &s->status, NULL);
+        break;
+    default:
+        break;
+    }
+}
+
+/* ---- the public API ------------------------------------------------------ */
+
+static int online_cpus(void)
+{
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0)
+        return CPU_COUNT(&set);
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (int)n : 1;
+}
+
+int rb_pool_new(const rb_pool_config *config, rb_result_fn on_result, void *ctx, rb_pool **out,
+                char *errbuf, size_t errlen)
+{
+    char scratch[8];
+    if (!errbuf) {
+        errbuf = scratch;
+        errlen = sizeof scratch;
+    }
+    errbuf[0] = '\0';
+    *out = NULL;
+    if (!on_result) {
+        snprintf(errbuf, errlen, "no result callback");
+        return -EINVAL;
+    }
+    rb_pool_config defaults = { 0 };
+    if (!config)
+        config = &defaults;
+    int jobs = config->jobs > 0 ? config->jobs : online_cpus();
+    if (jobs > 4096) {
+        snprintf(errbuf, errlen, "at most 4096 jobs in flight, not %d", jobs);
+        return -EINVAL;
+    }
+
+    rb_pool *p = calloc(1, sizeof *p);
+    if (!p) {
+        snprintf(errbuf, errlen, "out of memory");
+        return -ENOMEM;
+    }
+    p->on_result = on_result;
+    p->ctx = ctx;
+    p->defaults = config->defaults;
+    p->verbose = config->verbose;
+    p->epfd = p->timerfd = -1;
+    p->root.fd = -1;
+    p->zygote.sock = -1;
+    p->zygote.pid = -1;
+    p->timer_armed_ns = INT64_MAX;
+    p->nslots = (size_t)jobs;
+    p->slots = calloc(p->nslots, sizeof *p->slots);
+    p->zygote_path = rb_zygote_locate(config->zygote_path);
+    p->preload = config->preload ? strdup(config->preload) : NULL;
+    int rc = -ENOMEM;
+    if (!p->slots || !p->zygote_path || (config->preload && !p->preload)) {
+        snprintf(errbuf, errlen, "out of memory");
+        goto fail;
+    }
+    for (size_t i = 0; i < p->nslots; i++)
+        p->slots[i].fd_stdin = p->slots[i].fd_stdout = p->slots[i].fd_stderr =
+            p->slots[i].fd_status = -1;
+
+    bool root = geteuid() == 0;
+    p->workdir_owner = root ? RB_SANDBOX_UID : (uid_t)-1;
+    p->workdir_group = root ? RB_SANDBOX_GID : (gid_t)-1;
+    const char *parent = config->workdir_root;
+    if (!parent || !*parent)
+        parent = getenv("TMPDIR");
+    if (!parent || !*parent)
+        parent = "/tmp";
+    if ((rc = rb_workdir_root_create(parent, &p->root)) < 0) {
+        snprintf(errbuf, errlen, "cannot create a working dir under %s: %s", parent, strerror(-rc));
+        goto fail;
+    }
+
+    p->epfd = epoll_create1(EPOLL_CLOEXEC);
+    p->timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+    if (p->epfd < 0 || p->timerfd < 0) {
+        rc = -errno;
+        snprintf(errbuf, errlen, "epoll/timerfd: %s", strerror(errno));
+        goto fail;
+    }
+    if ((rc = watch(p, p->timerfd, EPOLLIN, ev_data(EV_TIMER, 0, 0))) < 0) {
+        snprintf(errbuf, errlen, "epoll_ctl: %s", strerror(-rc));
+        goto fail;
+    }
+    if ((rc = rb_zygote_start(&p->zygote, p->zygote_path, p->preload, errbuf, errlen)) < 0)
+        goto fail;
+    if (!(p->zygote.flags & RBZ_HAVE_SECCOMP)) {
+        snprintf(errbuf, errlen,
+                 "this kernel has no seccomp filtering; runbox will not run untrusted code "
+                 "without it");
+        rc = -ENOSYS;
+        goto fail;
+    }
+    if ((rc = watch(p, p->zygote.sock, EPOLLIN, ev_data(EV_ZYGOTE, 0, 0))) < 0) {
+        snprintf(errbuf, errlen, "epoll_ctl: %s", strerror(-rc));
+        goto fail;
+    }
+    *out = p;
+    return 0;
+
+fail:
+    rb_pool_free(p);
+    return rc;
+}
+
+int rb_pool_submit(rb_pool *p, const rb_job *job)
+{
+    if (!job || !job->id || !job->program)
+        return -EINVAL;
+    struct pool_job *copy = job_copy(p, job);
+    if (!copy)
+        return -ENOMEM;
+    if (p->broken) {
+        deliver_internal(p, copy, p->broken_reason);
+        job_free(copy);
+        return 0;
+    }
+    if (p->busy < p->nslots) {
+        start_in_slot(p, free_slot_index(p), copy);
+        arm_timer(p);
+    } else {
+        enqueue(p, copy, false);
+    }
+    return 0;
+}
+
+size_t rb_pool_free_slots(const rb_pool *p)
+{
+    size_t used = p->busy + p->queued;
+    return used >= p->nslots ? 0 : p->nslots - used;
+}
+
+size_t rb_pool_pending(const rb_pool *p)
+{
+    return p->busy + p->queued;
+}
+
+int rb_pool_run(rb_pool *p, int timeout_ms)
+{
+    struct epoll_event events[64];
+    arm_timer(p);
+    int n = epoll_wait(p->epfd, events, 64, timeout_ms);
+    if (n < 0)
+        return errno == EINTR ? 0 : -errno;
+    for (int i = 0; i < n; i++)
+        dispatch(p, &events[i]);
+    arm_timer(p);
+    return n;
+}
+
+int rb_pool_drain(rb_pool *p)
+{
+    while (rb_pool_pending(p) > 0) {
+        int rc = rb_pool_run(p, -1);
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
+int rb_pool_fd(const rb_pool *p)
+{
+    return p->epfd;
+}
+
+void rb_pool_free(rb_pool *p)
+{
+    if (!p)
+        return;
+    rb_zygote_stop(&p->zygote); /* its workers die with it */
+    for (size_t i = 0; p->slots && i < p->nslots; i++) {
+        struct slot *s = &p->slots[i];
+        if (s->state != SLOT_FREE) {
+            struct pool_job *job = s->job;
+            slot_clear(p, s);
+            job_free(job);
+        }
+        rb_buf_free(&s->out.buf);
+        rb_buf_free(&s->err.buf);
+        rb_buf_free(&s->status.buf);
+    }
+    while (p->queue_head) {
+        struct pool_job *job = p->queue_head;
+        p->queue_head = job->next;
+        job_free(job);
+    }
+    rb_workdir_root_remove(&p->root);
+    if (p->timerfd >= 0)
+        close(p->timerfd);
+    if (p->epfd >= 0)
+        close(p->epfd);
+    free(p->slots);
+    free(p->zygote_path);
+    free(p->preload);
+    free(p);
+}

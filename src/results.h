@@ -1,0 +1,29 @@
+/* Result records: one JSON object per line, written as each job ends. */
+#ifndef RB_RESULTS_H
+#define RB_RESULTS_H
+
+#include <cjson/cJSON.h>
+#include <stddef.h>
+
+#include "runbox.h"
+#include "util.h"
+
+/* Appends `s` (`len` bytes, any content) to `out` as a JSON string literal.
+ * Valid UTF-8 passes through; quotes, backslashes and control characters are
+ * escaped; every byte that is not part of valid UTF-8 becomes \udcXX, as
+ * Python's "surrogateescape" handler writes it, so nothing is dropped and
+ * json.loads(...).encode("utf-8", "surrogateescape") gives the bytes back. */
+int rb_json_quote_bytes(struct rb_buf *out, const char *s, size_t len);
+
+/* Adds `s` under `key` as a string (escaped as above), or null when s is NULL. */
+int rb_json_add_bytes(cJSON *obj, const char *key, const char *s, size_t len);
+
+/* The record of one result, with the documented fields in their documented
+ * order. The caller owns the tree (cJSON_Delete). */
+cJSON *rb_result_to_json(const rb_result *r);
+
+/* Prints `record` as one line (newline included) and writes it to `fd` in a
+ * single write where possible, so a crash leaves at most a torn last line. */
+int rb_record_write(int fd, const cJSON *record);
+
+#endif
