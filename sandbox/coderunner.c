@@ -175,16 +175,16 @@ static char *syntax_error_message(PyObject *exc)
     PyObject *lineno = filename ? PyObject_GetAttrString(exc, "lineno") : NULL;
     PyObject *text = lineno ? PyObject_GetAttrString(exc, "text") : NULL;
     char *msg = NULL;
-    if (text) {
+    /* Without a line (null bytes, say) there is nothing to point at: the
+     * plain exception line says it better. */
+    if (text && PyLong_Check(lineno)) {
         char *fname = utf8_of(filename);
         char *line = utf8_of(text);
         strip_trailing_newlines(line);
         const char *base = fname ? strrchr(fname, '/') : NULL;
         base = base ? base + 1 : (fname ? fname : "???");
-        long n = PyLong_Check(lineno) ? PyLong_AsLong(lineno) : -1;
-        char num[32] = "???";
-        if (n >= 0)
-            snprintf(num, sizeof num, "%ld", n);
+        char num[32];
+        snprintf(num, sizeof num, "%ld", PyLong_AsLong(lineno));
         size_t len = strlen(base) + strlen(num) + (line ? strlen(line) : 3) + 64;
         msg = malloc(len);
         if (msg)
@@ -346,6 +346,12 @@ static PyObject *fresh_main_module(const char *filename)
         rc = PyDict_SetItemString(dict, "__file__", file);
     if (rc == 0)
         rc = PyDict_SetItemString(dict, "__cached__", Py_None);
+    if (rc == 0) {
+        /* python3 gives a script's __main__ an empty __annotations__. */
+        PyObject *annotations = PyDict_New();
+        rc = annotations ? PyDict_SetItemString(dict, "__annotations__", annotations) : -1;
+        Py_XDECREF(annotations);
+    }
     if (rc == 0)
         rc = PyDict_SetItemString(PyImport_GetModuleDict(), "__main__", main);
     Py_XDECREF(file);

@@ -35,15 +35,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "interp.h"
 #include "protocol.h"
 #include "seccomp_policy.h"
 #include "worker.h"
-
-/* Modules graded programs import most, preloaded unless --preload says otherwise. */
-static const char DEFAULT_PRELOAD[] =
-    "abc,array,bisect,collections,copy,dataclasses,datetime,decimal,enum,fractions,"
-    "functools,hashlib,heapq,io,itertools,json,math,numbers,operator,os,queue,random,"
-    "re,statistics,string,struct,sys,textwrap,threading,time,traceback,typing";
 
 struct live_worker {
     uint64_t seq;
@@ -86,71 +81,6 @@ static void send_init_failed(const char *fmt, ...)
     va_end(ap);
     send_msg(&msg);
     _exit(1);
-}
-
-static void init_python(void)
-{
-    PyStatus status;
-    PyPreConfig preconfig;
-    PyPreConfig_InitIsolatedConfig(&preconfig);
-    /* UTF-8 whatever the locale: a job's text round-trips the same on every machine. */
-    preconfig.utf8_mode = 1;
-    status = Py_PreInitialize(&preconfig);
-    if (PyStatus_Exception(status))
-        send_init_failed("Python pre-initialisation failed: %s", status.err_msg);
-
-    PyConfig config;
-    PyConfig_InitIsolatedConfig(&config);
-    config.site_import = 1;             /* system site-packages (numpy...) importable */
-    config.user_site_directory = 0;
-    config.install_signal_handlers = 1; /* SIGINT -> KeyboardInterrupt, SIGPIPE ignored, as python3 */
-    config.write_bytecode = 0;          /* workers must not write next to the library */
-    config.buffered_stdio = 1;
-    config.parse_argv = 0;
-    status = PyConfig_SetBytesString(&config, &config.program_name, "python3");
-    if (!PyStatus_Exception(status))
-        status = PyConfig_SetBytesString(&config, &config.executable, RB_PYTHON_EXECUTABLE);
-    if (!PyStatus_Exception(status))
-        status = Py_InitializeFromConfig(&config);
-    PyConfig_Clear(&config);
-    if (PyStatus_Exception(status))
-        send_init_failed("Python initialisation failed: %s", status.err_msg);
-}
-
-static void preload(const char *list)
-{
-    char *copy = strdup(list);
-    char *save = NULL;
-    for (char *name = strtok_r(copy, ",", &save); name; name = strtok_r(NULL, ",", &save)) {
-        while (*name == ' ')
-            name++;
-        if (!*name)
-            continue;
-        PyObject *mod = PyImport_ImportModule(name);
-        if (!mod) {
-            PyObject *type, *value, *tb;
-            PyErr_Fetch(&type, &value, &tb);
-            PyObject *s = value ? PyObject_Str(value) : NULL;
-            const char *text = s ? PyUnicode_AsUTF8(s) : NULL;
-            send_init_failed("--preload: cannot import '%s': %s", name, text ? text : "unknown error");
-        }
-        Py_DECREF(mod);
-    }
-    free(copy);
-}
-
-/* Moves every object that exists now into the collector's permanent
- * generation. A worker's collections then walk only what the job itself
- * allocated, instead of writing to the header of every inherited object and
- * so copying the whole heap page by page (copy-on-write). */
-static void freeze_heap(void)
-{
-    PyObject *gc = PyImport_ImportModule("gc");
-    PyObject *r = gc ? PyObject_CallMethod(gc, "freeze", NULL) : NULL;
-    if (!r)
-        send_init_failed("gc.freeze() failed");
-    Py_DECREF(r);
-    Py_DECREF(gc);
 }
 
 /* CPython creates sys.stdin/stdout when it starts, choosing buffering from
@@ -376,7 +306,7 @@ static void serve(void)
 
 int main(int argc, char **argv)
 {
-    const char *preload_list = DEFAULT_PRELOAD;
+    const char *preload_list = RB_DEFAULT_PRELOAD;
     pid_t parent = 0;
     for (int i = 1; i < argc; i++) {
         if (strncmp(argv[i], "--preload=", 10) == 0)
@@ -417,9 +347,10 @@ int main(int argc, char **argv)
     int rc = stdio_as_pipes();
     if (rc < 0)
         send_init_failed("stdio pipes: %s", strerror(-rc));
-    init_python();
-    preload(preload_list);
-    freeze_heap();
+    char err[512];
+    if (rb_interp_init(err, sizeof err) < 0 || rb_interp_preload(preload_list, err, sizeof err) < 0 ||
+        rb_interp_freeze(err, sizeof err) < 0)
+        send_init_failed("%s", err);
     quiet_stdio();
 
     /* A kernel without seccomp answers PR_GET_SECCOMP with EINVAL; the
@@ -427,7 +358,6 @@ int main(int argc, char **argv)
      * the filter, though, is a bug and stops everything. */
     Z.have_seccomp = prctl(PR_GET_SECCOMP, 0, 0, 0, 0) >= 0;
     if (Z.have_seccomp) {
-        char err[256] = "";
         rc = rb_seccomp_build(&Z.seccomp, err, sizeof err);
         if (rc < 0)
             send_init_failed("%s", err);

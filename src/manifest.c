@@ -212,15 +212,19 @@ int rb_manifest_parse_line(const char *line, size_t len, long line_no, const cha
         size_t col = at && at >= line && at <= line + len ? (size_t)(at - line) + 1 : 1;
         return fail(err, line_no, "not valid JSON (column %zu)", col);
     }
-    if (!is_blank(end, len - (size_t)(end - line)))
-        return fail(err, line_no, "text after the JSON object (column %zu)",
-                    (size_t)(end - line) + 1);
-    if (!cJSON_IsObject(out->tree))
+    bool trailing = !is_blank(end, len - (size_t)(end - line));
+    if (!trailing && !cJSON_IsObject(out->tree))
         return fail(err, line_no, "a job must be a JSON object, not %s", json_type_name(out->tree));
 
     const cJSON *id = cJSON_GetObjectItemCaseSensitive(out->tree, "id");
     if (cJSON_IsString(id) && *id->valuestring && strlen(id->valuestring) <= ID_MAX)
         err->id = strdup(id->valuestring);
+    if (trailing) {
+        while (*end == ' ' || *end == '\t')
+            end++;
+        return fail(err, line_no, "text after the JSON value (column %zu)",
+                    (size_t)(end - line) + 1);
+    }
     if (!id)
         return fail(err, line_no, "field 'id' is missing");
     if (!cJSON_IsString(id))

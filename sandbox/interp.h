@@ -1,0 +1,24 @@
+/* The zygote's interpreter: initialised once, with preloads, then frozen. */
+#ifndef RB_INTERP_H
+#define RB_INTERP_H
+
+#include <stddef.h>
+
+/* Modules graded programs import most, preloaded unless told otherwise. */
+#define RB_DEFAULT_PRELOAD                                                                    \
+    "abc,array,bisect,collections,copy,dataclasses,datetime,decimal,enum,fractions,"          \
+    "functools,hashlib,heapq,io,itertools,json,math,numbers,operator,os,queue,random,"         \
+    "re,statistics,string,struct,sys,textwrap,threading,time,traceback,typing"
+
+/* Initialises CPython as every job sees it: isolated configuration (the
+ * environment cannot steer it), UTF-8 mode, system site-packages importable,
+ * python3's signal handling, no bytecode writing. 0 or -1 with `err` set. */
+int rb_interp_init(char *err, size_t errlen);
+
+/* Imports each module of a comma-separated list. */
+int rb_interp_preload(const char *list, char *err, size_t errlen);
+
+/* Moves every object alive now into the collector's permanent generation. */
+int rb_interp_freeze(char *err, size_t errlen);
+
+#endif

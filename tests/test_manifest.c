@@ -1,0 +1,260 @@
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "manifest.h"
+#include "testutil.h"
+
+static int parse(const char *line, struct rb_manifest_job *job, struct rb_manifest_error *err)
+{
+    return rb_manifest_parse_line(line, strlen(line), 7, "/base", job, err);
+}
+
+START_TEST(source_job_with_every_field)
+{
+    struct rb_manifest_job job;
+    struct rb_manifest_error err;
+    const char *line =
+        "{\"id\": \"p1\", \"source\": \"print(1)\", \"path\": \"main.py\", \"argv\": [\"a\", \"b\"],"
+        " \"stdin\": \"in\\n\", \"timeout\": 2.5, \"cpu_time\": 1, \"memory_mb\": 256,"
+        " \"output_limit_kb\": 64}";
+    ck_assert_int_eq(parse(line, &job, &err), 1);
+    ck_assert_str_eq(job.job.id, "p1");
+    ck_assert_int_eq(job.job.kind, RB_PROGRAM_SOURCE);
+    ck_assert_str_eq(job.job.program, "print(1)");
+    ck_assert_str_eq(job.job.path, "main.py");
+    ck_assert_uint_eq(job.job.argc, 2);
+    ck_assert_str_eq(job.job.argv[0], "a");
+    ck_assert_str_eq(job.job.argv[1], "b");
+    ck_assert_uint_eq(job.job.stdin_len, 3);
+    ck_assert(memcmp(job.job.stdin_data, "in\n", 3) == 0);
+    ck_assert(job.job.limits.timeout == 2.5);
+    ck_assert(job.job.limits.cpu_time == 1);
+    ck_assert_int_eq(job.job.limits.memory_mb, 256);
+    ck_assert_int_eq(job.job.limits.output_limit_kb, 64);
+    rb_manifest_job_free(&job);
+}
+END_TEST
+
+START_TEST(defaults_are_zero)
+{
+    struct rb_manifest_job job;
+    struct rb_manifest_error err;
+    ck_assert_int_eq(parse("{\"id\": \"x\", \"source\": \"\"}", &job, &err), 1);
+    ck_assert_str_eq(job.job.program, "");
+    ck_assert_ptr_null(job.job.path);
+    ck_assert_uint_eq(job.job.argc, 0);
+    ck_assert_ptr_null(job.job.stdin_data);
+    ck_assert(job.job.limits.timeout == 0 && job.job.limits.cpu_time == 0);
+    ck_assert_int_eq(job.job.limits.memory_mb, 0);
+    rb_manifest_job_free(&job);
+}
+END_TEST
+
+START_TEST(file_paths_resolve_against_base_dir)
+{
+    struct rb_manifest_job job;
+    struct rb_manifest_error err;
+    ck_assert_int_eq(parse("{\"id\": \"f\", \"file\": \"sub/x.py\"}", &job, &err), 1);
+    ck_assert_int_eq(job.job.kind, RB_PROGRAM_FILE);
+    ck_assert_str_eq(job.job.program, "/base/sub/x.py");
+    rb_manifest_job_free(&job);
+    ck_assert_int_eq(parse("{\"id\": \"f\", \"file\": \"/abs/y.py\"}", &job, &err), 1);
+    ck_assert_str_eq(job.job.program, "/abs/y.py");
+    rb_manifest_job_free(&job);
+}
+END_TEST
+
+START_TEST(blank_lines_are_skipped)
+{
+    struct rb_manifest_job job;
+    struct rb_manifest_error err;
+    ck_assert_int_eq(parse("", &job, &err), 0);
+    ck_assert_int_eq(parse("   \t\r", &job, &err), 0);
+}
+END_TEST
+
+/* Every way a line can be wrong, with words the message must contain. */
+static const struct {
+    const char *line;
+    const char *expect;
+    const char *id; /* the id the error keeps, or NULL */
+} INVALID[] = {
+    { "not json", "not valid JSON (column 1)", NULL },
+    { "{\"id\": \"a\", \"source\": 1", "not valid JSON", NULL },
+    { "[1, 2]", "must be a JSON object, not an array", NULL },
+    { "\"text\"", "not a string", NULL },
+    { "{\"source\": \"x\"}", "field 'id' is missing", NULL },
+    { "{\"id\": \"\", \"source\": \"x\"}", "field 'id' is empty", NULL },
+    { "{\"id\": 5, \"source\": \"x\"}", "field 'id' must be a string, not a number", NULL },
+    { "{\"id\": \"a\"}", "no program", "a" },
+    { "{\"id\": \"a\", \"source\": \"x\", \"file\": \"y.py\"}", "exclude each other", "a" },
+    { "{\"id\": \"a\", \"source\": 3}", "field 'source' must be a string", "a" },
+    { "{\"id\": \"a\", \"file\": \"\"}", "field 'file' is empty", "a" },
+    { "{\"id\": \"a\", \"source\": \"x\", \"argv\": \"-v\"}", "field 'argv' must be an array", "a" },
+    { "{\"id\": \"a\", \"source\": \"x\", \"argv\": [1]}", "field 'argv': item 0 must be a string", "a" },
+    { "{\"id\": \"a\", \"source\": \"x\", \"stdin\": []}", "field 'stdin' must be a string", "a" },
+    { "{\"id\": \"a\", \"source\": \"x\", \"path\": \"\"}", "field 'path' is empty", "a" },
+    { "{\"id\": \"a\", \"source\": \"x\", \"timeout\": \"2\"}", "field 'timeout' must be a number", "a" },
+    { "{\"id\": \"a\", \"source\": \"x\", \"timeout\": 0}", "field 'timeout' must be more than 0", "a" },
+    { "{\"id\": \"a\", \"source\": \"x\", \"timeout\": -1}", "field 'timeout'", "a" },
+    { "{\"id\": \"a\", \"source\": \"x\", \"cpu_time\": 1e9}", "field 'cpu_time'", "a" },
+    { "{\"id\": \"a\", \"source\": \"x\", \"memory_mb\": 1.5}", "field 'memory_mb' must be a whole number, not a fraction", "a" },
+    { "{\"id\": \"a\", \"source\": \"x\", \"memory_mb\": 0}", "field 'memory_mb' must be between 1", "a" },
+    { "{\"id\": \"a\", \"source\": \"x\", \"output_limit_kb\": 0}", "field 'output_limit_kb' must be between 1", "a" },
+    { "{\"id\": \"a\", \"source\": \"x\", \"output_limit_kb\": true}", "field 'output_limit_kb' must be a whole number, not a boolean", "a" },
+    { "{\"id\": \"a\", \"source\": \"x\", \"timout\": 1}", "unknown field 'timout'", "a" },
+    { "{\"id\": \"a\", \"source\": \"x\", \"module\": \"m\"}", "field 'module' is not supported", "a" },
+    { "{\"id\": \"a\", \"source\": \"x\", \"source\": \"y\"}", "field 'source' appears twice", "a" },
+    { "{\"id\": \"a\", \"source\": \"x\", \"stdin\": \"a\\u0000b\"}", "\\u0000", "a" },
+    { "{\"id\": \"a\", \"source\": \"x\"} trailing", "text after the JSON value (column 28)", "a" },
+};
+
+START_TEST(invalid_lines_name_line_and_field)
+{
+    struct rb_manifest_job job;
+    struct rb_manifest_error err;
+    int rc = parse(INVALID[_i].line, &job, &err);
+    ck_assert_msg(rc == -EINVAL, "line %s parsed (rc %d)", INVALID[_i].line, rc);
+    ck_assert_msg(strncmp(err.message, "line 7: ", 8) == 0, "message '%s' lacks the line", err.message);
+    ck_assert_msg(strstr(err.message, INVALID[_i].expect) != NULL, "message '%s' lacks '%s'",
+                  err.message, INVALID[_i].expect);
+    if (INVALID[_i].id)
+        ck_assert_str_eq(err.id, INVALID[_i].id);
+    else
+        ck_assert_ptr_null(err.id);
+    rb_manifest_error_free(&err);
+    rb_manifest_job_free(&job);
+}
+END_TEST
+
+START_TEST(escaped_backslash_before_u0000_is_not_a_nul)
+{
+    struct rb_manifest_job job;
+    struct rb_manifest_error err;
+    ck_assert_int_eq(parse("{\"id\": \"a\", \"source\": \"print('\\\\u0000')\"}", &job, &err), 1);
+    ck_assert_str_eq(job.job.program, "print('\\u0000')");
+    rb_manifest_job_free(&job);
+}
+END_TEST
+
+START_TEST(overlong_id_is_refused)
+{
+    char line[2200];
+    char id[1100];
+    memset(id, 'x', sizeof id - 1);
+    id[sizeof id - 1] = '\0';
+    snprintf(line, sizeof line, "{\"id\": \"%s\", \"source\": \"\"}", id);
+    struct rb_manifest_job job;
+    struct rb_manifest_error err;
+    ck_assert_int_eq(parse(line, &job, &err), -EINVAL);
+    ck_assert(strstr(err.message, "longer than 1024") != NULL);
+    ck_assert_ptr_null(err.id);
+    rb_manifest_job_free(&job);
+}
+END_TEST
+
+/* ---- the line reader ---- */
+
+static int reader_from(const char *text, size_t len)
+{
+    int p[2];
+    ck_assert_int_eq(pipe(p), 0);
+    ck_assert_int_eq(write(p[1], text, len), (ssize_t)len);
+    close(p[1]);
+    return p[0];
+}
+
+START_TEST(reader_splits_lines_and_keeps_a_last_line_without_newline)
+{
+    int fd = reader_from("a\n\nbc\nlast", 10);
+    struct rb_line_reader r;
+    rb_line_reader_init(&r, fd);
+    const char *line;
+    size_t len;
+    ck_assert_int_eq(rb_line_reader_next(&r, &line, &len), 1);
+    ck_assert(len == 1 && line[0] == 'a' && r.line_no == 1);
+    ck_assert_int_eq(rb_line_reader_next(&r, &line, &len), 1);
+    ck_assert(len == 0 && r.line_no == 2);
+    ck_assert_int_eq(rb_line_reader_next(&r, &line, &len), 1);
+    ck_assert(len == 2 && memcmp(line, "bc", 2) == 0);
+    ck_assert_int_eq(rb_line_reader_next(&r, &line, &len), 1);
+    ck_assert(len == 4 && memcmp(line, "last", 4) == 0 && r.line_no == 4);
+    ck_assert_int_eq(rb_line_reader_next(&r, &line, &len), 0);
+    rb_line_reader_free(&r);
+    close(fd);
+}
+END_TEST
+
+START_TEST(reader_handles_lines_longer_than_its_buffer)
+{
+    size_t n = 3 * 1024 * 1024;
+    char *big = malloc(n + 1);
+    memset(big, 'x', n);
+    big[n] = '\n';
+    char path[] = "/tmp/rb-test-XXXXXX";
+    int fd = mkstemp(path);
+    unlink(path);
+    ck_assert_int_eq(write(fd, big, n + 1), (ssize_t)(n + 1));
+    ck_assert_int_eq(write(fd, "y\n", 2), 2);
+    lseek(fd, 0, SEEK_SET);
+    struct rb_line_reader r;
+    rb_line_reader_init(&r, fd);
+    const char *line;
+    size_t len;
+    ck_assert_int_eq(rb_line_reader_next(&r, &line, &len), 1);
+    ck_assert_uint_eq(len, n);
+    ck_assert_int_eq(rb_line_reader_next(&r, &line, &len), 1);
+    ck_assert(len == 1 && line[0] == 'y');
+    ck_assert_int_eq(rb_line_reader_next(&r, &line, &len), 0);
+    rb_line_reader_free(&r);
+    free(big);
+    close(fd);
+}
+END_TEST
+
+START_TEST(reader_says_eagain_on_an_empty_nonblocking_pipe)
+{
+    int p[2];
+    ck_assert_int_eq(pipe2(p, O_NONBLOCK), 0);
+    struct rb_line_reader r;
+    rb_line_reader_init(&r, p[0]);
+    const char *line;
+    size_t len;
+    ck_assert_int_eq(rb_line_reader_next(&r, &line, &len), -EAGAIN);
+    ck_assert_int_eq(write(p[1], "half", 4), 4);
+    ck_assert_int_eq(rb_line_reader_next(&r, &line, &len), -EAGAIN);
+    ck_assert_int_eq(write(p[1], "-done\n", 6), 6);
+    ck_assert_int_eq(rb_line_reader_next(&r, &line, &len), 1);
+    ck_assert(len == 9 && memcmp(line, "half-done", 9) == 0);
+    close(p[1]);
+    ck_assert_int_eq(rb_line_reader_next(&r, &line, &len), 0);
+    rb_line_reader_free(&r);
+    close(p[0]);
+}
+END_TEST
+
+static Suite *manifest_suite(void)
+{
+    Suite *s = suite_create("manifest");
+    TCase *tc = tcase_create("parse");
+    tcase_add_test(tc, source_job_with_every_field);
+    tcase_add_test(tc, defaults_are_zero);
+    tcase_add_test(tc, file_paths_resolve_against_base_dir);
+    tcase_add_test(tc, blank_lines_are_skipped);
+    tcase_add_loop_test(tc, invalid_lines_name_line_and_field, 0, (int)(sizeof INVALID / sizeof INVALID[0]));
+    tcase_add_test(tc, escaped_backslash_before_u0000_is_not_a_nul);
+    tcase_add_test(tc, overlong_id_is_refused);
+    suite_add_tcase(s, tc);
+    TCase *tr = tcase_create("reader");
+    tcase_add_test(tr, reader_splits_lines_and_keeps_a_last_line_without_newline);
+    tcase_add_test(tr, reader_handles_lines_longer_than_its_buffer);
+    tcase_add_test(tr, reader_says_eagain_on_an_empty_nonblocking_pipe);
+    suite_add_tcase(s, tr);
+    return s;
+}
+
+RB_CHECK_MAIN(manifest_suite)

@@ -1,0 +1,18 @@
+/* Shared by the Check suites: one main per suite. */
+#ifndef RB_TESTUTIL_H
+#define RB_TESTUTIL_H
+
+#include <check.h>
+#include <stdlib.h>
+
+#define RB_CHECK_MAIN(make_suite)                                   \
+    int main(void)                                                  \
+    {                                                               \
+        SRunner *runner = srunner_create(make_suite());             \
+        srunner_run_all(runner, CK_NORMAL);                         \
+        int failed = srunner_ntests_failed(runner);                 \
+        srunner_free(runner);                                       \
+        return failed ? EXIT_FAILURE : EXIT_SUCCESS;                \
+    }
+
+#endif
