@@ -3,15 +3,16 @@
  * the ones before it.
  *
  *   1. signals back to defaults   the zygote blocks SIGCHLD for its signalfd
- *   2. new process group          what the zygote kills; the zygote's
- *                                 session has no controlling terminal
- *   3. parent-death signal        dies with the zygote
- *   4. the spec                   read from the sealed memfd, then closed
- *   5. stdio onto the pipes       and the status pipe out of the program's way
+ *   2. stdio onto the pipes       first, so every later failure can be
+ *                                 reported on the status pipe
+ *   3. new process group          what the zygote kills; the zygote's session
+ *                                 has no controlling terminal
+ *   4. parent-death signal        dies with the zygote
+ *   5. the spec                   read from the sealed memfd
  *   6. stray fds closed           no other job's pipe ends, no control socket
  *   7. working dir
  *   8. program text               file jobs are read while still privileged
- *   9. privileges dropped         root only: to nobody, before anything else
+ *   9. privileges dropped         root only: to nobody
  *  10. rlimits                    layer 1
  *  11. no_new_privs, seccomp      layer 2, last: everything above needs
  *                                 syscalls the filter denies
@@ -231,22 +232,22 @@ _Noreturn void rb_worker_main(const int fds[RBZ_NFDS], const struct rb_worker_co
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
 
-    /* 5 comes before the rest so that every later failure can be reported. */
+    /* 2. */
     if (stdio_onto_pipes(fds) < 0)
         _exit(SETUP_FAILED_EXIT);
 
-    /* 2. */
+    /* 3. */
     if (setpgid(0, 0) < 0)
         fail_setup("setpgid", errno);
 
-    /* 3. The zygote may have died between fork and prctl; then our parent is
+    /* 4. The zygote may have died between fork and prctl; then our parent is
      * already someone else and the signal would never come. */
     if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
         fail_setup("PR_SET_PDEATHSIG", errno);
     if (getppid() != ctx->zygote)
         _exit(SETUP_FAILED_EXIT);
 
-    /* 4. */
+    /* 5. */
     if ((rc = spec_parse(fds[RBZ_FD_SPEC], &spec)) < 0)
         fail_setup("reading the job spec", -rc);
 
