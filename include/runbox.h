@@ -45,6 +45,14 @@ typedef enum rb_program_kind {
     RB_PROGRAM_FILE,       /* `program` is the path of a .py file */
 } rb_program_kind;
 
+/* Code run after the program, in its namespace, each with an outcome of its
+ * own: how `runbox eval` runs MBPP's asserts one by one. A failing check does
+ * not stop the next; an exit (SystemExit) does. */
+typedef struct rb_check {
+    const char *source;
+    const char *path;         /* filename in tracebacks; NULL = "<check N>" */
+} rb_check;
+
 /* One job. Everything is copied by rb_pool_submit. */
 typedef struct rb_job {
     const char *id;           /* required, unique within a pool's lifetime is up to the caller */
@@ -56,6 +64,8 @@ typedef struct rb_job {
     const char *stdin_data;   /* fed on stdin, then closed; NULL = closed at once */
     size_t stdin_len;
     rb_limits limits;
+    const rb_check *checks;   /* optional, `nchecks` entries */
+    size_t nchecks;
     void *user;               /* handed back in the result */
 } rb_job;
 
@@ -70,6 +80,19 @@ typedef enum rb_status {
     RB_STATUS_INVALID,      /* the job itself was malformed */
     RB_STATUS_INTERNAL,     /* runbox failed to run the job */
 } rb_status;
+
+typedef enum rb_check_status {
+    RB_CHECK_NOT_RUN = 0, /* an earlier step ended the program */
+    RB_CHECK_PASSED,
+    RB_CHECK_FAILED,      /* AssertionError */
+    RB_CHECK_ERROR,       /* any other exception */
+} rb_check_status;
+
+typedef struct rb_check_result {
+    rb_check_status status;
+    const char *error;    /* the exception, or NULL */
+    int line;             /* line of the check where it failed, or 0 */
+} rb_check_result;
 
 /* What happened to one job. Valid only during the callback. */
 typedef struct rb_result {
@@ -91,6 +114,13 @@ typedef struct rb_result {
     const char *doc;          /* module docstring, or NULL */
     int signal;               /* 0 when the job was not killed by a signal */
     bool had_unexpected_error; /* true only for RB_STATUS_INTERNAL */
+    /* What the program's main module reported, authenticated: true only when
+     * it (and every check) ran to its end, whatever happened afterwards. */
+    bool completed;
+    const char *exception;    /* the uncaught exception's type name, or NULL */
+    int error_line;           /* where it surfaced in the program's own file, or 0 */
+    const rb_check_result *checks; /* one per rb_job check */
+    size_t nchecks;
     void *user;
 } rb_result;
 

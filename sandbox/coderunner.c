@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 /* Bounds on what one status record carries; the supervisor caps the pipe at
@@ -38,6 +39,8 @@ struct outcome {
     char *exception;  /* type name, malloc'd */
     bool memory_error;
     bool keyboard_interrupt;
+    bool assertion;   /* an AssertionError: a check that failed, not one that broke */
+    long line;        /* where it surfaced in the file being run, or 0 */
     char *error;
     char *error_detail;
     char *doc;
@@ -85,20 +88,50 @@ static char *clip(char *s, size_t max, bool keep_tail)
     return s;
 }
 
-static void write_all(int fd, const char *buf, size_t len)
+/* One line on the status pipe: "<nonce> <json>\n". The nonce is spelt out
+ * in a stack buffer that is wiped at once, so no copy of it lingers in the
+ * heap for the program to find. */
+static void status_line_write(int fd, const unsigned char *nonce, const char *json)
 {
-    while (len > 0) {
-        ssize_t n = write(fd, buf, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return;
-        buf += n;
-        len -= (size_t)n;
+    static const char digits[] = "0123456789abcdef";
+    char hex[RBZ_NONCE_HEX + 1];
+    size_t hexlen = 0;
+    if (nonce) {
+        for (size_t i = 0; i < RBZ_NONCE_BYTES; i++) {
+            hex[2 * i] = digits[nonce[i] >> 4];
+            hex[2 * i + 1] = digits[nonce[i] & 15];
+        }
+        hex[RBZ_NONCE_HEX] = ' ';
+        hexlen = sizeof hex;
     }
+    /* A newline first: whatever a program left unterminated on the pipe
+     * ends there instead of swallowing this line. */
+    struct iovec iov[4] = {
+        { "\n", 1 }, { hex, hexlen }, { (void *)json, strlen(json) }, { "\n", 1 },
+    };
+    struct iovec *v = iov;
+    int n = 4;
+    while (n > 0) {
+        ssize_t w = writev(fd, v, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            break;
+        while (n > 0 && (size_t)w >= v->iov_len) {
+            w -= (ssize_t)v->iov_len;
+            v++;
+            n--;
+        }
+        if (n > 0) {
+            v->iov_base = (char *)v->iov_base + w;
+            v->iov_len -= (size_t)w;
+        }
+    }
+    explicit_bzero(hex, sizeof hex);
 }
 
-static void status_record_write(int fd, const struct outcome *o)
+static void status_record_write(int fd, const unsigned char *nonce, const struct outcome *o,
+                                long checks_failed)
 {
     cJSON *rec = cJSON_CreateObject();
     if (rec) {
@@ -108,6 +141,10 @@ static void status_record_write(int fd, const struct outcome *o)
             cJSON_AddStringToObject(rec, "exception", o->exception);
         cJSON_AddBoolToObject(rec, "memory_error", o->memory_error);
         cJSON_AddBoolToObject(rec, "keyboard_interrupt", o->keyboard_interrupt);
+        if (o->line > 0)
+            cJSON_AddNumberToObject(rec, "line", (double)o->line);
+        if (checks_failed > 0)
+            cJSON_AddNumberToObject(rec, "checks_failed", (double)checks_failed);
         if (o->error)
             cJSON_AddStringToObject(rec, "error", o->error);
         if (o->error_detail)
@@ -117,26 +154,44 @@ static void status_record_write(int fd, const struct outcome *o)
     }
     char *text = rec ? cJSON_PrintUnformatted(rec) : NULL;
     if (text) {
-        write_all(fd, text, strlen(text));
+        status_line_write(fd, nonce, text);
     } else {
         /* Out of memory even after the reserve: the essentials still go. */
         char buf[160];
-        int n = snprintf(buf, sizeof buf,
-                         "{\"outcome\":\"%s\",\"exit_code\":%d,\"memory_error\":%s}",
-                         o->kind, o->exit_code, o->memory_error ? "true" : "false");
-        write_all(fd, buf, (size_t)n);
+        snprintf(buf, sizeof buf, "{\"outcome\":\"%s\",\"exit_code\":%d,\"memory_error\":%s}",
+                 o->kind, o->exit_code, o->memory_error ? "true" : "false");
+        status_line_write(fd, nonce, buf);
     }
     cJSON_free(text);
     cJSON_Delete(rec);
-    close(fd);
 }
 
-void rb_status_record_write_plain(int status_fd, const char *outcome, int exit_code,
-                                  const char *error)
+static void check_line_write(int fd, const unsigned char *nonce, size_t index, const char *status,
+                             const struct outcome *o)
+{
+    cJSON *rec = cJSON_CreateObject();
+    if (!rec)
+        return;
+    cJSON_AddNumberToObject(rec, "check", (double)index);
+    cJSON_AddStringToObject(rec, "status", status);
+    if (o && o->error)
+        cJSON_AddStringToObject(rec, "error", o->error);
+    if (o && o->line > 0)
+        cJSON_AddNumberToObject(rec, "line", (double)o->line);
+    char *text = cJSON_PrintUnformatted(rec);
+    if (text)
+        status_line_write(fd, nonce, text);
+    cJSON_free(text);
+    cJSON_Delete(rec);
+}
+
+void rb_status_record_write_plain(int status_fd, const unsigned char *nonce, const char *outcome,
+                                  int exit_code, const char *error)
 {
     struct outcome o = { .kind = outcome, .exit_code = exit_code,
                          .error = error ? strdup(error) : NULL };
-    status_record_write(status_fd, &o);
+    status_record_write(status_fd, nonce, &o, 0);
+    close(status_fd);
     outcome_free(&o);
 }
 
@@ -251,9 +306,39 @@ static int system_exit_code(PyObject *exc, char **error)
     return exit_code;
 }
 
+/* The line of `filename` where the exception surfaced: the innermost frame
+ * of the traceback that belongs to that file. */
+static long line_in_file(PyObject *tb, const char *filename)
+{
+    long line = 0;
+    PyObject *t = tb; /* a new reference from here on */
+    Py_XINCREF(t);
+    while (t && t != Py_None) {
+        PyObject *frame = PyObject_GetAttrString(t, "tb_frame");
+        PyObject *code = frame ? PyObject_GetAttrString(frame, "f_code") : NULL;
+        PyObject *name = code ? PyObject_GetAttrString(code, "co_filename") : NULL;
+        const char *s = name && PyUnicode_Check(name) ? PyUnicode_AsUTF8(name) : NULL;
+        if (s && strcmp(s, filename) == 0) {
+            PyObject *ln = PyObject_GetAttrString(t, "tb_lineno");
+            if (ln && PyLong_Check(ln))
+                line = PyLong_AsLong(ln);
+            Py_XDECREF(ln);
+        }
+        Py_XDECREF(name);
+        Py_XDECREF(code);
+        Py_XDECREF(frame);
+        PyObject *next = PyObject_GetAttrString(t, "tb_next");
+        Py_DECREF(t);
+        t = next;
+    }
+    Py_XDECREF(t);
+    PyErr_Clear();
+    return line;
+}
+
 /* Takes the pending exception and turns it into the outcome; prints it the
  * way python3 would (through sys.excepthook) unless it is SystemExit. */
-static void outcome_from_exception(struct outcome *o, bool compiling)
+static void outcome_from_exception(struct outcome *o, bool compiling, const char *filename)
 {
     PyObject *type, *value, *tb;
     PyErr_Fetch(&type, &value, &tb);
@@ -275,13 +360,22 @@ static void outcome_from_exception(struct outcome *o, bool compiling)
     o->exception = type_name(value);
     o->memory_error = PyErr_GivenExceptionMatches(type, PyExc_MemoryError);
     o->keyboard_interrupt = PyErr_GivenExceptionMatches(type, PyExc_KeyboardInterrupt);
+    o->assertion = PyErr_GivenExceptionMatches(type, PyExc_AssertionError);
+    if (PyErr_GivenExceptionMatches(type, PyExc_SyntaxError)) {
+        PyObject *ln = PyObject_GetAttrString(value, "lineno");
+        o->line = ln && PyLong_Check(ln) ? PyLong_AsLong(ln) : 0;
+        Py_XDECREF(ln);
+        PyErr_Clear();
+    } else {
+        o->line = line_in_file(tb, filename);
+    }
     if (compiling && PyErr_GivenExceptionMatches(type, PyExc_SyntaxError))
         o->error = syntax_error_message(value);
     if (!o->error) {
+        /* "Type: message", as the last lines of a traceback give it (a message
+         * with newlines in it keeps them). */
         o->error = format_with_traceback("format_exception_only", value);
         strip_trailing_newlines(o->error);
-        /* A multi-line exception message: the record's error is its last line,
-         * as the reference harnesses report it; the detail keeps all. */
     }
     o->error_detail = format_with_traceback("format_exception", value);
     if (!o->error)
@@ -432,7 +526,12 @@ static void release_main_globals(PyObject *dict)
 /* python3's exit sequence, minus finalising the interpreter. */
 static void shut_down_like_python3(PyObject *main)
 {
+    /* Flushed first, unlike python3: a thread or exit handler that never
+     * ends is killed at the timeout, and what was printed before it must
+     * not die in a buffer with it. The bytes and their order are the same. */
+    flush_stdio();
     call_module_function("threading", "_shutdown", true);
+    flush_stdio();
     call_module_function("atexit", "_run_exitfuncs", false);
     flush_stdio();
     if (main)
@@ -441,53 +540,105 @@ static void shut_down_like_python3(PyObject *main)
     flush_stdio();
 }
 
-int rb_coderunner_run(const struct rb_program *p, int status_fd, bool *sigint)
+/* Compiles and runs one piece of code in `dict`; 0 when it ran to its end,
+ * else -1 with the exception turned into `o` (and printed). */
+static int run_code(const char *source, size_t len, const char *filename, PyObject *dict,
+                    struct outcome *o, void **reserve)
+{
+    PyObject *code = NULL;
+    if (strlen(source) != len) {
+        PyErr_SetString(PyExc_SyntaxError, "source code cannot contain null bytes");
+    } else {
+        PyCompilerFlags flags = _PyCompilerFlags_INIT;
+        code = Py_CompileStringExFlags(source, filename, Py_file_input, &flags, -1);
+    }
+    PyObject *result = code ? PyEval_EvalCode(code, dict, dict) : NULL;
+    /* The reserve goes back before anything is reported, so a program that
+     * used up its memory still gets its MemoryError into the record. */
+    free(*reserve);
+    *reserve = NULL;
+    Py_XDECREF(code);
+    if (result) {
+        Py_DECREF(result);
+        return 0;
+    }
+    outcome_from_exception(o, code == NULL, filename);
+    return -1;
+}
+
+/* Runs the checks after a program that completed. A failing check is
+ * recorded and the next one runs; an exit or a KeyboardInterrupt ends the
+ * program there, as it would have in one file. */
+static void run_checks(const struct rb_program *p, PyObject *dict, int status_fd,
+                       const unsigned char *nonce, struct outcome *o, long *failed)
+{
+    size_t i = 0;
+    for (; i < p->nchecks; i++) {
+        struct outcome c = { .kind = RB_OUTCOME_COMPLETED };
+        void *reserve = malloc(RESERVE_BYTES);
+        const struct rb_program_check *ch = &p->checks[i];
+        int rc = run_code(ch->source, strlen(ch->source), ch->filename, dict, &c, &reserve);
+        if (rc == 0) {
+            check_line_write(status_fd, nonce, i, "passed", NULL);
+            outcome_free(&c);
+            continue;
+        }
+        if (strcmp(c.kind, RB_OUTCOME_EXIT) == 0 || c.keyboard_interrupt) {
+            check_line_write(status_fd, nonce, i, "error", &c);
+            outcome_free(o);
+            *o = c;
+            return;
+        }
+        check_line_write(status_fd, nonce, i, c.assertion ? "failed" : "error", &c);
+        if ((*failed)++ == 0) {
+            /* The first failure speaks for the program, as it would have
+             * ended the program in one file. */
+            char *doc = o->doc;
+            o->doc = NULL;
+            outcome_free(o);
+            *o = c;
+            o->kind = RB_OUTCOME_COMPLETED;
+            o->doc = doc;
+        } else {
+            outcome_free(&c);
+        }
+    }
+}
+
+int rb_coderunner_run(const struct rb_program *p, int status_fd,
+                      unsigned char nonce[RBZ_NONCE_BYTES], bool *sigint)
 {
     struct outcome o = { .kind = RB_OUTCOME_COMPLETED };
     void *reserve = malloc(RESERVE_BYTES);
-    PyObject *main = NULL, *code = NULL;
+    PyObject *main = NULL;
+    long failed = 0;
     *sigint = false;
 
     if (set_sys_argv(p) < 0 || prepend_sys_path(p->sys_path0) < 0 ||
         !(main = fresh_main_module(p->filename))) {
         free(reserve);
         reserve = NULL;
-        outcome_from_exception(&o, false);
+        outcome_from_exception(&o, false, p->filename);
         goto report;
     }
-
-    if (strlen(p->source) != p->source_len) {
-        PyErr_SetString(PyExc_SyntaxError, "source code cannot contain null bytes");
-    } else {
-        PyCompilerFlags flags = _PyCompilerFlags_INIT;
-        code = Py_CompileStringExFlags(p->source, p->filename, Py_file_input, &flags, -1);
-    }
-    if (!code) {
-        free(reserve);
-        reserve = NULL;
-        outcome_from_exception(&o, true);
-        goto report;
-    }
-
     PyObject *dict = PyModule_GetDict(main); /* borrowed */
-    PyObject *result = PyEval_EvalCode(code, dict, dict);
-    free(reserve);
-    reserve = NULL;
-    if (result)
-        Py_DECREF(result);
-    else
-        outcome_from_exception(&o, false);
-
+    int rc = run_code(p->source, p->source_len, p->filename, dict, &o, &reserve);
     PyObject *doc = PyDict_GetItemString(dict, "__doc__"); /* borrowed */
     o.doc = clip(utf8_of(doc), DOC_MAX, false);
+    if (rc == 0)
+        run_checks(p, dict, status_fd, nonce, &o, &failed);
+    if (failed > 0 && strcmp(o.kind, RB_OUTCOME_COMPLETED) == 0)
+        o.exit_code = 1;
 
 report:
     free(reserve);
-    status_record_write(status_fd, &o);
+    status_record_write(status_fd, nonce, &o, failed);
+    close(status_fd);
+    /* Nothing after this point may speak for the program. */
+    explicit_bzero(nonce, RBZ_NONCE_BYTES);
     *sigint = o.keyboard_interrupt;
     int exit_code = o.exit_code;
     outcome_free(&o);
-    Py_XDECREF(code);
     shut_down_like_python3(main);
     Py_XDECREF(main);
     return exit_code;

@@ -10,6 +10,14 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "protocol.h"
+
+/* A piece of code run after the program, in its namespace (see rb_check). */
+struct rb_program_check {
+    const char *source;
+    const char *filename;
+};
+
 struct rb_program {
     const char *source;      /* NUL-terminated */
     size_t source_len;       /* bytes; a NUL before this is a syntax error */
@@ -18,6 +26,8 @@ struct rb_program {
     const char *const *argv; /* sys.argv[1:] */
     size_t argc;
     const char *sys_path0;   /* prepended to sys.path */
+    const struct rb_program_check *checks;
+    size_t nchecks;
 };
 
 /* Outcomes written in the status record ("outcome" field). */
@@ -26,15 +36,19 @@ struct rb_program {
 #define RB_OUTCOME_EXIT "exit"            /* SystemExit, or the program could not start */
 #define RB_OUTCOME_SETUP_FAILED "setup_failed" /* runbox could not set the worker up */
 
-/* Runs `p`, writes the status record to `status_fd` and closes it, joins
- * threads, runs atexit handlers, releases the main module's globals and
- * flushes stdio. Returns the exit code; `*sigint` is set when python3 would
- * end by re-raising SIGINT (an uncaught KeyboardInterrupt). */
-int rb_coderunner_run(const struct rb_program *p, int status_fd, bool *sigint);
+/* Runs `p` and its checks, writing a line per check and then the final
+ * record to `status_fd` (each prefixed with `nonce`, which is wiped once the
+ * record is out) and closing it; then joins threads, runs atexit handlers,
+ * releases the main module's globals and flushes stdio. Returns the exit
+ * code; `*sigint` is set when python3 would end by re-raising SIGINT (an
+ * uncaught KeyboardInterrupt). */
+int rb_coderunner_run(const struct rb_program *p, int status_fd,
+                      unsigned char nonce[RBZ_NONCE_BYTES], bool *sigint);
 
-/* Writes a status record for a job that ends before its program runs.
- * `exit_code` and `error` are what the record says. */
-void rb_status_record_write_plain(int status_fd, const char *outcome, int exit_code,
-                                  const char *error);
+/* Writes the final record of a job that ends before its program runs, and
+ * closes the pipe. `nonce` may be NULL for a set-up failure that came before
+ * the spec was read (a record that can only claim failure needs none). */
+void rb_status_record_write_plain(int status_fd, const unsigned char *nonce, const char *outcome,
+                                  int exit_code, const char *error);
 
 #endif

@@ -84,5 +84,18 @@ struct rbz_msg {
 #define RBZ_SPEC_WORKDIR "workdir"
 #define RBZ_SPEC_CPU_TIME "cpu_time"
 #define RBZ_SPEC_MEMORY_MB "memory_mb"
+#define RBZ_SPEC_CHECKS "checks"       /* [{"source": ..., "path": ...}] */
+#define RBZ_SPEC_NONCE "nonce"         /* 32 hex digits */
+
+/*
+ * The status pipe. The worker writes one line per check and a final record,
+ * each "<nonce> <JSON object>\n", the nonce being the job's secret from the
+ * spec. The supervisor ignores every line without it, so a program writing
+ * to the pipe's descriptor cannot forge its outcome. The worker keeps the
+ * secret only in C memory, wiped when it is no longer needed; see
+ * docs/results.md for what this does and does not defend against.
+ */
+#define RBZ_NONCE_BYTES 16
+#define RBZ_NONCE_HEX (RBZ_NONCE_BYTES * 2)
 
 #endif /* RB_PROTOCOL_H */

@@ -46,8 +46,14 @@
 /* Exit code of a worker whose set-up failed; the status record says why. */
 #define SETUP_FAILED_EXIT 125
 
+/* The job's secret, in the one place it lives inside the worker. */
+static unsigned char job_nonce[RBZ_NONCE_BYTES];
+static bool have_nonce;
+
 struct spec {
     cJSON *tree;
+    struct rb_program_check *checks;
+    size_t nchecks;
     const char *kind;
     const char *program;
     const char *path;
@@ -63,8 +69,8 @@ _Noreturn static void fail_setup(const char *step, int err)
 {
     char msg[256];
     snprintf(msg, sizeof msg, "worker set-up failed at %s: %s", step, strerror(err));
-    rb_status_record_write_plain(RBZ_WORKER_STATUS_FD, RB_OUTCOME_SETUP_FAILED,
-                                 SETUP_FAILED_EXIT, msg);
+    rb_status_record_write_plain(RBZ_WORKER_STATUS_FD, have_nonce ? job_nonce : NULL,
+                                 RB_OUTCOME_SETUP_FAILED, SETUP_FAILED_EXIT, msg);
     _exit(SETUP_FAILED_EXIT);
 }
 
@@ -96,6 +102,56 @@ static const char *spec_string(cJSON *tree, const char *key)
     return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(tree, key));
 }
 
+static int hex_value(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    return -1;
+}
+
+/* Moves the nonce out of the parsed spec into job_nonce, wiping the text. */
+static int take_nonce(cJSON *tree)
+{
+    cJSON *item = cJSON_GetObjectItemCaseSensitive(tree, RBZ_SPEC_NONCE);
+    char *hex = cJSON_GetStringValue(item);
+    if (!hex || strlen(hex) != RBZ_NONCE_HEX)
+        return -EINVAL;
+    for (size_t i = 0; i < RBZ_NONCE_BYTES; i++) {
+        int hi = hex_value(hex[2 * i]), lo = hex_value(hex[2 * i + 1]);
+        if (hi < 0 || lo < 0)
+            return -EINVAL;
+        job_nonce[i] = (unsigned char)(hi << 4 | lo);
+    }
+    explicit_bzero(hex, RBZ_NONCE_HEX);
+    have_nonce = true;
+    return 0;
+}
+
+static int parse_checks(cJSON *tree, struct spec *s)
+{
+    cJSON *checks = cJSON_GetObjectItemCaseSensitive(tree, RBZ_SPEC_CHECKS);
+    if (!checks)
+        return 0;
+    if (!cJSON_IsArray(checks))
+        return -EINVAL;
+    s->nchecks = (size_t)cJSON_GetArraySize(checks);
+    s->checks = calloc(s->nchecks + 1, sizeof *s->checks);
+    if (!s->checks)
+        return -ENOMEM;
+    size_t i = 0;
+    const cJSON *c;
+    cJSON_ArrayForEach(c, checks) {
+        s->checks[i].source = spec_string((cJSON *)c, "source");
+        s->checks[i].filename = spec_string((cJSON *)c, "path");
+        if (!s->checks[i].source || !s->checks[i].filename)
+            return -EINVAL;
+        i++;
+    }
+    return 0;
+}
+
 static int spec_parse(int fd, struct spec *s)
 {
     size_t len;
@@ -103,9 +159,15 @@ static int spec_parse(int fd, struct spec *s)
     if (!text)
         return -EIO;
     s->tree = cJSON_ParseWithLength(text, len);
+    explicit_bzero(text, len); /* it held the nonce */
     free(text);
     if (!s->tree)
         return -EINVAL;
+    int rc = take_nonce(s->tree);
+    if (rc == 0)
+        rc = parse_checks(s->tree, s);
+    if (rc < 0)
+        return rc;
     s->kind = spec_string(s->tree, RBZ_SPEC_KIND);
     s->program = spec_string(s->tree, RBZ_SPEC_PROGRAM);
     s->path = spec_string(s->tree, RBZ_SPEC_PATH);
@@ -190,7 +252,7 @@ fail:;
     char msg[PATH_MAX + 128];
     snprintf(msg, sizeof msg, "can't open file '%s': [Errno %d] %s", path, errno, strerror(errno));
     dprintf(STDERR_FILENO, "python3: %s\n", msg);
-    rb_status_record_write_plain(RBZ_WORKER_STATUS_FD, RB_OUTCOME_EXIT, 2, msg);
+    rb_status_record_write_plain(RBZ_WORKER_STATUS_FD, job_nonce, RB_OUTCOME_EXIT, 2, msg);
     _exit(2);
 }
 
@@ -305,9 +367,11 @@ _Noreturn void rb_worker_main(const int fds[RBZ_NFDS], const struct rb_worker_co
         .argv = spec.argv,
         .argc = spec.argc,
         .sys_path0 = sys_path0,
+        .checks = spec.checks,
+        .nchecks = spec.nchecks,
     };
     bool sigint = false;
-    int code = rb_coderunner_run(&program, RBZ_WORKER_STATUS_FD, &sigint);
+    int code = rb_coderunner_run(&program, RBZ_WORKER_STATUS_FD, job_nonce, &sigint);
     if (sigint) {
         /* python3 ends an uncaught KeyboardInterrupt by dying of SIGINT, so a
          * shell sees 130; do the same. */

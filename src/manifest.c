@@ -49,18 +49,58 @@ static const char *json_type_name(const cJSON *v)
     return "something else";
 }
 
-/* cJSON cuts a string at an escaped NUL (\u0000) without telling; find one in
- * the raw text instead. Escapes only occur inside strings. */
-static bool has_escaped_nul(const char *s, size_t len)
+/* cJSON cuts a string at an escaped NUL (\u0000) without telling, so look
+ * for one in the raw text, keeping track of the top-level key it falls under.
+ * Returns the key (copied into `key`), or NULL when there is none. */
+static const char *escaped_nul_field(const char *s, size_t len, char *key, size_t keylen)
 {
-    for (size_t i = 0; i + 1 < len; i++) {
-        if (s[i] != '\\')
+    int depth = 0;
+    bool in_string = false, expecting_key = false, string_is_key = false;
+    size_t key_start = 0;
+    key[0] = '\0';
+    for (size_t i = 0; i < len; i++) {
+        char c = s[i];
+        if (in_string) {
+            if (c == '\\' && i + 1 < len) {
+                if (s[i + 1] == 'u' && i + 5 < len && memcmp(s + i + 2, "0000", 4) == 0)
+                    return string_is_key ? "a field name" : (key[0] ? key : "a value");
+                i++; /* skip the escaped character, so "\\u0000" is not a NUL */
+            } else if (c == '"') {
+                in_string = false;
+                if (string_is_key) {
+                    size_t n = i - key_start < keylen - 1 ? i - key_start : keylen - 1;
+                    memcpy(key, s + key_start, n);
+                    key[n] = '\0';
+                }
+            }
             continue;
-        if (s[i + 1] == 'u' && i + 5 < len && memcmp(s + i + 2, "0000", 4) == 0)
-            return true;
-        i++; /* skip the escaped character, so "\\u0000" is not a NUL */
+        }
+        switch (c) {
+        case '"':
+            in_string = true;
+            string_is_key = depth == 1 && expecting_key;
+            key_start = i + 1;
+            break;
+        case '{':
+        case '[':
+            depth++;
+            expecting_key = c == '{' && depth == 1;
+            break;
+        case '}':
+        case ']':
+            depth--;
+            break;
+        case ',':
+            expecting_key = depth == 1;
+            break;
+        case ':':
+            expecting_key = false;
+            break;
+        default:
+            break;
+        }
     }
-    return false;
+    return NULL;
 }
 
 static bool is_blank(const char *s, size_t len)
@@ -216,9 +256,18 @@ int rb_manifest_parse_line(const char *line, size_t len, long line_no, const cha
     if (!trailing && !cJSON_IsObject(out->tree))
         return fail(err, line_no, "a job must be a JSON object, not %s", json_type_name(out->tree));
 
+    /* Before anything is taken from the line: a string cut at a NUL would
+     * pass for another (an id "a\u0000b" for "a"). */
+    char key[64];
+    const char *nul_field = escaped_nul_field(line, len, key, sizeof key);
+    bool id_is_whole = !nul_field || (nul_field == key && strcmp(key, "id") != 0);
+
     const cJSON *id = cJSON_GetObjectItemCaseSensitive(out->tree, "id");
-    if (cJSON_IsString(id) && *id->valuestring && strlen(id->valuestring) <= ID_MAX)
+    if (id_is_whole && cJSON_IsString(id) && *id->valuestring && strlen(id->valuestring) <= ID_MAX)
         err->id = strdup(id->valuestring);
+    if (nul_field)
+        return fail(err, line_no, "%s%s%s holds \\u0000 (NUL), which cannot reach a program",
+                    nul_field == key ? "field '" : "", nul_field, nul_field == key ? "'" : "");
     if (trailing) {
         while (*end == ' ' || *end == '\t')
             end++;
@@ -233,8 +282,6 @@ int rb_manifest_parse_line(const char *line, size_t len, long line_no, const cha
         return fail(err, line_no, "field 'id' is empty");
     if (strlen(id->valuestring) > ID_MAX)
         return fail(err, line_no, "field 'id' is longer than %d bytes", ID_MAX);
-    if (has_escaped_nul(line, len))
-        return fail(err, line_no, "a string holds \\u0000 (NUL), which cannot reach a program");
     if (check_fields(out->tree, err, line_no) < 0)
         return -EINVAL;
     out->job.id = id->valuestring;

@@ -35,6 +35,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/mman.h>
+#include <sys/random.h>
 #include <sys/timerfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -71,6 +72,8 @@ struct pool_job {
     cJSON *spec;      /* all the worker needs except its working dir */
     char *stdin_data;
     size_t stdin_len;
+    size_t nchecks;
+    char nonce[RBZ_NONCE_HEX + 1]; /* what the worker's status lines must start with */
     int attempts;
 };
 
@@ -238,6 +241,19 @@ static struct pool_job *job_copy(const rb_pool *p, const rb_job *j)
         cJSON *s = cJSON_CreateString(j->argv[i]);
         ok = s && cJSON_AddItemToArray(argv, s);
     }
+    if (ok && j->nchecks > 0) {
+        cJSON *checks = cJSON_AddArrayToObject(spec, RBZ_SPEC_CHECKS);
+        ok = checks != NULL;
+        for (size_t i = 0; ok && i < j->nchecks; i++) {
+            char name[32];
+            snprintf(name, sizeof name, "<check %zu>", i + 1);
+            cJSON *c = cJSON_CreateObject();
+            ok = c && cJSON_AddItemToArray(checks, c) &&
+                 cJSON_AddStringToObject(c, "source", j->checks[i].source ? j->checks[i].source : "") &&
+                 cJSON_AddStringToObject(c, "path", j->checks[i].path ? j->checks[i].path : name);
+        }
+        job->nchecks = j->nchecks;
+    }
     free(default_path);
     if (ok && job->id)
         return job;
@@ -266,13 +282,33 @@ static void deliver_internal(rb_pool *p, struct pool_job *job, const char *error
 
 /* ---- starting a job ---------------------------------------------------- */
 
+static int new_nonce(char hex[RBZ_NONCE_HEX + 1])
+{
+    unsigned char raw[RBZ_NONCE_BYTES];
+    if (getrandom(raw, sizeof raw, 0) != (ssize_t)sizeof raw)
+        return -EIO;
+    for (size_t i = 0; i < sizeof raw; i++)
+        snprintf(hex + 2 * i, 3, "%02x", raw[i]);
+    return 0;
+}
+
 static int spec_memfd(struct pool_job *job, const char *workdir)
 {
+    /* A new secret for every start, so a rerun cannot be answered by a
+     * record from the first attempt. */
+    if (new_nonce(job->nonce) < 0)
+        return -EIO;
     cJSON *wd = cJSON_CreateString(workdir);
-    if (!wd)
+    cJSON *nonce = cJSON_CreateString(job->nonce);
+    if (!wd || !nonce) {
+        cJSON_Delete(wd);
+        cJSON_Delete(nonce);
         return -ENOMEM;
+    }
     cJSON_DeleteItemFromObjectCaseSensitive(job->spec, RBZ_SPEC_WORKDIR);
     cJSON_AddItemToObject(job->spec, RBZ_SPEC_WORKDIR, wd);
+    cJSON_DeleteItemFromObjectCaseSensitive(job->spec, RBZ_SPEC_NONCE);
+    cJSON_AddItemToObject(job->spec, RBZ_SPEC_NONCE, nonce);
     char *text = cJSON_PrintUnformatted(job->spec);
     if (!text)
         return -ENOMEM;
@@ -499,41 +535,109 @@ struct status_record {
     int exit_code;
     bool memory_error;
     bool keyboard_interrupt;
+    const char *exception;
+    int line;
     const char *error;
     const char *error_detail;
     const char *doc;
 };
 
-/* The first JSON value on the status pipe is the worker's record; anything
- * else there (a program writing to the pipe's fd) is ignored. */
-static bool parse_status(const struct rb_buf *b, struct status_record *rec)
+/* What the status pipe said, authenticated: per-check lines and the final
+ * record, each of which must start with the job's nonce. A record claiming
+ * that set-up failed is taken without it (it can only claim a failure). */
+struct status_report {
+    bool have_final;
+    struct status_record final;
+    cJSON **check_trees; /* owns the strings of `checks` */
+    rb_check_result *checks;
+    size_t nchecks;
+};
+
+static bool fill_record(cJSON *tree, struct status_record *rec)
 {
-    memset(rec, 0, sizeof *rec);
-    if (!b->len)
+    const cJSON *code = cJSON_GetObjectItemCaseSensitive(tree, "exit_code");
+    const char *outcome = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(tree, "outcome"));
+    if (!outcome || !cJSON_IsNumber(code))
         return false;
-    const char *end = NULL;
-    rec->tree = cJSON_ParseWithLengthOpts(b->data, b->len, &end, false);
-    if (!cJSON_IsObject(rec->tree)) {
-        cJSON_Delete(rec->tree);
-        rec->tree = NULL;
-        return false;
-    }
-    const cJSON *code = cJSON_GetObjectItemCaseSensitive(rec->tree, "exit_code");
-    rec->outcome = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(rec->tree, "outcome"));
-    if (!rec->outcome || !cJSON_IsNumber(code)) {
-        cJSON_Delete(rec->tree);
-        rec->tree = NULL;
-        return false;
-    }
+    rec->tree = tree;
+    rec->outcome = outcome;
     rec->exit_code = (int)code->valuedouble;
-    rec->memory_error = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(rec->tree, "memory_error"));
-    rec->keyboard_interrupt =
-        cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(rec->tree, "keyboard_interrupt"));
-    rec->error = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(rec->tree, "error"));
-    rec->error_detail =
-        cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(rec->tree, "error_detail"));
-    rec->doc = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(rec->tree, "doc"));
+    rec->memory_error = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(tree, "memory_error"));
+    rec->keyboard_interrupt = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(tree, "keyboard_interrupt"));
+    rec->exception = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(tree, "exception"));
+    const cJSON *line = cJSON_GetObjectItemCaseSensitive(tree, "line");
+    rec->line = cJSON_IsNumber(line) ? (int)line->valuedouble : 0;
+    rec->error = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(tree, "error"));
+    rec->error_detail = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(tree, "error_detail"));
+    rec->doc = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(tree, "doc"));
     return true;
+}
+
+static void take_check(struct status_report *rep, cJSON *tree)
+{
+    const cJSON *index = cJSON_GetObjectItemCaseSensitive(tree, "check");
+    const char *status = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(tree, "status"));
+    if (!cJSON_IsNumber(index) || !status || index->valuedouble < 0 ||
+        index->valuedouble >= (double)rep->nchecks) {
+        cJSON_Delete(tree);
+        return;
+    }
+    size_t i = (size_t)index->valuedouble;
+    if (rep->check_trees[i]) { /* the first word is the worker's */
+        cJSON_Delete(tree);
+        return;
+    }
+    rep->check_trees[i] = tree;
+    rb_check_result *c = &rep->checks[i];
+    c->status = strcmp(status, "passed") == 0   ? RB_CHECK_PASSED
+                : strcmp(status, "failed") == 0 ? RB_CHECK_FAILED
+                                                : RB_CHECK_ERROR;
+    c->error = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(tree, "error"));
+    const cJSON *line = cJSON_GetObjectItemCaseSensitive(tree, "line");
+    c->line = cJSON_IsNumber(line) ? (int)line->valuedouble : 0;
+}
+
+static void parse_status(const struct rb_buf *b, const struct pool_job *job,
+                         struct status_report *rep)
+{
+    memset(rep, 0, sizeof *rep);
+    rep->nchecks = job->nchecks;
+    if (rep->nchecks) {
+        rep->checks = calloc(rep->nchecks, sizeof *rep->checks);
+        rep->check_trees = calloc(rep->nchecks, sizeof *rep->check_trees);
+        if (!rep->checks || !rep->check_trees)
+            rep->nchecks = 0;
+    }
+    const char *p = b->data, *end = b->data + b->len;
+    while (p && p < end && !rep->have_final) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        const char *line_end = nl ? nl : end;
+        size_t len = (size_t)(line_end - p);
+        bool authentic = len > RBZ_NONCE_HEX && p[RBZ_NONCE_HEX] == ' ' &&
+                         memcmp(p, job->nonce, RBZ_NONCE_HEX) == 0;
+        const char *json = authentic ? p + RBZ_NONCE_HEX + 1 : p;
+        size_t json_len = authentic ? len - RBZ_NONCE_HEX - 1 : len;
+        cJSON *tree = len ? cJSON_ParseWithLength(json, json_len) : NULL;
+        if (cJSON_IsObject(tree) && authentic && cJSON_GetObjectItemCaseSensitive(tree, "check")) {
+            take_check(rep, tree);
+        } else if (cJSON_IsObject(tree) && fill_record(tree, &rep->final) &&
+                   (authentic || strcmp(rep->final.outcome, "setup_failed") == 0)) {
+            rep->have_final = true;
+        } else {
+            memset(&rep->final, 0, sizeof rep->final);
+            cJSON_Delete(tree);
+        }
+        p = nl ? nl + 1 : NULL;
+    }
+}
+
+static void status_report_free(struct status_report *rep)
+{
+    cJSON_Delete(rep->final.tree);
+    for (size_t i = 0; i < rep->nchecks; i++)
+        cJSON_Delete(rep->check_trees[i]);
+    free(rep->check_trees);
+    free(rep->checks);
 }
 
 static const char *signal_name(int sig, char *buf, size_t len)
@@ -570,6 +674,9 @@ static void classify(const struct slot *s, const struct status_record *rec, bool
     int sig = signaled ? WTERMSIG(ws) : 0;
     double cpu_limit = ceil(l->cpu_time) < 1 ? 1 : ceil(l->cpu_time);
     char name[32];
+    /* A kill that raced with the job's own exit did not time it out: the
+     * job is judged on what it did if it ended before its deadline. */
+    bool timed_out = s->killed == KILL_TIMEOUT && (signaled || s->end_ns >= s->deadline_ns);
 
     r->signal = sig;
     r->return_code = signaled ? -sig : (have_rec ? rec->exit_code : WEXITSTATUS(ws));
@@ -577,9 +684,19 @@ static void classify(const struct slot *s, const struct status_record *rec, bool
         r->error = rec->error;
         r->error_detail = rec->error_detail;
         r->doc = rec->doc;
+        r->exception = rec->exception;
+        r->error_line = rec->line;
+        r->completed = strcmp(rec->outcome, "completed") == 0;
     }
 
-    if (s->killed == KILL_TIMEOUT) {
+    if (timed_out || s->killed == KILL_OUTPUT) {
+        /* runbox's own kills read the same whether the signal landed or the
+         * job happened to exit just before it: the verdict must not depend
+         * on a race. */
+        r->signal = SIGKILL;
+        r->return_code = -SIGKILL;
+    }
+    if (timed_out) {
         r->status = RB_STATUS_TIMEOUT;
         r->timed_out = true;
         snprintf(msg, msglen, "wall time limit of %g s exceeded", l->timeout);
@@ -630,8 +747,8 @@ static void classify(const struct slot *s, const struct status_record *rec, bool
 static void finish(rb_pool *p, size_t index)
 {
     struct slot *s = &p->slots[index];
-    struct status_record rec;
-    bool have_rec = parse_status(&s->status.buf, &rec);
+    struct status_report rep;
+    parse_status(&s->status.buf, s->job, &rep);
     char msg[512] = "";
     rb_result r = {
         .id = s->job->id,
@@ -645,12 +762,14 @@ static void finish(rb_pool *p, size_t index)
         .stderr_data = s->err.buf.data ? s->err.buf.data : "",
         .stderr_len = s->err.buf.len,
         .stderr_truncated = s->err.truncated,
+        .checks = rep.checks,
+        .nchecks = rep.nchecks,
     };
-    classify(s, &rec, have_rec, &r, msg, sizeof msg);
+    classify(s, &rep.final, rep.have_final, &r, msg, sizeof msg);
     struct pool_job *job = s->job;
     slot_clear(p, s);
     deliver(p, &r);
-    cJSON_Delete(rec.tree);
+    status_report_free(&rep);
     job_free(job);
     start_queued(p);
 }

@@ -22,8 +22,12 @@
 #include "interp.h"
 #include "testutil.h"
 
+#define NONCE_BYTE 0x5a
+
 struct run {
     int wait_status;
+    cJSON *checks[8]; /* authenticated check lines, by index */
+    char raw[1 << 16]; /* everything on the status pipe */
     char out[65536];
     char err[65536];
     cJSON *rec;
@@ -46,8 +50,74 @@ static void read_memfd(int fd, char *buf, size_t cap)
     close(fd);
 }
 
-static void run_program(struct run *r, const char *source, size_t len, const char *const *argv,
-                        size_t argc)
+/* The authenticated lines of the status pipe: checks by index, and the
+ * first final record. */
+static void parse_status_lines(struct run *r)
+{
+    char prefix[2 * RBZ_NONCE_BYTES + 2];
+    for (int i = 0; i < RBZ_NONCE_BYTES; i++)
+        snprintf(prefix + 2 * i, 3, "%02x", NONCE_BYTE);
+    strcat(prefix, " ");
+    char *save = NULL;
+    static char copy[sizeof r->raw];
+    memcpy(copy, r->raw, sizeof copy);
+    for (char *line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        if (strncmp(line, prefix, strlen(prefix)) != 0)
+            continue;
+        cJSON *j = cJSON_Parse(line + strlen(prefix));
+        const cJSON *idx = cJSON_GetObjectItem(j, "check");
+        if (cJSON_IsNumber(idx) && idx->valueint >= 0 && idx->valueint < 8 && !r->checks[idx->valueint]) {
+            r->checks[idx->valueint] = j;
+        } else if (!r->rec && cJSON_GetObjectItem(j, "outcome")) {
+            r->rec = j;
+        } else {
+            cJSON_Delete(j);
+        }
+    }
+}
+
+static bool scan_for_secret;
+
+/* Copies of the nonce's hex spelling anywhere in this process, but for the
+ * needle itself (built on the stack, never in the binary's data). */
+static int secret_copies_in_memory(void)
+{
+    char needle[2 * RBZ_NONCE_BYTES + 1];
+    for (int i = 0; i < RBZ_NONCE_BYTES; i++)
+        snprintf(needle + 2 * i, 3, "%02x", NONCE_BYTE);
+    int found = 0;
+    FILE *maps = fopen("/proc/self/maps", "r");
+    int mem = open("/proc/self/mem", O_RDONLY);
+    char line[512];
+    static char chunk[1 << 20];
+    while (maps && mem >= 0 && fgets(line, sizeof line, maps)) {
+        unsigned long lo, hi;
+        char perms[8];
+        if (sscanf(line, "%lx-%lx %7s", &lo, &hi, perms) != 3 || perms[0] != 'r')
+            continue;
+        for (unsigned long at = lo; at < hi; at += sizeof chunk - 64) {
+            size_t want = hi - at < sizeof chunk ? hi - at : sizeof chunk;
+            ssize_t n = pread(mem, chunk, want, (off_t)at);
+            if (n <= 0)
+                break;
+            for (ssize_t k = 0; k + (ssize_t)sizeof needle - 1 <= n; k++) {
+                if (memcmp(chunk + k, needle, sizeof needle - 1) == 0 &&
+                    at + (unsigned long)k != (unsigned long)needle)
+                    found++;
+            }
+            if ((size_t)n < want)
+                break;
+        }
+    }
+    if (maps)
+        fclose(maps);
+    if (mem >= 0)
+        close(mem);
+    return found;
+}
+
+static void run_full(struct run *r, const char *source, size_t len, const char *const *argv,
+                     size_t argc, const struct rb_program_check *checks, size_t nchecks)
 {
     memset(r, 0, sizeof *r);
     int out = memfd_create("out", 0), err = memfd_create("err", 0);
@@ -67,10 +137,19 @@ static void run_program(struct run *r, const char *source, size_t len, const cha
             _exit(99);
         struct rb_program p = {
             .source = source, .source_len = len, .filename = "dir/t.py", .argv0 = "t.py",
-            .argv = argv, .argc = argc, .sys_path0 = dir,
+            .argv = argv, .argc = argc, .sys_path0 = dir, .checks = checks, .nchecks = nchecks,
         };
         bool sigint = false;
-        int code = rb_coderunner_run(&p, st[1], &sigint);
+        unsigned char nonce[RBZ_NONCE_BYTES];
+        memset(nonce, NONCE_BYTE, sizeof nonce);
+        int status_fd = dup2(st[1], 1020); /* where the worker keeps it */
+        close(st[1]);
+        int code = rb_coderunner_run(&p, status_fd, nonce, &sigint);
+        if (scan_for_secret && secret_copies_in_memory() > 0)
+            _exit(97);
+        for (size_t i = 0; i < sizeof nonce; i++)
+            if (nonce[i] != 0)
+                _exit(98); /* the secret must be gone once the record is out */
         if (sigint) {
             signal(SIGINT, SIG_DFL);
             kill(getpid(), SIGINT);
@@ -79,22 +158,21 @@ static void run_program(struct run *r, const char *source, size_t len, const cha
     }
     PyOS_AfterFork_Parent();
     close(st[1]);
-    char rec[1 << 16];
     size_t got = 0;
     for (;;) {
-        ssize_t n = read(st[0], rec + got, sizeof rec - 1 - got);
+        ssize_t n = read(st[0], r->raw + got, sizeof r->raw - 1 - got);
         if (n <= 0)
             break;
         got += (size_t)n;
     }
-    rec[got] = '\0';
+    r->raw[got] = '\0';
     r->record_after = now() - start;
     close(st[0]);
     ck_assert_int_eq(waitpid(pid, &r->wait_status, 0), pid);
     r->exit_after = now() - start;
     read_memfd(out, r->out, sizeof r->out);
     read_memfd(err, r->err, sizeof r->err);
-    r->rec = got ? cJSON_Parse(rec) : NULL;
+    parse_status_lines(r);
     char path[64];
     snprintf(path, sizeof path, "%s/f.txt", dir);
     int ffd = open(path, O_RDONLY);
@@ -105,9 +183,22 @@ static void run_program(struct run *r, const char *source, size_t len, const cha
     ck_assert_int_eq(system(cmd), 0);
 }
 
+static void run_program(struct run *r, const char *source, size_t len, const char *const *argv,
+                        size_t argc)
+{
+    run_full(r, source, len, argv, argc, NULL, 0);
+}
+
 static void run(struct run *r, const char *source)
 {
     run_program(r, source, strlen(source), NULL, 0);
+}
+
+static void run_free(struct run *r)
+{
+    cJSON_Delete(r->rec);
+    for (int i = 0; i < 8; i++)
+        cJSON_Delete(r->checks[i]);
 }
 
 static const char *rec_str(const struct run *r, const char *key)
@@ -138,7 +229,7 @@ START_TEST(completes)
     ck_assert_str_eq(rec_str(&r, "outcome"), "completed");
     ck_assert_int_eq(rec_int(&r, "exit_code"), 0);
     ck_assert_ptr_null(rec_str(&r, "error"));
-    cJSON_Delete(r.rec);
+    run_free(&r);
 }
 END_TEST
 
@@ -158,7 +249,7 @@ START_TEST(main_module_looks_like_python3s)
                             "True\n"
                             "['__annotations__', '__builtins__', '__cached__', '__doc__', "
                             "'__file__', '__loader__', '__name__', '__package__', '__spec__']\n");
-    cJSON_Delete(r.rec);
+    run_free(&r);
 }
 END_TEST
 
@@ -167,7 +258,7 @@ START_TEST(docstring_is_reported)
     struct run r;
     run(&r, "'''Adds things.\n\nAt length.'''\nimport sys\n1/0");
     ck_assert_str_eq(rec_str(&r, "doc"), "Adds things.\n\nAt length.");
-    cJSON_Delete(r.rec);
+    run_free(&r);
 }
 END_TEST
 
@@ -184,7 +275,7 @@ START_TEST(exception_is_reported_and_printed)
     ck_assert_ptr_nonnull(strstr(detail, "File \"dir/t.py\", line 2, in f\n"));
     ck_assert_str_eq(r.err, detail); /* stderr shows what python3 would */
     ck_assert(!rec_bool(&r, "memory_error"));
-    cJSON_Delete(r.rec);
+    run_free(&r);
 }
 END_TEST
 
@@ -197,7 +288,7 @@ START_TEST(syntax_error_message_names_file_and_line)
     ck_assert_str_eq(rec_str(&r, "error"), "Invalid syntax in 't.py' on line 2:\nx = (");
     ck_assert_ptr_nonnull(strstr(r.err, "SyntaxError: '(' was never closed"));
     ck_assert_ptr_null(strstr(r.err, "Traceback"));
-    cJSON_Delete(r.rec);
+    run_free(&r);
 }
 END_TEST
 
@@ -208,7 +299,7 @@ START_TEST(null_bytes_are_a_syntax_error)
     ck_assert(EXITED_WITH(&r, 1));
     ck_assert_str_eq(rec_str(&r, "error"), "SyntaxError: source code cannot contain null bytes");
     ck_assert_str_eq(r.out, "");
-    cJSON_Delete(r.rec);
+    run_free(&r);
 }
 END_TEST
 
@@ -236,7 +327,7 @@ START_TEST(system_exit_variants)
         else
             ck_assert_ptr_null(rec_str(&r, "error"));
         ck_assert_str_eq(r.err, cases[i].err);
-        cJSON_Delete(r.rec);
+        run_free(&r);
     }
 }
 END_TEST
@@ -248,7 +339,7 @@ START_TEST(keyboard_interrupt_ends_by_sigint)
     ck_assert(WIFSIGNALED(r.wait_status) && WTERMSIG(r.wait_status) == SIGINT);
     ck_assert(rec_bool(&r, "keyboard_interrupt"));
     ck_assert_str_eq(rec_str(&r, "error"), "KeyboardInterrupt");
-    cJSON_Delete(r.rec);
+    run_free(&r);
 }
 END_TEST
 
@@ -258,7 +349,7 @@ START_TEST(memory_error_is_flagged_subclasses_too)
     run(&r, "class Big(MemoryError): pass\nraise Big('numpy says so')");
     ck_assert(rec_bool(&r, "memory_error"));
     ck_assert_str_eq(rec_str(&r, "exception"), "Big");
-    cJSON_Delete(r.rec);
+    run_free(&r);
 }
 END_TEST
 
@@ -269,7 +360,7 @@ START_TEST(excepthook_is_the_programs)
     ck_assert(EXITED_WITH(&r, 1));
     ck_assert_str_eq(r.out, "hooked ValueError\n");
     ck_assert_str_eq(rec_str(&r, "error"), "ValueError: v");
-    cJSON_Delete(r.rec);
+    run_free(&r);
 }
 END_TEST
 
@@ -281,7 +372,7 @@ START_TEST(record_comes_before_exit_handlers)
     ck_assert_str_eq(r.out, "early\nlate\n");
     ck_assert_msg(r.record_after + 0.5 < r.exit_after, "record at %.3f s, exit at %.3f s",
                   r.record_after, r.exit_after);
-    cJSON_Delete(r.rec);
+    run_free(&r);
 }
 END_TEST
 
@@ -293,7 +384,7 @@ START_TEST(exit_handlers_cannot_change_the_verdict)
     ck_assert_str_eq(rec_str(&r, "outcome"), "exception"); /* ...its record does not */
     ck_assert_int_eq(rec_int(&r, "exit_code"), 1);
     ck_assert_str_eq(rec_str(&r, "error"), "AssertionError: checks failed");
-    cJSON_Delete(r.rec);
+    run_free(&r);
 }
 END_TEST
 
@@ -306,7 +397,7 @@ START_TEST(threads_are_joined_and_their_output_kept)
     ck_assert(EXITED_WITH(&r, 0));
     ck_assert_str_eq(r.out, "main done\nfrom thread\n");
     ck_assert_msg(r.record_after + 0.1 < r.exit_after, "record not before the thread ended");
-    cJSON_Delete(r.rec);
+    run_free(&r);
 }
 END_TEST
 
@@ -316,7 +407,7 @@ START_TEST(exit_handlers_run_in_order)
     run(&r, "import atexit\natexit.register(print, 'first registered')\n"
             "atexit.register(print, 'last registered')\nprint('body')");
     ck_assert_str_eq(r.out, "body\nlast registered\nfirst registered\n");
-    cJSON_Delete(r.rec);
+    run_free(&r);
 }
 END_TEST
 
@@ -327,7 +418,7 @@ START_TEST(unclosed_files_are_flushed)
     ck_assert(EXITED_WITH(&r, 0));
     ck_assert_str_eq(r.out, "end\n");
     ck_assert_str_eq(r.file, "content");
-    cJSON_Delete(r.rec);
+    run_free(&r);
 }
 END_TEST
 
@@ -337,7 +428,7 @@ START_TEST(del_methods_run_at_exit)
     run(&r, "class Noisy:\n    def __del__(self):\n        print('del ran')\nz = Noisy()\nprint('end')");
     ck_assert(EXITED_WITH(&r, 0));
     ck_assert_str_eq(r.out, "end\ndel ran\n"); /* what python3 prints */
-    cJSON_Delete(r.rec);
+    run_free(&r);
 }
 END_TEST
 
@@ -348,6 +439,103 @@ START_TEST(stdout_is_block_buffered_like_python3_on_a_pipe)
     ck_assert(EXITED_WITH(&r, 5));
     ck_assert_str_eq(r.out, ""); /* lost, as python3 loses it */
     ck_assert_ptr_null(r.rec);   /* nothing reported: the main module never finished */
+    run_free(&r);
+}
+END_TEST
+
+START_TEST(a_forged_record_is_not_authentic)
+{
+    struct run r;
+    run(&r, "import os\nos.write(1020, b'{\"outcome\":\"completed\",\"exit_code\":0}\\n')\n"
+            "os.write(1020, b'00000000000000000000000000000000 {\"outcome\":\"completed\",\"exit_code\":0}\\n')\n"
+            "1/0");
+    ck_assert(EXITED_WITH(&r, 1));
+    ck_assert_ptr_nonnull(strstr(r.raw, "\"exit_code\":0")); /* the forgeries are there... */
+    ck_assert_str_eq(rec_str(&r, "outcome"), "exception"); /* ...and ignored */
+    ck_assert_int_eq(rec_int(&r, "exit_code"), 1);
+    run_free(&r);
+}
+END_TEST
+
+START_TEST(the_secret_leaves_no_copy_behind)
+{
+    /* A program with a check, so status lines are written while it still
+     * runs; afterwards no hex spelling of the nonce may be left anywhere in
+     * the process (the worker keeps it as raw bytes, which it wipes). */
+    struct run r;
+    const struct rb_program_check checks[] = { { "assert x == 1", "<check 1>" } };
+    scan_for_secret = true;
+    run_full(&r, "x = 1", 5, NULL, 0, checks, 1);
+    scan_for_secret = false;
+    ck_assert_msg(EXITED_WITH(&r, 0), "wait status %d (97: a copy of the secret was found)", r.wait_status);
+    run_free(&r);
+}
+END_TEST
+
+START_TEST(checks_run_one_by_one_in_the_programs_namespace)
+{
+    struct run r;
+    const struct rb_program_check checks[] = {
+        { "assert add(1, 2) == 3", "<check 1>" },
+        { "assert add(2, 2) == 5, 'two and two'", "<check 2>" },
+        { "assert missing(1) == 1", "<check 3>" },
+        { "assert add(0, 0) == 0", "<check 4>" },
+    };
+    const char *src = "def add(a, b):\n    return a + b\n";
+    run_full(&r, src, strlen(src), NULL, 0, checks, 4);
+    ck_assert(EXITED_WITH(&r, 1));
+    ck_assert_str_eq(cJSON_GetObjectItem(r.checks[0], "status")->valuestring, "passed");
+    ck_assert_str_eq(cJSON_GetObjectItem(r.checks[1], "status")->valuestring, "failed");
+    ck_assert_str_eq(cJSON_GetObjectItem(r.checks[1], "error")->valuestring, "AssertionError: two and two");
+    ck_assert_int_eq(cJSON_GetObjectItem(r.checks[1], "line")->valueint, 1);
+    ck_assert_str_eq(cJSON_GetObjectItem(r.checks[2], "status")->valuestring, "error");
+    ck_assert_str_eq(cJSON_GetObjectItem(r.checks[2], "error")->valuestring,
+                     "NameError: name 'missing' is not defined");
+    ck_assert_str_eq(cJSON_GetObjectItem(r.checks[3], "status")->valuestring, "passed");
+    ck_assert_str_eq(rec_str(&r, "outcome"), "completed");
+    ck_assert_int_eq(rec_int(&r, "exit_code"), 1);
+    ck_assert_int_eq(rec_int(&r, "checks_failed"), 2);
+    ck_assert_str_eq(rec_str(&r, "error"), "AssertionError: two and two");
+    run_free(&r);
+}
+END_TEST
+
+START_TEST(an_exit_inside_a_check_ends_the_program)
+{
+    struct run r;
+    const struct rb_program_check checks[] = {
+        { "cheat()", "<check 1>" },
+        { "assert False", "<check 2>" },
+    };
+    const char *src = "import sys\ndef cheat():\n    sys.exit(0)\n";
+    run_full(&r, src, strlen(src), NULL, 0, checks, 2);
+    ck_assert(EXITED_WITH(&r, 0));
+    ck_assert_str_eq(rec_str(&r, "outcome"), "exit"); /* not "completed": the checks did not finish */
+    ck_assert_ptr_null(r.checks[1]);
+    run_free(&r);
+}
+END_TEST
+
+START_TEST(checks_do_not_run_after_a_failed_program)
+{
+    struct run r;
+    const struct rb_program_check checks[] = { { "print('check ran')", "<check 1>" } };
+    const char *src = "raise ValueError('broken')\n";
+    run_full(&r, src, strlen(src), NULL, 0, checks, 1);
+    ck_assert(EXITED_WITH(&r, 1));
+    ck_assert_str_eq(rec_str(&r, "outcome"), "exception");
+    ck_assert_ptr_null(r.checks[0]);
+    ck_assert_str_eq(r.out, "");
+    run_free(&r);
+}
+END_TEST
+
+START_TEST(error_line_is_where_it_surfaced_in_the_file)
+{
+    struct run r;
+    run(&r, "import json\n\ndef f(x):\n    return json.loads(x)\n\nf('{')\n");
+    ck_assert_int_eq(rec_int(&r, "line"), 4); /* in f, not inside json */
+    run_free(&r);
 }
 END_TEST
 
@@ -373,6 +561,12 @@ static Suite *coderunner_suite(void)
     tcase_add_test(tc, unclosed_files_are_flushed);
     tcase_add_test(tc, del_methods_run_at_exit);
     tcase_add_test(tc, stdout_is_block_buffered_like_python3_on_a_pipe);
+    tcase_add_test(tc, a_forged_record_is_not_authentic);
+    tcase_add_test(tc, the_secret_leaves_no_copy_behind);
+    tcase_add_test(tc, checks_run_one_by_one_in_the_programs_namespace);
+    tcase_add_test(tc, an_exit_inside_a_check_ends_the_program);
+    tcase_add_test(tc, checks_do_not_run_after_a_failed_program);
+    tcase_add_test(tc, error_line_is_where_it_surfaced_in_the_file);
     suite_add_tcase(s, tc);
     return s;
 }

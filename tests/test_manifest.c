@@ -109,7 +109,10 @@ static const struct {
     { "{\"id\": \"a\", \"source\": \"x\", \"timout\": 1}", "unknown field 'timout'", "a" },
     { "{\"id\": \"a\", \"source\": \"x\", \"module\": \"m\"}", "field 'module' is not supported", "a" },
     { "{\"id\": \"a\", \"source\": \"x\", \"source\": \"y\"}", "field 'source' appears twice", "a" },
-    { "{\"id\": \"a\", \"source\": \"x\", \"stdin\": \"a\\u0000b\"}", "\\u0000", "a" },
+    { "{\"id\": \"a\", \"source\": \"x\", \"stdin\": \"a\\u0000b\"}", "field 'stdin' holds \\u0000", "a" },
+    { "{\"id\": \"a\\u0000b\", \"source\": \"x\"}", "field 'id' holds \\u0000", NULL },
+    { "{\"id\": \"a\", \"argv\": [\"x\", \"\\u0000\"], \"source\": \"\"}", "field 'argv' holds", "a" },
+    { "{\"id\": \"a\", \"x\\u0000\": 1}", "a field name holds", NULL },
     { "{\"id\": \"a\", \"source\": \"x\"} trailing", "text after the JSON value (column 28)", "a" },
 };
 

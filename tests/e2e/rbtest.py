@@ -6,10 +6,7 @@ Standard library only; runs under Debian's /usr/bin/python3 (3.11).
 import json
 import os
 import shutil
-import signal
-import stat
 import subprocess
-import sys
 import tempfile
 import time
 import unittest
@@ -172,7 +169,7 @@ def run_runbox(args, *, input_bytes=None, timeout=120, cwd=None, env=None, runbo
 
 
 def run_batch(jobs, args=(), *, jobs_n=2, to_file=True, timeout=170, quiet=False,
-              manifest_dir=None, cwd=None, runbox=None, prefix="batch"):
+              manifest_dir=None, cwd=None, runbox=None, prefix="batch", env=None):
     """Writes `jobs` as a manifest, runs `runbox run` on it, returns a Run whose
     records come from the results file (or stdout with to_file=False)."""
     d = manifest_dir or new_tmpdir(prefix)
@@ -184,7 +181,7 @@ def run_batch(jobs, args=(), *, jobs_n=2, to_file=True, timeout=170, quiet=False
     if quiet:
         cmd.append("-q")
     cmd += list(args)
-    run = run_runbox(cmd, timeout=timeout, cwd=cwd or d, runbox=runbox)
+    run = run_runbox(cmd, timeout=timeout, cwd=cwd or d, runbox=runbox, env=env)
     if to_file:
         text = ""
         if os.path.exists(results):
@@ -251,6 +248,20 @@ def descendants_of(pid):
                 seen.append(c)
                 todo.append(c)
     return seen
+
+
+def alive(pids):
+    """The pids of `pids` that are still running (zombies count as dead)."""
+    out = []
+    for pid in pids:
+        try:
+            with open("/proc/%d/stat" % pid, "rb") as f:
+                st = f.read()
+        except OSError:
+            continue
+        if st[st.rindex(b")") + 2:st.rindex(b")") + 3] not in (b"Z", b"X"):
+            out.append(pid)
+    return out
 
 
 def wait_until(pred, timeout, interval=0.05):
