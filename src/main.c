@@ -15,6 +15,8 @@ static const char USAGE[] =
     "\n"
     "Commands:\n"
     "  run MANIFEST    run every job of a manifest (JSON lines), write results\n"
+    "  eval            grade HumanEval or MBPP samples, print pass@k\n"
+    "  passk RESULTS   pass@k of an existing results file\n"
     "\n"
     "Options:\n"
     "  -h, --help      this text; 'runbox COMMAND --help' for a command's options\n"
@@ -49,6 +51,10 @@ int main(int argc, char **argv)
     }
     if (strcmp(cmd, "run") == 0)
         return rb_cli_run(argc - 1, argv + 1);
+    if (strcmp(cmd, "eval") == 0)
+        return rb_cli_eval(argc - 1, argv + 1);
+    if (strcmp(cmd, "passk") == 0)
+        return rb_cli_passk(argc - 1, argv + 1);
     rb_cli_error("unknown command '%s'", cmd);
     fputs("Try 'runbox --help'.\n", stderr);
     return RB_EXIT_USAGE;

@@ -334,6 +334,15 @@ void rb_line_reader_init(struct rb_line_reader *r, int fd)
     r->fd = fd;
 }
 
+void rb_line_reader_init_fn(struct rb_line_reader *r,
+                            ssize_t (*read_fn)(void *ctx, char *buf, size_t len), void *ctx)
+{
+    memset(r, 0, sizeof *r);
+    r->fd = -1;
+    r->read_fn = read_fn;
+    r->read_ctx = ctx;
+}
+
 int rb_line_reader_next(struct rb_line_reader *r, const char **line, size_t *len)
 {
     for (;;) {
@@ -368,7 +377,9 @@ int rb_line_reader_next(struct rb_line_reader *r, const char **line, size_t *len
         int rc = rb_buf_reserve(&r->buf, 64 * 1024);
         if (rc < 0)
             return rc;
-        ssize_t n = read(r->fd, r->buf.data + r->buf.len, r->buf.cap - r->buf.len - 1);
+        size_t room = r->buf.cap - r->buf.len - 1;
+        ssize_t n = r->read_fn ? r->read_fn(r->read_ctx, r->buf.data + r->buf.len, room)
+                               : read(r->fd, r->buf.data + r->buf.len, room);
         if (n < 0) {
             if (errno == EINTR)
                 continue;

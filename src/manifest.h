@@ -35,9 +35,12 @@ int rb_manifest_parse_line(const char *line, size_t len, long line_no, const cha
 void rb_manifest_job_free(struct rb_manifest_job *job);
 void rb_manifest_error_free(struct rb_manifest_error *err);
 
-/* Reads lines from a file descriptor, blocking or not. */
+/* Reads lines from a file descriptor, blocking or not, or from any source
+ * through `read_fn` (gzip files, say). */
 struct rb_line_reader {
     int fd;
+    ssize_t (*read_fn)(void *ctx, char *buf, size_t len); /* NULL: read(fd) */
+    void *read_ctx;
     struct rb_buf buf;
     size_t start;   /* first byte of the next line in buf */
     size_t scanned; /* bytes after start already known to hold no newline */
@@ -46,6 +49,8 @@ struct rb_line_reader {
 };
 
 void rb_line_reader_init(struct rb_line_reader *r, int fd);
+void rb_line_reader_init_fn(struct rb_line_reader *r,
+                            ssize_t (*read_fn)(void *ctx, char *buf, size_t len), void *ctx);
 /* 1 with a line in *line and *len (valid until the next call), 0 at the end, or
  * -EAGAIN when a non-blocking fd has no full line yet, or another -errno. */
 int rb_line_reader_next(struct rb_line_reader *r, const char **line, size_t *len);

@@ -1,0 +1,130 @@
+#define _GNU_SOURCE
+#include "passk.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+double rb_pass_at_k(long n, long c, long k)
+{
+    if (n < 0 || c < 0 || c > n || k < 1 || n < k)
+        return NAN;
+    if (n - c < k)
+        return 1.0;
+    /* The product form never forms a binomial coefficient, so n = 200 and
+     * beyond stay exact to the last bits a double holds. */
+    double prod = 1.0;
+    for (long i = n - c + 1; i <= n; i++)
+        prod *= 1.0 - (double)k / (double)i;
+    return 1.0 - prod;
+}
+
+/* Problems are few (hundreds to thousands), so a linear index is plenty;
+ * a hash would buy nothing measurable here. */
+static long find(const struct rb_passk_table *t, const char *task_id)
+{
+    for (size_t i = t->count; i-- > 0;)
+        if (strcmp(t->task_ids[i], task_id) == 0)
+            return (long)i;
+    return -1;
+}
+
+int rb_passk_add(struct rb_passk_table *t, const char *task_id, int passed)
+{
+    long i = find(t, task_id);
+    if (i < 0) {
+        if (t->count == t->cap) {
+            size_t cap = t->cap ? t->cap * 2 : 64;
+            char **ids = realloc(t->task_ids, cap * sizeof *ids);
+            if (ids)
+                t->task_ids = ids;
+            long *n = realloc(t->n, cap * sizeof *n);
+            if (n)
+                t->n = n;
+            long *c = realloc(t->c, cap * sizeof *c);
+            if (c)
+                t->c = c;
+            if (!ids || !n || !c)
+                return -ENOMEM;
+            t->cap = cap;
+        }
+        t->task_ids[t->count] = strdup(task_id);
+        if (!t->task_ids[t->count])
+            return -ENOMEM;
+        t->n[t->count] = 0;
+        t->c[t->count] = 0;
+        i = (long)t->count++;
+    }
+    t->n[i]++;
+    t->c[i] += passed != 0;
+    return 0;
+}
+
+long rb_passk_min_samples(const struct rb_passk_table *t)
+{
+    long min = t->count ? t->n[0] : 0;
+    for (size_t i = 1; i < t->count; i++)
+        if (t->n[i] < min)
+            min = t->n[i];
+    return min;
+}
+
+double rb_passk_score(const struct rb_passk_table *t, long k)
+{
+    if (t->count == 0)
+        return NAN;
+    double sum = 0;
+    for (size_t i = 0; i < t->count; i++) {
+        double v = rb_pass_at_k(t->n[i], t->c[i], k);
+        if (isnan(v))
+            return NAN;
+        sum += v;
+    }
+    return sum / (double)t->count;
+}
+
+void rb_passk_free(struct rb_passk_table *t)
+{
+    for (size_t i = 0; i < t->count; i++)
+        free(t->task_ids[i]);
+    free(t->task_ids);
+    free(t->n);
+    free(t->c);
+    memset(t, 0, sizeof *t);
+}
+
+int rb_passk_parse_ks(const char *text, long *ks, int cap)
+{
+    int count = 0;
+    const char *p = text;
+    while (*p) {
+        char *end;
+        errno = 0;
+        long k = strtol(p, &end, 10);
+        if (errno || end == p || k < 1 || count == cap || (*end && *end != ','))
+            return -1;
+        for (int i = 0; i < count; i++)
+            if (ks[i] == k)
+                return -1;
+        ks[count++] = k;
+        p = *end ? end + 1 : end;
+        if (*end && !*p)
+            return -1; /* a trailing comma */
+    }
+    return count ? count : -1;
+}
+
+void rb_format_double(double v, char *buf, size_t len)
+{
+    for (int precision = 1; precision <= 17; precision++) {
+        snprintf(buf, len, "%.*g", precision, v);
+        if (strtod(buf, NULL) == v)
+            break;
+    }
+    /* A score is a fraction: print 1 as 1.0, as Python does. Callers never
+     * pass inf or nan. */
+    if (!strpbrk(buf, ".eE") && strlen(buf) + 2 < len)
+        strcat(buf, ".0");
+}

@@ -1,0 +1,35 @@
+/* pass@k: the unbiased estimator of Chen et al. 2021, "Evaluating Large
+ * Language Models Trained on Code", in its numerically stable form. */
+#ifndef RB_PASSK_H
+#define RB_PASSK_H
+
+#include <stddef.h>
+
+/* For one problem with `n` samples of which `c` passed: 1 - C(n-c, k) / C(n, k),
+ * computed as 1 - prod_{i=n-c+1..n} (1 - k/i); 1.0 when n - c < k. Undefined
+ * (NaN) when n < k or the arguments make no sense: runbox never reports a k
+ * above the smallest sample count of any problem. */
+double rb_pass_at_k(long n, long c, long k);
+
+/* Per-problem sample counts, accumulated as results are read. */
+struct rb_passk_table {
+    char **task_ids;
+    long *n;
+    long *c;
+    size_t count, cap;
+};
+
+int rb_passk_add(struct rb_passk_table *t, const char *task_id, int passed);
+long rb_passk_min_samples(const struct rb_passk_table *t);
+/* The benchmark's score: the mean over problems; NaN when some problem has
+ * fewer than k samples or there are none. */
+double rb_passk_score(const struct rb_passk_table *t, long k);
+void rb_passk_free(struct rb_passk_table *t);
+
+/* Parses "1,10,100" into ks (at most `cap`); returns the count or -1. */
+int rb_passk_parse_ks(const char *text, long *ks, int cap);
+
+/* The shortest decimal that reads back as `v` (what Python's repr prints). */
+void rb_format_double(double v, char *buf, size_t len);
+
+#endif
