@@ -18,6 +18,7 @@
 static const char *const KNOWN_FIELDS[] = {
     "id", "source", "file", "module", "path", "argv", "stdin", "timeout", "cpu_time",
     "memory_mb", "output_limit_kb", "files", "tracked_files", "globals", "capture",
+    "cases", "compare", "float_tolerance", "early_stop",
 };
 
 /* Fields the manifest format reserves that this version does not run yet. */
@@ -236,6 +237,74 @@ static int parse_argv(const cJSON *obj, struct rb_manifest_job *out, struct rb_m
     return 0;
 }
 
+static int parse_cases(const cJSON *obj, struct rb_manifest_job *out, struct rb_manifest_error *err,
+                       long line_no)
+{
+    const cJSON *cases = cJSON_GetObjectItemCaseSensitive(obj, "cases");
+    const cJSON *compare = cJSON_GetObjectItemCaseSensitive(obj, "compare");
+    const cJSON *tol = cJSON_GetObjectItemCaseSensitive(obj, "float_tolerance");
+    const cJSON *early = cJSON_GetObjectItemCaseSensitive(obj, "early_stop");
+    out->compare.float_tolerance = -1;
+    if (!cases) {
+        const char *orphan = compare ? "compare" : tol ? "float_tolerance" : early ? "early_stop" : NULL;
+        if (orphan)
+            return fail(err, line_no, "field '%s' only goes with 'cases'", orphan);
+        return 0;
+    }
+    if (!cJSON_IsArray(cases) || cJSON_GetArraySize(cases) == 0)
+        return fail(err, line_no, "field 'cases' must be a non-empty array of objects");
+    if (cJSON_GetObjectItemCaseSensitive(obj, "stdin"))
+        return fail(err, line_no, "fields 'stdin' and 'cases' exclude each other (give each case its stdin)");
+    if (compare) {
+        const char *mode = cJSON_GetStringValue(compare);
+        if (mode && strcmp(mode, "whitespace") == 0)
+            out->compare.mode = RB_COMPARE_WHITESPACE;
+        else if (mode && strcmp(mode, "exact") == 0)
+            out->compare.mode = RB_COMPARE_EXACT;
+        else
+            return fail(err, line_no, "field 'compare' must be \"whitespace\" or \"exact\"");
+    }
+    if (tol) {
+        if (!cJSON_IsNumber(tol) || !(tol->valuedouble >= 0) || !isfinite(tol->valuedouble))
+            return fail(err, line_no, "field 'float_tolerance' must be a number of at least 0");
+        if (out->compare.mode == RB_COMPARE_EXACT)
+            return fail(err, line_no, "field 'float_tolerance' needs \"compare\": \"whitespace\"");
+        out->compare.float_tolerance = tol->valuedouble;
+    }
+    if (early) {
+        if (!cJSON_IsBool(early))
+            return fail(err, line_no, "field 'early_stop' must be true or false, not %s", json_type_name(early));
+        out->early_stop = cJSON_IsTrue(early);
+    }
+    out->ncases = (size_t)cJSON_GetArraySize(cases);
+    out->cases = calloc(out->ncases, sizeof *out->cases);
+    if (!out->cases)
+        return fail(err, line_no, "out of memory");
+    size_t i = 0;
+    const cJSON *c;
+    cJSON_ArrayForEach(c, cases) {
+        if (!cJSON_IsObject(c))
+            return fail(err, line_no, "field 'cases': item %zu must be an object, not %s", i, json_type_name(c));
+        const cJSON *f;
+        cJSON_ArrayForEach(f, c) {
+            if (strcmp(f->string, "stdin") != 0 && strcmp(f->string, "expected_stdout") != 0)
+                return fail(err, line_no, "field 'cases': item %zu has an unknown field '%s'", i, f->string);
+        }
+        const cJSON *in = cJSON_GetObjectItemCaseSensitive(c, "stdin");
+        const cJSON *want = cJSON_GetObjectItemCaseSensitive(c, "expected_stdout");
+        if (in && !cJSON_IsString(in))
+            return fail(err, line_no, "field 'cases': item %zu: 'stdin' must be a string", i);
+        if (!cJSON_IsString(want))
+            return fail(err, line_no, "field 'cases': item %zu: 'expected_stdout' must be a string", i);
+        out->cases[i].stdin_data = in ? in->valuestring : NULL;
+        out->cases[i].stdin_len = in ? strlen(in->valuestring) : 0;
+        out->cases[i].expected = want->valuestring;
+        out->cases[i].expected_len = strlen(want->valuestring);
+        i++;
+    }
+    return 0;
+}
+
 int rb_manifest_parse_line(const char *line, size_t len, long line_no, const char *base_dir,
                            struct rb_manifest_job *out, struct rb_manifest_error *err)
 {
@@ -299,7 +368,7 @@ int rb_manifest_parse_line(const char *line, size_t len, long line_no, const cha
         out->job.stdin_data = stdin_text;
         out->job.stdin_len = strlen(stdin_text);
     }
-    if (parse_argv(out->tree, out, err, line_no) < 0)
+    if (parse_argv(out->tree, out, err, line_no) < 0 || parse_cases(out->tree, out, err, line_no) < 0)
         return -EINVAL;
 
     rb_limits *l = &out->job.limits;
@@ -319,6 +388,7 @@ void rb_manifest_job_free(struct rb_manifest_job *job)
     cJSON_Delete(job->tree);
     free(job->argv);
     free(job->resolved);
+    free(job->cases);
     memset(job, 0, sizeof *job);
 }
 

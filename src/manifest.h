@@ -9,16 +9,29 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "compare.h"
 #include "runbox.h"
 #include "util.h"
 
 /* A job parsed from a line. `job` points into `tree` and the arrays below;
  * free with rb_manifest_job_free. */
+/* One stdin/stdout test case; the expected output never leaves the supervisor. */
+struct rb_manifest_case {
+    const char *stdin_data;
+    size_t stdin_len;
+    const char *expected;
+    size_t expected_len;
+};
+
 struct rb_manifest_job {
     cJSON *tree;
     rb_job job;
     const char **argv;
     char *resolved;  /* file jobs: the path resolved against the base dir */
+    struct rb_manifest_case *cases; /* NULL for a job without cases */
+    size_t ncases;
+    struct rb_compare compare;
+    bool early_stop;
 };
 
 /* Why a line is invalid. `id` is the line's id when it had a usable one. */

@@ -114,6 +114,17 @@ static const struct {
     { "{\"id\": \"a\", \"argv\": [\"x\", \"\\u0000\"], \"source\": \"\"}", "field 'argv' holds", "a" },
     { "{\"id\": \"a\", \"x\\u0000\": 1}", "a field name holds", NULL },
     { "{\"id\": \"a\", \"source\": \"x\"} trailing", "text after the JSON value (column 28)", "a" },
+    { "{\"id\": \"a\", \"source\": \"x\", \"cases\": []}", "field 'cases' must be a non-empty array", "a" },
+    { "{\"id\": \"a\", \"source\": \"x\", \"cases\": [1]}", "field 'cases': item 0 must be an object", "a" },
+    { "{\"id\": \"a\", \"source\": \"x\", \"cases\": [{\"stdin\": \"1\"}]}", "'expected_stdout' must be a string", "a" },
+    { "{\"id\": \"a\", \"source\": \"x\", \"cases\": [{\"expected_stdout\": \"1\", \"expected\": 1}]}", "unknown field 'expected'", "a" },
+    { "{\"id\": \"a\", \"source\": \"x\", \"stdin\": \"\", \"cases\": [{\"expected_stdout\": \"1\"}]}", "'stdin' and 'cases' exclude each other", "a" },
+    { "{\"id\": \"a\", \"source\": \"x\", \"compare\": \"exact\"}", "field 'compare' only goes with 'cases'", "a" },
+    { "{\"id\": \"a\", \"source\": \"x\", \"early_stop\": true}", "field 'early_stop' only goes with 'cases'", "a" },
+    { "{\"id\": \"a\", \"source\": \"x\", \"cases\": [{\"expected_stdout\": \"\"}], \"compare\": \"fuzzy\"}", "must be \"whitespace\" or \"exact\"", "a" },
+    { "{\"id\": \"a\", \"source\": \"x\", \"cases\": [{\"expected_stdout\": \"\"}], \"compare\": \"exact\", \"float_tolerance\": 0.1}", "needs \"compare\": \"whitespace\"", "a" },
+    { "{\"id\": \"a\", \"source\": \"x\", \"cases\": [{\"expected_stdout\": \"\"}], \"float_tolerance\": -1}", "at least 0", "a" },
+    { "{\"id\": \"a\", \"source\": \"x\", \"cases\": [{\"expected_stdout\": \"\"}], \"early_stop\": 1}", "'early_stop' must be true or false", "a" },
 };
 
 START_TEST(invalid_lines_name_line_and_field)
@@ -130,6 +141,29 @@ START_TEST(invalid_lines_name_line_and_field)
     else
         ck_assert_ptr_null(err.id);
     rb_manifest_error_free(&err);
+    rb_manifest_job_free(&job);
+}
+END_TEST
+
+START_TEST(cases_are_parsed_with_their_settings)
+{
+    struct rb_manifest_job job;
+    struct rb_manifest_error err;
+    const char *line = "{\"id\": \"c\", \"source\": \"x\", \"early_stop\": true, \"float_tolerance\": 0.001,"
+                       " \"cases\": [{\"stdin\": \"1 2\\n\", \"expected_stdout\": \"3\"}, {\"expected_stdout\": \"\"}]}";
+    ck_assert_int_eq(parse(line, &job, &err), 1);
+    ck_assert_uint_eq(job.ncases, 2);
+    ck_assert_str_eq(job.cases[0].stdin_data, "1 2\n");
+    ck_assert_uint_eq(job.cases[0].stdin_len, 4);
+    ck_assert_str_eq(job.cases[0].expected, "3");
+    ck_assert_ptr_null(job.cases[1].stdin_data);
+    ck_assert(job.early_stop);
+    ck_assert_int_eq(job.compare.mode, RB_COMPARE_WHITESPACE);
+    ck_assert(job.compare.float_tolerance == 0.001);
+    rb_manifest_job_free(&job);
+    ck_assert_int_eq(parse("{\"id\": \"d\", \"source\": \"x\"}", &job, &err), 1);
+    ck_assert_uint_eq(job.ncases, 0);
+    ck_assert(job.compare.float_tolerance < 0);
     rb_manifest_job_free(&job);
 }
 END_TEST
@@ -249,6 +283,7 @@ static Suite *manifest_suite(void)
     tcase_add_test(tc, file_paths_resolve_against_base_dir);
     tcase_add_test(tc, blank_lines_are_skipped);
     tcase_add_loop_test(tc, invalid_lines_name_line_and_field, 0, (int)(sizeof INVALID / sizeof INVALID[0]));
+    tcase_add_test(tc, cases_are_parsed_with_their_settings);
     tcase_add_test(tc, escaped_backslash_before_u0000_is_not_a_nul);
     tcase_add_test(tc, overlong_id_is_refused);
     suite_add_tcase(s, tc);

@@ -298,6 +298,12 @@ def record_shape_problems(rec):
     keys = list(rec.keys())
     invalid = rec.get("status") == "invalid"
     want = list(RECORD_KEYS) + (["line"] if invalid else [])
+    if "cases" in rec:  # a job with stdin/stdout cases (docs/manifest.md)
+        want += ["passed", "cases_passed", "cases"]
+        if not isinstance(rec.get("cases"), list) or not rec["cases"]:
+            p.append("cases %r is not a non-empty list" % (rec.get("cases"),))
+        if not isinstance(rec.get("passed"), bool):
+            p.append("passed %r is not a boolean" % (rec.get("passed"),))
     if keys != want:
         p.append("keys are %s, expected exactly %s" % (keys, want))
     status = rec.get("status")

@@ -1678,6 +1678,109 @@ class BigBatchTests(RunboxTestCase):
 
 # ==== 12. working dirs ==============================================================
 
+class CasesTests(RunboxTestCase):
+    """Jobs with stdin/stdout test cases: a process per case, outputs compared
+    in the supervisor (docs/manifest.md, "Test cases")."""
+    _run = None
+
+    JOBS = [
+        {"id": "sum_ok", "source": "a, b = map(int, input().split())\nprint(a + b)",
+         "cases": [{"stdin": "1 2\n", "expected_stdout": "3\n"},
+                   {"stdin": "10 20", "expected_stdout": "  30  "},
+                   {"stdin": "-1 1\n", "expected_stdout": "0"}]},
+        {"id": "sum_wrong", "source": "a, b = map(int, input().split())\nprint(a - b)",
+         "cases": [{"stdin": "2 2\n", "expected_stdout": "4\n"}, {"stdin": "0 0\n", "expected_stdout": "0"}]},
+        {"id": "early", "source": "a, b = map(int, input().split())\nprint(a * b)", "early_stop": True,
+         "cases": [{"stdin": "2 2", "expected_stdout": "4"}, {"stdin": "1 5", "expected_stdout": "6"},
+                   {"stdin": "3 3", "expected_stdout": "9"}]},
+        {"id": "floats", "source": "print(1 / 3, 2 / 3)", "float_tolerance": 1e-6,
+         "cases": [{"expected_stdout": "0.333333 0.666667"}]},
+        {"id": "floats_strict", "source": "print(1 / 3)", "cases": [{"expected_stdout": "0.333333"}]},
+        {"id": "exact", "source": "print('x ')", "compare": "exact",
+         "cases": [{"expected_stdout": "x\n"}, {"expected_stdout": "x \n"}]},
+        {"id": "crash", "source": "x = int(input())\nprint(10 // x)",
+         "cases": [{"stdin": "2", "expected_stdout": "5"}, {"stdin": "0", "expected_stdout": "0"}]},
+        {"id": "slow", "source": "import time\nn = int(input())\ntime.sleep(n)\nprint(n)", "timeout": 0.5,
+         "cases": [{"stdin": "0", "expected_stdout": "0"}, {"stdin": "3", "expected_stdout": "3"}]},
+        {"id": "sees_no_answer", "source": "import os, sys\nprint(sorted(os.environ), sys.argv, sys.stdin.read())",
+         "argv": ["x"], "cases": [{"stdin": "in", "expected_stdout": "SECRET-ANSWER-4711"}]},
+    ]
+
+    @classmethod
+    def batch(cls):
+        if cls._run is None:
+            cls._run = run_batch(cls.JOBS, prefix="cases")
+        return cls._run
+
+    def rec(self, job_id):
+        run = self.batch()
+        self.assertRunOK(run)
+        return self.one_record(run, job_id)
+
+    def verdicts(self, rec):
+        return [c["verdict"] for c in rec["cases"]]
+
+    def test_all_cases_pass(self):
+        r = self.rec("sum_ok")
+        self.assertEqual((r["status"], r["passed"], r["cases_passed"]), ("ok", True, 3), fmt_record(r))
+        self.assertEqual(self.verdicts(r), ["passed"] * 3)
+        self.assertEqual([c["stdout"] for c in r["cases"]], ["3\n", "30\n", "0\n"])
+        # Sums over the cases; the last case speaks for the rest.
+        self.assertAlmostEqual(r["runtime"], sum(c["runtime"] for c in r["cases"]), places=5)
+        self.assertEqual(r["stdout"], "0\n")
+
+    def test_wrong_output_is_not_a_crash(self):
+        r = self.rec("sum_wrong")
+        self.assertEqual((r["status"], r["passed"], r["cases_passed"]), ("ok", False, 1), fmt_record(r))
+        self.assertEqual(self.verdicts(r), ["wrong_output", "passed"])
+        self.assertEqual(r["stdout"], "0\n")  # the deciding case: the first that failed
+
+    def test_early_stop_runs_no_more_cases(self):
+        r = self.rec("early")
+        self.assertEqual(self.verdicts(r), ["passed", "wrong_output", "not_run"], fmt_record(r))
+        self.assertFalse(r["passed"])
+        self.assertNotIn("stdout", r["cases"][2])
+
+    def test_float_tolerance(self):
+        self.assertTrue(self.rec("floats")["passed"])
+        self.assertEqual(self.verdicts(self.rec("floats_strict")), ["wrong_output"])
+
+    def test_exact_comparison(self):
+        self.assertEqual(self.verdicts(self.rec("exact")), ["wrong_output", "passed"])
+
+    def test_a_crashing_case_decides_the_record(self):
+        r = self.rec("crash")
+        self.assertEqual(self.verdicts(r), ["passed", "error"], fmt_record(r))
+        self.assertEqual((r["status"], r["return_code"]), ("error", 1))
+        self.assertIn("ZeroDivisionError", r["error"])
+
+    def test_each_case_has_its_own_time_limit(self):
+        r = self.rec("slow")
+        self.assertEqual(self.verdicts(r), ["passed", "timeout"], fmt_record(r))
+        self.assertEqual(r["status"], "timeout")
+        self.assertTrue(r["cases"][1]["timed_out"])
+
+    def test_expected_output_never_reaches_the_job(self):
+        r = self.rec("sees_no_answer")
+        out = r["cases"][0]["stdout"]
+        self.assertNotIn("SECRET", out, fmt_record(r))
+        self.assertIn("['cases_0.py', 'x'] in", out.replace("sees_no_answer.py", "cases_0.py"))
+
+    def test_resume_skips_jobs_with_cases(self):
+        d = new_tmpdir("cases-resume")
+        jobs = [self.JOBS[0], self.JOBS[1]]
+        first = run_batch(jobs[:1], manifest_dir=d, prefix="cases-resume")
+        self.assertRunOK(first)
+        again = run_runbox(["run", first.manifest_path, "-o", first.results_path, "--resume", "-q"])
+        self.assertRunOK(again)
+        write_manifest(first.manifest_path, jobs)
+        third = run_runbox(["run", first.manifest_path, "-o", first.results_path, "--resume", "-q"])
+        self.assertRunOK(third)
+        with open(first.results_path) as f:
+            ids = [json.loads(l)["id"] for l in f]
+        self.assertEqual(sorted(ids), ["sum_ok", "sum_wrong"])
+
+
 class WorkingDirTests(SharedBatchCase):
 
     def test_working_dir_modes(self):
