@@ -42,8 +42,25 @@ typedef struct rb_limits {
 
 typedef enum rb_program_kind {
     RB_PROGRAM_SOURCE = 0, /* `program` is Python source text */
-    RB_PROGRAM_FILE,       /* `program` is the path of a .py file */
+    RB_PROGRAM_FILE,       /* `program` is a path: a .py file, or a directory or zip
+                              holding __main__.py (runpy.run_path) */
+    RB_PROGRAM_MODULE,     /* `program` is a module name (python3 -m) */
 } rb_program_kind;
+
+/* A file written into the job's working dir before it starts. */
+typedef struct rb_file {
+    const char *path;    /* relative, without ".." (checked: -EINVAL otherwise) */
+    const char *data;
+    size_t len;
+} rb_file;
+
+/* A file read back from the working dir after the job ends. */
+typedef struct rb_tracked_file {
+    const char *path;
+    const char *data;    /* NULL when the file was not there (or not a regular file) */
+    size_t len;
+    bool truncated;      /* longer than the output limit */
+} rb_tracked_file;
 
 /* Code run after the program, in its namespace, each with an outcome of its
  * own: how `runbox eval` runs MBPP's asserts one by one. A failing check does
@@ -66,6 +83,18 @@ typedef struct rb_job {
     rb_limits limits;
     const rb_check *checks;   /* optional, `nchecks` entries */
     size_t nchecks;
+    const char *package;      /* run the source as part of this package (CodeRunner's package) */
+    const char *globals_json; /* a JSON object: its members become globals (runpy's init_globals) */
+    const char *const *capture; /* names whose values come back in the result's namespace */
+    size_t ncapture;
+    const char *const *python_path; /* import roots added after sys.path[0] */
+    size_t npython_path;
+    const rb_file *files;     /* written into the working dir before the job starts */
+    size_t nfiles;
+    const char *const *tracked_files; /* read back after it ends */
+    size_t ntracked;
+    const char *workdir;      /* an existing dir to run in, which the caller owns;
+                                 NULL = a fresh private one, removed afterwards */
     void *user;               /* handed back in the result */
 } rb_job;
 
@@ -121,6 +150,10 @@ typedef struct rb_result {
     int error_line;           /* where it surfaced in the program's own file, or 0 */
     const rb_check_result *checks; /* one per rb_job check */
     size_t nchecks;
+    const char *namespace_json; /* the captured names as a JSON object, or NULL */
+    bool namespace_truncated;
+    const rb_tracked_file *tracked; /* one per rb_job tracked file */
+    size_t ntracked;
     void *user;
 } rb_result;
 
@@ -132,7 +165,10 @@ typedef struct rb_pool_config {
     rb_limits defaults;        /* limits for jobs that leave a field at 0 */
     const char *workdir_root;  /* parent of the per-job working dirs; NULL = $TMPDIR or /tmp */
     const char *preload;       /* comma-separated modules imported in the zygote; NULL = built-in set, "" = none */
-    const char *zygote_path;   /* NULL = found next to the executable or in libexecdir */
+    const char *zygote_path;   /* NULL = $RUNBOX_ZYGOTE, else found next to the executable,
+                                  else in libexecdir */
+    const char *const *python_path; /* import roots for every job, after the job's own */
+    size_t npython_path;
     bool verbose;              /* diagnostics of the pool itself on stderr */
 } rb_pool_config;
 

@@ -44,10 +44,13 @@ struct outcome {
     char *error;
     char *error_detail;
     char *doc;
+    cJSON *namespace; /* the captured names, or NULL */
+    bool namespace_truncated;
 };
 
 static void outcome_free(struct outcome *o)
 {
+    cJSON_Delete(o->namespace);
     free(o->exception);
     free(o->error);
     free(o->error_detail);
@@ -151,6 +154,10 @@ static void status_record_write(int fd, const unsigned char *nonce, const struct
             cJSON_AddStringToObject(rec, "error_detail", o->error_detail);
         if (o->doc)
             cJSON_AddStringToObject(rec, "doc", o->doc);
+        if (o->namespace) {
+            cJSON_AddItemReferenceToObject(rec, "namespace", o->namespace);
+            cJSON_AddBoolToObject(rec, "namespace_truncated", o->namespace_truncated);
+        }
     }
     char *text = rec ? cJSON_PrintUnformatted(rec) : NULL;
     if (text) {
@@ -401,8 +408,10 @@ static int set_sys_argv(const struct rb_program *p)
     if (!list)
         return -1;
     int rc = 0;
+    /* python3 -m starts with "-m" in argv[0]; runpy puts the module's file there. */
+    const char *argv0 = p->mode == RB_RUN_MODULE ? "-m" : p->argv0;
     for (size_t i = 0; i <= p->argc && rc == 0; i++) {
-        const char *arg = i == 0 ? p->argv0 : p->argv[i - 1];
+        const char *arg = i == 0 ? argv0 : p->argv[i - 1];
         PyObject *s = PyUnicode_DecodeFSDefault(arg);
         rc = s ? PyList_Append(list, s) : -1;
         Py_XDECREF(s);
@@ -413,14 +422,73 @@ static int set_sys_argv(const struct rb_program *p)
     return rc;
 }
 
-static int prepend_sys_path(const char *dir)
+/* sys.path[0] as python3 sets it, then the job's import roots, as
+ * PYTHONPATH would put them. */
+static int set_sys_path(const struct rb_program *p)
 {
     PyObject *path = PySys_GetObject("path"); /* borrowed */
     if (!path || !PyList_Check(path))
         return 0;
-    PyObject *s = PyUnicode_DecodeFSDefault(dir);
-    int rc = s ? PyList_Insert(path, 0, s) : -1;
-    Py_XDECREF(s);
+    const char *first = p->mode == RB_RUN_PATH ? p->target : p->sys_path0;
+    int rc = 0;
+    for (size_t i = 0; i <= p->npython_path && rc == 0; i++) {
+        PyObject *s = PyUnicode_DecodeFSDefault(i == 0 ? first : p->python_path[i - 1]);
+        rc = s ? PyList_Insert(path, (Py_ssize_t)i, s) : -1;
+        Py_XDECREF(s);
+    }
+    return rc;
+}
+
+/* init_globals: the members of a JSON object become the program's globals. */
+static int inject_globals(PyObject *dict, const char *json_text)
+{
+    if (!json_text)
+        return 0;
+    PyObject *json = PyImport_ImportModule("json");
+    PyObject *values = json ? PyObject_CallMethod(json, "loads", "s", json_text) : NULL;
+    int rc = values && PyDict_Check(values) ? PyDict_Update(dict, values) : -1;
+    if (values && !PyDict_Check(values))
+        PyErr_SetString(PyExc_TypeError, "globals must be a JSON object");
+    Py_XDECREF(values);
+    Py_XDECREF(json);
+    return rc;
+}
+
+/* CodeRunner's package handling: with a package, the program runs as a part
+ * of it (relative imports resolve against it); an __init__.py without one
+ * runs as a package of its own. */
+static int set_package(PyObject *dict, const struct rb_program *p)
+{
+    char *abs = realpath(p->filename, NULL);
+    const char *file = abs ? abs : p->filename;
+    const char *slash = strrchr(file, '/');
+    const char *base = slash ? slash + 1 : file;
+    bool init = strcmp(base, "__init__.py") == 0;
+    int rc = 0;
+    if (p->package || init) {
+        PyObject *dir = slash ? PyUnicode_DecodeFSDefaultAndSize(file, slash - file)
+                              : PyUnicode_FromString(".");
+        PyObject *list = dir ? PyList_New(1) : NULL;
+        if (list) {
+            Py_INCREF(dir);
+            PyList_SET_ITEM(list, 0, dir);
+        }
+        PyObject *pkg = p->package ? PyUnicode_FromString(p->package) : PyUnicode_FromString("__main__");
+        rc = list && pkg ? 0 : -1;
+        if (rc == 0)
+            rc = PyDict_SetItemString(dict, "__package__", pkg);
+        if (rc == 0)
+            rc = PyDict_SetItemString(dict, "__path__", list);
+        if (rc == 0 && p->package) {
+            PyObject *mod = PyImport_ImportModule(p->package); /* relative imports need it loaded */
+            rc = mod ? 0 : -1;
+            Py_XDECREF(mod);
+        }
+        Py_XDECREF(pkg);
+        Py_XDECREF(list);
+        Py_XDECREF(dir);
+    }
+    free(abs);
     return rc;
 }
 
@@ -566,6 +634,129 @@ static int run_code(const char *source, size_t len, const char *filename, PyObje
     return -1;
 }
 
+/* python3 -m NAME's message for a module that does not exist, without the
+ * traceback of runpy's machinery; the record gets the ModuleNotFoundError. */
+static bool module_is_missing(const char *name, struct outcome *o)
+{
+    PyObject *util = PyImport_ImportModule("importlib.util");
+    PyObject *spec = util ? PyObject_CallMethod(util, "find_spec", "s", name) : NULL;
+    bool missing = !spec || spec == Py_None;
+    bool raised_other = !spec && PyErr_Occurred() &&
+                        !PyErr_ExceptionMatches(PyExc_ImportError);
+    Py_XDECREF(spec);
+    Py_XDECREF(util);
+    if (!missing || raised_other) {
+        /* Found, or finding it broke for another reason: runpy will say. */
+        PyErr_Clear();
+        return false;
+    }
+    PyErr_Clear();
+    PyObject *exe = PySys_GetObject("executable"); /* borrowed */
+    const char *e = exe && PyUnicode_Check(exe) ? PyUnicode_AsUTF8(exe) : "python3";
+    PySys_FormatStderr("%s: No module named %s\n", e, name);
+    o->kind = RB_OUTCOME_EXCEPTION;
+    o->exit_code = 1;
+    o->exception = strdup("ModuleNotFoundError");
+    size_t len = strlen(name) + 64;
+    o->error = malloc(len);
+    if (o->error)
+        snprintf(o->error, len, "ModuleNotFoundError: No module named '%s'", name);
+    PyErr_Clear();
+    return true;
+}
+
+/* The program's main module, run the way its mode says; 0 when it ran to
+ * its end. Directories, zip apps and -m modules go through runpy exactly as
+ * python3 does it, so their tracebacks show the same frames. */
+static int run_main(const struct rb_program *p, PyObject *dict, struct outcome *o, void **reserve)
+{
+    if (p->mode == RB_RUN_SOURCE)
+        return run_code(p->source, p->source_len, p->filename, dict, o, reserve);
+    if (p->mode == RB_RUN_MODULE && module_is_missing(p->target, o)) {
+        free(*reserve);
+        *reserve = NULL;
+        return -1;
+    }
+    PyObject *runpy = PyImport_ImportModule("runpy");
+    PyObject *r = runpy ? PyObject_CallMethod(runpy, "_run_module_as_main", "si",
+                                              p->mode == RB_RUN_MODULE ? p->target : "__main__",
+                                              p->mode == RB_RUN_MODULE)
+                        : NULL;
+    Py_XDECREF(runpy);
+    free(*reserve);
+    *reserve = NULL;
+    if (r) {
+        Py_DECREF(r);
+        return 0;
+    }
+    PyObject *file = PyDict_GetItemString(dict, "__file__"); /* borrowed */
+    char *name = utf8_of(file);
+    outcome_from_exception(o, false, name ? name : p->filename);
+    free(name);
+    return -1;
+}
+
+/* The named globals, for the record: JSON values as they are, anything else
+ * as {"$repr": repr(value)}, a value whose repr raises as {"$error": ...};
+ * absent names are left out. At most `limit` bytes of JSON. */
+static void capture_namespace(PyObject *dict, const struct rb_program *p, struct outcome *o)
+{
+    if (!p->ncapture)
+        return;
+    o->namespace = cJSON_CreateObject();
+    PyObject *json = PyImport_ImportModule("json");
+    size_t used = 2;
+    for (size_t i = 0; o->namespace && json && i < p->ncapture; i++) {
+        PyObject *value = PyDict_GetItemString(dict, p->capture[i]); /* borrowed */
+        if (!value)
+            continue;
+        Py_INCREF(value);
+        cJSON *item = NULL;
+        PyObject *text = PyObject_CallMethod(json, "dumps", "O", value);
+        const char *t = text ? PyUnicode_AsUTF8(text) : NULL;
+        if (t)
+            item = cJSON_Parse(t);
+        PyErr_Clear();
+        if (!item) {
+            PyObject *repr = PyObject_Repr(value);
+            char *r = utf8_of(repr);
+            item = cJSON_CreateObject();
+            if (r) {
+                cJSON_AddStringToObject(item, "$repr", r);
+            } else {
+                /* The exception is the record's, not the program's: not printed. */
+                PyObject *type, *exc, *tb;
+                PyErr_Fetch(&type, &exc, &tb);
+                PyErr_NormalizeException(&type, &exc, &tb);
+                char *why = exc ? format_with_traceback("format_exception_only", exc) : NULL;
+                strip_trailing_newlines(why);
+                cJSON_AddStringToObject(item, "$error", why ? why : "repr() failed");
+                free(why);
+                Py_XDECREF(type);
+                Py_XDECREF(exc);
+                Py_XDECREF(tb);
+            }
+            free(r);
+            Py_XDECREF(repr);
+            PyErr_Clear();
+        }
+        Py_XDECREF(text);
+        Py_DECREF(value);
+        char *printed = item ? cJSON_PrintUnformatted(item) : NULL;
+        size_t need = (printed ? strlen(printed) : 0) + strlen(p->capture[i]) + 4;
+        cJSON_free(printed);
+        if (!item || used + need > p->capture_limit) {
+            cJSON_Delete(item);
+            o->namespace_truncated = true;
+            continue;
+        }
+        used += need;
+        cJSON_AddItemToObject(o->namespace, p->capture[i], item);
+    }
+    Py_XDECREF(json);
+    PyErr_Clear();
+}
+
 /* Runs the checks after a program that completed. A failing check is
  * recorded and the next one runs; an exit or a KeyboardInterrupt ends the
  * program there, as it would have in one file. */
@@ -614,21 +805,23 @@ int rb_coderunner_run(const struct rb_program *p, int status_fd,
     long failed = 0;
     *sigint = false;
 
-    if (set_sys_argv(p) < 0 || prepend_sys_path(p->sys_path0) < 0 ||
-        !(main = fresh_main_module(p->filename))) {
+    if (set_sys_argv(p) < 0 || set_sys_path(p) < 0 || !(main = fresh_main_module(p->filename)) ||
+        inject_globals(PyModule_GetDict(main), p->globals_json) < 0 ||
+        (p->mode == RB_RUN_SOURCE && set_package(PyModule_GetDict(main), p) < 0)) {
         free(reserve);
         reserve = NULL;
         outcome_from_exception(&o, false, p->filename);
         goto report;
     }
     PyObject *dict = PyModule_GetDict(main); /* borrowed */
-    int rc = run_code(p->source, p->source_len, p->filename, dict, &o, &reserve);
+    int rc = run_main(p, dict, &o, &reserve);
     PyObject *doc = PyDict_GetItemString(dict, "__doc__"); /* borrowed */
     o.doc = clip(utf8_of(doc), DOC_MAX, false);
     if (rc == 0)
         run_checks(p, dict, status_fd, nonce, &o, &failed);
     if (failed > 0 && strcmp(o.kind, RB_OUTCOME_COMPLETED) == 0)
         o.exit_code = 1;
+    capture_namespace(dict, p, &o);
 
 report:
     free(reserve);

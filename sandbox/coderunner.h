@@ -18,7 +18,22 @@ struct rb_program_check {
     const char *filename;
 };
 
+enum rb_run_mode {
+    RB_RUN_SOURCE = 0, /* compile `source` as the main module (a source or .py file job) */
+    RB_RUN_PATH,       /* `target` is a directory or zip with __main__.py (python3 PATH) */
+    RB_RUN_MODULE,     /* `target` is a module name (python3 -m) */
+};
+
 struct rb_program {
+    enum rb_run_mode mode;
+    const char *target;      /* RB_RUN_PATH: the path; RB_RUN_MODULE: the module name */
+    const char *package;     /* run as part of this (importable) package, or NULL */
+    const char *globals_json;/* a JSON object whose members become globals, or NULL */
+    const char *const *capture; /* names returned after the run as "namespace" */
+    size_t ncapture;
+    size_t capture_limit;    /* bytes of JSON the namespace may take */
+    const char *const *python_path; /* inserted after sys.path[0] */
+    size_t npython_path;
     const char *source;      /* NUL-terminated */
     size_t source_len;       /* bytes; a NUL before this is a syntax error */
     const char *filename;    /* compile() filename and __file__ */

@@ -85,6 +85,12 @@ struct rbz_msg {
 #define RBZ_SPEC_CPU_TIME "cpu_time"
 #define RBZ_SPEC_MEMORY_MB "memory_mb"
 #define RBZ_SPEC_CHECKS "checks"       /* [{"source": ..., "path": ...}] */
+#define RBZ_SPEC_MODULE "module"       /* kind "module": the module's name (in "program") */
+#define RBZ_SPEC_PACKAGE "package"     /* run the source as part of this package */
+#define RBZ_SPEC_GLOBALS "globals"     /* JSON object text: names set before the program runs */
+#define RBZ_SPEC_CAPTURE "capture"     /* [names] returned after the run */
+#define RBZ_SPEC_CAPTURE_LIMIT "capture_limit" /* bytes of JSON the captured names may take */
+#define RBZ_SPEC_PYTHON_PATH "python_path" /* [dirs] added to sys.path after its first entry */
 #define RBZ_SPEC_NONCE "nonce"         /* 32 hex digits */
 
 /*

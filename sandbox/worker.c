@@ -54,6 +54,13 @@ struct spec {
     cJSON *tree;
     struct rb_program_check *checks;
     size_t nchecks;
+    const char *package;
+    char *globals_json;
+    const char **capture;
+    size_t ncapture;
+    size_t capture_limit;
+    const char **python_path;
+    size_t npython_path;
     const char *kind;
     const char *program;
     const char *path;
@@ -152,6 +159,50 @@ static int parse_checks(cJSON *tree, struct spec *s)
     return 0;
 }
 
+/* A JSON array of strings as a NULL-terminated array pointing into it. */
+static int string_array(cJSON *tree, const char *key, const char ***out, size_t *n)
+{
+    cJSON *arr = cJSON_GetObjectItemCaseSensitive(tree, key);
+    *out = NULL;
+    *n = 0;
+    if (!arr)
+        return 0;
+    if (!cJSON_IsArray(arr))
+        return -EINVAL;
+    *n = (size_t)cJSON_GetArraySize(arr);
+    *out = calloc(*n + 1, sizeof **out);
+    if (!*out)
+        return -ENOMEM;
+    size_t i = 0;
+    const cJSON *item;
+    cJSON_ArrayForEach(item, arr) {
+        if (!cJSON_IsString(item))
+            return -EINVAL;
+        (*out)[i++] = item->valuestring;
+    }
+    return 0;
+}
+
+static int parse_extras(cJSON *tree, struct spec *s)
+{
+    s->package = spec_string(tree, RBZ_SPEC_PACKAGE);
+    cJSON *globals = cJSON_GetObjectItemCaseSensitive(tree, RBZ_SPEC_GLOBALS);
+    if (globals) {
+        if (!cJSON_IsObject(globals))
+            return -EINVAL;
+        s->globals_json = cJSON_PrintUnformatted(globals);
+        if (!s->globals_json)
+            return -ENOMEM;
+    }
+    cJSON *limit = cJSON_GetObjectItemCaseSensitive(tree, RBZ_SPEC_CAPTURE_LIMIT);
+    s->capture_limit = cJSON_IsNumber(limit) && limit->valuedouble > 0 ? (size_t)limit->valuedouble
+                                                                       : (size_t)1 << 20;
+    int rc = string_array(tree, RBZ_SPEC_CAPTURE, &s->capture, &s->ncapture);
+    if (rc == 0)
+        rc = string_array(tree, RBZ_SPEC_PYTHON_PATH, &s->python_path, &s->npython_path);
+    return rc;
+}
+
 static int spec_parse(int fd, struct spec *s)
 {
     size_t len;
@@ -166,6 +217,8 @@ static int spec_parse(int fd, struct spec *s)
     int rc = take_nonce(s->tree);
     if (rc == 0)
         rc = parse_checks(s->tree, s);
+    if (rc == 0)
+        rc = parse_extras(s->tree, s);
     if (rc < 0)
         return rc;
     s->kind = spec_string(s->tree, RBZ_SPEC_KIND);
@@ -256,6 +309,20 @@ fail:;
     _exit(2);
 }
 
+/* Whether python3 would run PATH as an importable location (a zip app) rather
+ * than as a script: an import hook takes it. Asked as the job, after the
+ * sandbox is up. */
+static bool is_zip_app(const char *path)
+{
+    PyObject *p = PyUnicode_DecodeFSDefault(path);
+    PyObject *importer = p ? PyImport_GetImporter(p) : NULL;
+    bool yes = importer && importer != Py_None;
+    Py_XDECREF(importer);
+    Py_XDECREF(p);
+    PyErr_Clear();
+    return yes;
+}
+
 static int drop_privileges(void)
 {
     if (geteuid() != 0)
@@ -321,11 +388,14 @@ _Noreturn void rb_worker_main(const int fds[RBZ_NFDS], const struct rb_worker_co
     if (chdir(spec.workdir) < 0)
         fail_setup("chdir to the working dir", errno);
 
-    /* 8. */
+    /* 8. A directory (python3 DIR) is imported from by the job itself. */
     const char *source = spec.program;
     size_t source_len = strlen(spec.program);
     bool is_file = strcmp(spec.kind, "file") == 0;
-    if (is_file)
+    bool is_module = strcmp(spec.kind, "module") == 0;
+    struct stat st;
+    bool is_dir = is_file && stat(spec.program, &st) == 0 && S_ISDIR(st.st_mode);
+    if (is_file && !is_dir)
         source = read_program_file(spec.program, &source_len);
 
     /* 9. */
@@ -359,7 +429,19 @@ _Noreturn void rb_worker_main(const int fds[RBZ_NFDS], const struct rb_worker_co
             *slash = '\0';
         sys_path0 = dir;
     }
+    enum rb_run_mode mode = is_module ? RB_RUN_MODULE : is_dir ? RB_RUN_PATH : RB_RUN_SOURCE;
+    if (is_file && !is_dir && is_zip_app(spec.program))
+        mode = RB_RUN_PATH;
     struct rb_program program = {
+        .mode = mode,
+        .target = spec.program,
+        .package = spec.package,
+        .globals_json = spec.globals_json,
+        .capture = spec.capture,
+        .ncapture = spec.ncapture,
+        .capture_limit = spec.capture_limit,
+        .python_path = spec.python_path,
+        .npython_path = spec.npython_path,
         .source = source,
         .source_len = source_len,
         .filename = spec.path,

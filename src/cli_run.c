@@ -19,7 +19,7 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "compare.h"
+#include "multirun.h"
 #include "idset.h"
 #include "manifest.h"
 #include "progress.h"
@@ -61,45 +61,9 @@ struct run_options {
     bool quiet;
 };
 
-/* What is kept of one case's run until its job's record is written. */
-struct case_result {
-    bool ran;
-    bool passed;
-    rb_status status;
-    int return_code;
-    bool timed_out;
-    double runtime, cpu_time;
-    long max_rss_kb;
-    char *out, *err;
-    size_t out_len, err_len;
-    bool out_truncated, err_truncated;
-    char *error, *error_detail;
-    int signal;
-    bool had_unexpected_error;
-};
-
-struct cases_job;
-struct case_ref {
-    struct cases_job *job;
-    size_t index;
-};
-
-/* A job with stdin/stdout cases: each case runs in a process of its own, and
- * its output is compared here, in the supervisor: the expected outputs never
- * reach a job. */
-struct cases_job {
-    struct cases_job *next;
-    struct rb_manifest_job m; /* owns the program, argv and the cases */
-    size_t next_case;
-    size_t in_flight;
-    bool stopped;             /* early_stop saw a failure */
-    struct case_result *results;
-    struct case_ref *refs;
-};
-
 struct run_state {
     struct run_options opt;
-    struct cases_job *cases_active;
+    struct rb_multirun_set multi; /* jobs with cases, repeats or commands */
     int results_fd;
     const char *results_name;
     struct rb_progress progress;
@@ -342,221 +306,18 @@ static void write_record(struct run_state *st, const cJSON *rec)
         st->write_error = rc;
 }
 
-/* ---- jobs with cases ------------------------------------------------------ */
-
-static char *copy_bytes(const char *s, size_t len)
+static void write_multirun_record(const cJSON *rec, rb_status status, void *ctx)
 {
-    char *p = malloc(len + 1);
-    if (p) {
-        memcpy(p, s ? s : "", len);
-        p[len] = '\0';
-    }
-    return p;
-}
-
-static void cases_job_free(struct cases_job *cj)
-{
-    for (size_t i = 0; i < cj->m.ncases; i++) {
-        struct case_result *c = &cj->results[i];
-        free(c->out);
-        free(c->err);
-        free(c->error);
-        free(c->error_detail);
-    }
-    free(cj->results);
-    free(cj->refs);
-    rb_manifest_job_free(&cj->m);
-    free(cj);
-}
-
-static const char *case_verdict(const struct case_result *c)
-{
-    if (!c->ran)
-        return "not_run";
-    if (c->passed)
-        return "passed";
-    return c->status == RB_STATUS_OK ? "wrong_output" : rb_status_name(c->status);
-}
-
-static rb_result case_as_result(const struct cases_job *cj, const struct case_result *c)
-{
-    rb_result r = {
-        .id = cj->m.job.id,
-        .status = c->status,
-        .return_code = c->return_code,
-        .timed_out = c->timed_out,
-        .runtime = c->runtime,
-        .cpu_time = c->cpu_time,
-        .max_rss_kb = c->max_rss_kb,
-        .stdout_data = c->out, .stdout_len = c->out_len, .stdout_truncated = c->out_truncated,
-        .stderr_data = c->err, .stderr_len = c->err_len, .stderr_truncated = c->err_truncated,
-        .error = c->error,
-        .error_detail = c->error_detail,
-        .signal = c->signal,
-        .had_unexpected_error = c->had_unexpected_error,
-    };
-    return r;
-}
-
-/* The job's record: the top-level fields are those of the case that decided
- * it (the first that did not pass, else the last), with runtime and CPU time
- * summed and memory the largest over the cases that ran. */
-static void write_cases_record(struct run_state *st, struct cases_job *cj)
-{
-    size_t deciding = cj->m.ncases - 1, passed = 0, ran = 0;
-    bool found = false;
-    double runtime = 0, cpu = 0;
-    long rss = 0;
-    for (size_t i = 0; i < cj->m.ncases; i++) {
-        const struct case_result *c = &cj->results[i];
-        if (!c->ran)
-            continue;
-        ran++;
-        passed += c->passed;
-        runtime += c->runtime;
-        cpu += c->cpu_time;
-        rss = c->max_rss_kb > rss ? c->max_rss_kb : rss;
-        if (!c->passed && !found) {
-            deciding = i;
-            found = true;
-        }
-        if (!found)
-            deciding = i;
-    }
-    rb_result top = case_as_result(cj, &cj->results[deciding]);
-    top.runtime = runtime;
-    top.cpu_time = cpu;
-    top.max_rss_kb = rss;
-    cJSON *rec = rb_result_to_json(&top);
-    cJSON *cases = cJSON_CreateArray();
-    if (rec && cases) {
-        cJSON_AddBoolToObject(rec, "passed", passed == cj->m.ncases);
-        cJSON_AddNumberToObject(rec, "cases_passed", (double)passed);
-        cJSON_AddItemToObject(rec, "cases", cases);
-        for (size_t i = 0; i < cj->m.ncases; i++) {
-            const struct case_result *c = &cj->results[i];
-            cJSON *one = cJSON_CreateObject();
-            cJSON_AddBoolToObject(one, "passed", c->passed);
-            cJSON_AddStringToObject(one, "verdict", case_verdict(c));
-            if (c->ran) {
-                rb_result r = case_as_result(cj, c);
-                cJSON *fields = rb_result_to_json(&r);
-                for (cJSON *f = fields ? fields->child : NULL; f;) {
-                    cJSON *next = f->next;
-                    if (strcmp(f->string, "id") != 0 && strcmp(f->string, "doc") != 0 &&
-                        strcmp(f->string, "error_detail") != 0) {
-                        cJSON_DetachItemViaPointer(fields, f);
-                        cJSON_AddItemToObject(one, f->string, f);
-                    }
-                    f = next;
-                }
-                cJSON_Delete(fields);
-            }
-            cJSON_AddItemToArray(cases, one);
-        }
-    } else {
-        cJSON_Delete(cases);
-    }
+    struct run_state *st = ctx;
     write_record(st, rec);
-    cJSON_Delete(rec);
-    rb_progress_count(&st->progress, top.status);
-    (void)ran;
-}
-
-static void on_case_result(struct run_state *st, const rb_result *r, struct case_ref *ref)
-{
-    struct cases_job *cj = ref->job;
-    struct case_result *c = &cj->results[ref->index];
-    const struct rb_manifest_case *want = &cj->m.cases[ref->index];
-    c->ran = true;
-    c->status = r->status;
-    c->return_code = r->return_code;
-    c->timed_out = r->timed_out;
-    c->runtime = r->runtime;
-    c->cpu_time = r->cpu_time;
-    c->max_rss_kb = r->max_rss_kb;
-    c->out = copy_bytes(r->stdout_data, r->stdout_len);
-    c->out_len = c->out ? r->stdout_len : 0;
-    c->out_truncated = r->stdout_truncated;
-    c->err = copy_bytes(r->stderr_data, r->stderr_len);
-    c->err_len = c->err ? r->stderr_len : 0;
-    c->err_truncated = r->stderr_truncated;
-    c->error = r->error ? strdup(r->error) : NULL;
-    c->error_detail = r->error_detail ? strdup(r->error_detail) : NULL;
-    c->signal = r->signal;
-    c->had_unexpected_error = r->had_unexpected_error;
-    c->passed = r->status == RB_STATUS_OK && !r->stdout_truncated &&
-                rb_output_matches(&cj->m.compare, r->stdout_data, r->stdout_len, want->expected,
-                                  want->expected_len);
-    cj->in_flight--;
-    if (!c->passed && cj->m.early_stop)
-        cj->stopped = true;
-}
-
-/* Starts what cases the pool has room for; writes the records of jobs whose
- * cases are all done. */
-static void schedule_cases(struct run_state *st, rb_pool *pool)
-{
-    struct cases_job **link = &st->cases_active;
-    while (*link) {
-        struct cases_job *cj = *link;
-        while (!cj->stopped && cj->next_case < cj->m.ncases && rb_pool_free_slots(pool) > 0 &&
-               (!cj->m.early_stop || cj->in_flight == 0)) {
-            size_t i = cj->next_case++;
-            rb_job job = cj->m.job;
-            job.stdin_data = cj->m.cases[i].stdin_data;
-            job.stdin_len = cj->m.cases[i].stdin_len;
-            job.user = &cj->refs[i];
-            cj->in_flight++;
-            if (rb_pool_submit(pool, &job) < 0) {
-                cj->in_flight--;
-                cj->results[i].ran = true;
-                cj->results[i].status = RB_STATUS_INTERNAL;
-                cj->results[i].error = strdup("could not submit the case");
-                cj->results[i].had_unexpected_error = true;
-            }
-        }
-        bool done = cj->in_flight == 0 && (cj->stopped || cj->next_case == cj->m.ncases);
-        if (done) {
-            write_cases_record(st, cj);
-            *link = cj->next;
-            cases_job_free(cj);
-        } else {
-            link = &cj->next;
-        }
-    }
-}
-
-static int start_cases_job(struct run_state *st, struct rb_manifest_job *m)
-{
-    struct cases_job *cj = calloc(1, sizeof *cj);
-    if (!cj)
-        return -ENOMEM;
-    cj->results = calloc(m->ncases, sizeof *cj->results);
-    cj->refs = calloc(m->ncases, sizeof *cj->refs);
-    if (!cj->results || !cj->refs) {
-        free(cj->results);
-        free(cj->refs);
-        free(cj);
-        return -ENOMEM;
-    }
-    cj->m = *m; /* takes ownership */
-    memset(m, 0, sizeof *m);
-    for (size_t i = 0; i < cj->m.ncases; i++)
-        cj->refs[i] = (struct case_ref){ cj, i };
-    /* Appended, so earlier jobs get their slots first. */
-    struct cases_job **link = &st->cases_active;
-    while (*link)
-        link = &(*link)->next;
-    *link = cj;
-    return 0;
+    rb_progress_count(&st->progress, status);
 }
 
 static void on_result(const rb_result *r, void *ctx)
 {
     struct run_state *st = ctx;
     if (r->user) {
-        on_case_result(st, r, r->user);
+        rb_multirun_on_result(&st->multi, r);
         return;
     }
     cJSON *rec = rb_result_to_json(r);
@@ -660,14 +421,16 @@ static void take_line(struct run_state *st, rb_pool *pool, const char *base_dir,
             write_invalid(st, NULL, line_no, msg);
     } else if (rb_idset_contains(&st->done, job.job.id, idlen)) {
         st->progress.skipped++;
-    } else if (job.ncases > 0) {
-        if ((rc = start_cases_job(st, &job)) < 0) {
+    } else if (rb_multirun_wants(&job)) {
+        char *id = strdup(job.job.id);
+        if ((rc = rb_multirun_start(&st->multi, &job)) < 0) {
             char msg[128];
             snprintf(msg, sizeof msg, "line %ld: could not start the job: %s", line_no, strerror(-rc));
-            write_invalid(st, job.job.id, line_no, msg);
+            write_invalid(st, id, line_no, msg);
         } else {
-            schedule_cases(st, pool);
+            rb_multirun_schedule(&st->multi, pool);
         }
+        free(id);
     } else if ((rc = rb_pool_submit(pool, &job.job)) < 0) {
         char msg[128];
         snprintf(msg, sizeof msg, "line %ld: could not submit the job: %s", line_no, strerror(-rc));
@@ -701,7 +464,7 @@ static int run_batch(struct run_state *st, rb_pool *pool, int manifest_fd, const
 
     while (!interrupted && !st->write_error) {
         waiting_for_input = false;
-        schedule_cases(st, pool);
+        rb_multirun_schedule(&st->multi, pool);
         while (!manifest_done && rb_pool_free_slots(pool) > 0 && !st->write_error) {
             const char *line;
             size_t len;
@@ -723,7 +486,7 @@ static int run_batch(struct run_state *st, rb_pool *pool, int manifest_fd, const
             }
             take_line(st, pool, base_dir, line, len, reader.line_no);
         }
-        if (manifest_done && rb_pool_pending(pool) == 0 && !st->cases_active)
+        if (manifest_done && rb_pool_pending(pool) == 0 && rb_multirun_idle(&st->multi))
             break;
 
         struct pollfd pfd[3] = {
@@ -748,11 +511,6 @@ static int run_batch(struct run_state *st, rb_pool *pool, int manifest_fd, const
         rb_progress_tick(&st->progress, false);
     }
     rb_line_reader_free(&reader);
-    while (st->cases_active) { /* interrupted: their records are not written */
-        struct cases_job *cj = st->cases_active;
-        st->cases_active = cj->next;
-        cases_job_free(cj);
-    }
     if (st->write_error) {
         rb_progress_clear(&st->progress);
         rb_cli_error("writing results to %s: %s", st->results_name ? st->results_name : "stdout",
@@ -772,6 +530,7 @@ int rb_cli_run(int argc, char **argv)
     int status = parse_options(argc, argv, &st.opt);
     if (status >= 0)
         return status;
+    rb_multirun_init(&st.multi, st.opt.pool.workdir_root, write_multirun_record, &st);
 
     int manifest_fd = STDIN_FILENO;
     if (strcmp(st.opt.manifest, "-") != 0) {
@@ -819,6 +578,7 @@ int rb_cli_run(int argc, char **argv)
     status = run_batch(&st, pool, manifest_fd, base_dir, sigfd);
     rb_pool_free(pool); /* kills what is still in flight after an interruption */
     pool = NULL;
+    rb_multirun_free(&st.multi); /* unfinished (interrupted) jobs get no record */
     rb_progress_finish(&st.progress, st.results_name, status == RB_EXIT_INTERRUPTED);
 
 out:
@@ -834,6 +594,7 @@ out:
     if (manifest_fd != STDIN_FILENO)
         close(manifest_fd);
     free(base_dir);
+    rb_multirun_free(&st.multi);
     rb_idset_free(&st.seen);
     rb_idset_free(&st.done);
     return status;

@@ -1,6 +1,8 @@
 #define _GNU_SOURCE
 #include "manifest.h"
 
+#include "jobfiles.h"
+
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
@@ -18,13 +20,12 @@
 static const char *const KNOWN_FIELDS[] = {
     "id", "source", "file", "module", "path", "argv", "stdin", "timeout", "cpu_time",
     "memory_mb", "output_limit_kb", "files", "tracked_files", "globals", "capture",
-    "cases", "compare", "float_tolerance", "early_stop",
+    "cases", "compare", "float_tolerance", "early_stop", "package", "python_path",
+    "num_times", "commands",
 };
 
-/* Fields the manifest format reserves that this version does not run yet. */
-static const char *const RESERVED_FIELDS[] = {
-    "module", "files", "tracked_files", "globals", "capture",
-};
+#define NUM_TIMES_MAX 1000
+#define FILES_MAX 1000
 
 static int fail(struct rb_manifest_error *err, long line_no, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -168,10 +169,6 @@ static int check_fields(const cJSON *obj, struct rb_manifest_error *err, long li
             known = known || strcmp(item->string, KNOWN_FIELDS[i]) == 0;
         if (!known)
             return fail(err, line_no, "unknown field '%s'", item->string);
-        for (size_t i = 0; i < sizeof RESERVED_FIELDS / sizeof RESERVED_FIELDS[0]; i++)
-            if (strcmp(item->string, RESERVED_FIELDS[i]) == 0)
-                return fail(err, line_no, "field '%s' is not supported by runbox %s",
-                            item->string, RB_VERSION);
     }
     /* cJSON keeps duplicate keys; JSON leaves their meaning open, so refuse. */
     for (const cJSON *a = obj->child; a; a = a->next)
@@ -181,17 +178,44 @@ static int check_fields(const cJSON *obj, struct rb_manifest_error *err, long li
     return 0;
 }
 
+static bool is_module_name(const char *s)
+{
+    bool start = true;
+    for (; *s; s++) {
+        char c = *s;
+        if (c == '.') {
+            if (start)
+                return false;
+            start = true;
+            continue;
+        }
+        bool alpha = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || (unsigned char)c >= 0x80;
+        if (!alpha && !(c >= '0' && c <= '9' && !start))
+            return false;
+        start = false;
+    }
+    return !start;
+}
+
 static int parse_program(const cJSON *obj, const char *base_dir, struct rb_manifest_job *out,
                          struct rb_manifest_error *err, long line_no)
 {
-    const char *source = NULL, *file = NULL;
+    const char *source = NULL, *file = NULL, *module = NULL;
     if (get_string(obj, "source", 0, &source, err, line_no) < 0 ||
-        get_string(obj, "file", PATH_FIELD_MAX, &file, err, line_no) < 0)
+        get_string(obj, "file", PATH_FIELD_MAX, &file, err, line_no) < 0 ||
+        get_string(obj, "module", PATH_FIELD_MAX, &module, err, line_no) < 0)
         return -EINVAL;
-    if (!source && !file)
-        return fail(err, line_no, "no program: give one of 'source' or 'file'");
-    if (source && file)
-        return fail(err, line_no, "fields 'source' and 'file' exclude each other");
+    if (!source && !file && !module)
+        return fail(err, line_no, "no program: give one of 'source', 'file' or 'module'");
+    if ((source != NULL) + (file != NULL) + (module != NULL) > 1)
+        return fail(err, line_no, "fields 'source', 'file' and 'module' exclude each other");
+    if (module) {
+        if (!is_module_name(module))
+            return fail(err, line_no, "field 'module': '%.100s' is not a module name", module);
+        out->job.kind = RB_PROGRAM_MODULE;
+        out->job.program = module;
+        return 0;
+    }
     if (source) {
         out->job.kind = RB_PROGRAM_SOURCE;
         out->job.program = source;
@@ -237,6 +261,176 @@ static int parse_argv(const cJSON *obj, struct rb_manifest_job *out, struct rb_m
     return 0;
 }
 
+/* A field holding an array of strings, as a NULL-terminated array into the tree. */
+static int string_list(const cJSON *obj, const char *key, const char ***out, size_t *n,
+                       struct rb_manifest_error *err, long line_no)
+{
+    const cJSON *arr = cJSON_GetObjectItemCaseSensitive(obj, key);
+    *out = NULL;
+    *n = 0;
+    if (!arr)
+        return 0;
+    if (!cJSON_IsArray(arr))
+        return fail(err, line_no, "field '%s' must be an array of strings, not %s", key, json_type_name(arr));
+    size_t count = (size_t)cJSON_GetArraySize(arr);
+    *out = calloc(count + 1, sizeof **out);
+    if (!*out)
+        return fail(err, line_no, "out of memory");
+    const cJSON *item;
+    cJSON_ArrayForEach(item, arr) {
+        if (!cJSON_IsString(item))
+            return fail(err, line_no, "field '%s': item %zu must be a string, not %s", key, *n,
+                        json_type_name(item));
+        (*out)[(*n)++] = item->valuestring;
+    }
+    return 0;
+}
+
+static int parse_runner_fields(const cJSON *obj, const char *base_dir, struct rb_manifest_job *out,
+                               struct rb_manifest_error *err, long line_no)
+{
+    const char *package = NULL;
+    if (get_string(obj, "package", PATH_FIELD_MAX, &package, err, line_no) < 0)
+        return -EINVAL;
+    if (package) {
+        if (!is_module_name(package))
+            return fail(err, line_no, "field 'package': '%.100s' is not a package name", package);
+        if (out->job.kind == RB_PROGRAM_MODULE)
+            return fail(err, line_no, "field 'package' goes with 'source' or 'file', not 'module'");
+        const char *path = out->job.path ? out->job.path : out->job.kind == RB_PROGRAM_FILE ? out->job.program : "";
+        const char *slash = strrchr(path, '/');
+        if (strcmp(slash ? slash + 1 : path, "__init__.py") == 0)
+            return fail(err, line_no, "__init__.py cannot have package specified");
+        out->job.package = package;
+    }
+    const cJSON *globals = cJSON_GetObjectItemCaseSensitive(obj, "globals");
+    if (globals) {
+        if (!cJSON_IsObject(globals))
+            return fail(err, line_no, "field 'globals' must be an object, not %s", json_type_name(globals));
+        out->globals_json = cJSON_PrintUnformatted(globals);
+        if (!out->globals_json)
+            return fail(err, line_no, "out of memory");
+        out->job.globals_json = out->globals_json;
+    }
+    if (string_list(obj, "capture", &out->capture, &out->job.ncapture, err, line_no) < 0 ||
+        string_list(obj, "python_path", &out->python_path, &out->job.npython_path, err, line_no) < 0 ||
+        string_list(obj, "tracked_files", &out->tracked, &out->job.ntracked, err, line_no) < 0)
+        return -EINVAL;
+    out->job.capture = out->capture;
+    out->job.tracked_files = out->tracked;
+    for (size_t i = 0; i < out->job.ntracked; i++) {
+        const char *why = rb_job_path_problem(out->tracked[i]);
+        if (why)
+            return fail(err, line_no, "field 'tracked_files': '%.100s' %s", out->tracked[i], why);
+    }
+    /* Relative import roots are taken from the manifest's directory, like files. */
+    for (size_t i = 0; i < out->job.npython_path; i++) {
+        if (!*out->python_path[i])
+            return fail(err, line_no, "field 'python_path': item %zu is empty", i);
+        if (out->python_path[i][0] != '/' && base_dir && *base_dir) {
+            const char *rel = out->python_path[i];
+            while (rel[0] == '.' && rel[1] == '/')
+                rel += 2;
+            char *abs;
+            int n = strcmp(rel, ".") == 0 || !*rel ? asprintf(&abs, "%s", base_dir)
+                                                    : asprintf(&abs, "%s/%s", base_dir, rel);
+            if (n < 0)
+                return fail(err, line_no, "out of memory");
+            cJSON *s = cJSON_CreateString(abs);
+            free(abs);
+            /* Kept alive in the tree, under a key no user field can take. */
+            cJSON *keep = cJSON_GetObjectItemCaseSensitive(out->tree, "\x01paths");
+            if (!keep)
+                keep = cJSON_AddArrayToObject(out->tree, "\x01paths");
+            cJSON_AddItemToArray(keep, s);
+            out->python_path[i] = s->valuestring;
+        }
+    }
+    out->job.python_path = out->python_path;
+    const cJSON *files = cJSON_GetObjectItemCaseSensitive(obj, "files");
+    if (files) {
+        if (!cJSON_IsObject(files))
+            return fail(err, line_no, "field 'files' must be an object of {path: text}, not %s",
+                        json_type_name(files));
+        size_t n = (size_t)cJSON_GetArraySize(files);
+        if (n > FILES_MAX)
+            return fail(err, line_no, "field 'files' holds more than %d files", FILES_MAX);
+        out->files = calloc(n + 1, sizeof *out->files);
+        if (!out->files)
+            return fail(err, line_no, "out of memory");
+        const cJSON *f;
+        cJSON_ArrayForEach(f, files) {
+            const char *why = rb_job_path_problem(f->string);
+            if (why)
+                return fail(err, line_no, "field 'files': '%.100s' %s", f->string, why);
+            if (!cJSON_IsString(f))
+                return fail(err, line_no, "field 'files': '%.100s' must be a string, not %s", f->string,
+                            json_type_name(f));
+            out->files[out->job.nfiles++] = (rb_file){ f->string, f->valuestring, strlen(f->valuestring) };
+        }
+        out->job.files = out->files;
+    }
+    return 0;
+}
+
+static int parse_repeats(const cJSON *obj, struct rb_manifest_job *out, struct rb_manifest_error *err,
+                         long line_no)
+{
+    if (get_count(obj, "num_times", 1, NUM_TIMES_MAX, &out->num_times, err, line_no) < 0)
+        return -EINVAL;
+    const cJSON *commands = cJSON_GetObjectItemCaseSensitive(obj, "commands");
+    if (!commands)
+        return 0;
+    if (!cJSON_IsArray(commands) || cJSON_GetArraySize(commands) == 0)
+        return fail(err, line_no, "field 'commands' must be a non-empty array of objects");
+    if (out->num_times || out->ncases)
+        return fail(err, line_no, "field 'commands' excludes '%s'", out->ncases ? "cases" : "num_times");
+    if (cJSON_GetObjectItemCaseSensitive(obj, "stdin"))
+        return fail(err, line_no, "fields 'stdin' and 'commands' exclude each other (give each command its stdin)");
+    out->ncommands = (size_t)cJSON_GetArraySize(commands);
+    out->commands = calloc(out->ncommands, sizeof *out->commands);
+    if (!out->commands)
+        return fail(err, line_no, "out of memory");
+    size_t i = 0;
+    const cJSON *c;
+    cJSON_ArrayForEach(c, commands) {
+        struct rb_manifest_command *cmd = &out->commands[i];
+        if (!cJSON_IsObject(c))
+            return fail(err, line_no, "field 'commands': item %zu must be an object", i);
+        const cJSON *f;
+        cJSON_ArrayForEach(f, c) {
+            if (strcmp(f->string, "stdin") && strcmp(f->string, "argv") && strcmp(f->string, "timeout"))
+                return fail(err, line_no, "field 'commands': item %zu has an unknown field '%s'", i, f->string);
+        }
+        const cJSON *in = cJSON_GetObjectItemCaseSensitive(c, "stdin");
+        const cJSON *argv = cJSON_GetObjectItemCaseSensitive(c, "argv");
+        const cJSON *timeout = cJSON_GetObjectItemCaseSensitive(c, "timeout");
+        if (in && !cJSON_IsString(in))
+            return fail(err, line_no, "field 'commands': item %zu: 'stdin' must be a string", i);
+        if (timeout && (!cJSON_IsNumber(timeout) || !(timeout->valuedouble > 0) ||
+                        timeout->valuedouble > TIMEOUT_MAX))
+            return fail(err, line_no, "field 'commands': item %zu: 'timeout' must be a number of seconds above 0", i);
+        if (argv) {
+            if (!cJSON_IsArray(argv))
+                return fail(err, line_no, "field 'commands': item %zu: 'argv' must be an array of strings", i);
+            cmd->argv = calloc((size_t)cJSON_GetArraySize(argv) + 1, sizeof *cmd->argv);
+            if (!cmd->argv)
+                return fail(err, line_no, "out of memory");
+            const cJSON *a;
+            cJSON_ArrayForEach(a, argv) {
+                if (!cJSON_IsString(a))
+                    return fail(err, line_no, "field 'commands': item %zu: 'argv' must be an array of strings", i);
+                cmd->argv[cmd->argc++] = a->valuestring;
+            }
+        }
+        cmd->stdin_data = in ? in->valuestring : NULL;
+        cmd->stdin_len = in ? strlen(in->valuestring) : 0;
+        cmd->timeout = timeout ? timeout->valuedouble : 0;
+        i++;
+    }
+    return 0;
+}
+
 static int parse_cases(const cJSON *obj, struct rb_manifest_job *out, struct rb_manifest_error *err,
                        long line_no)
 {
@@ -245,10 +439,17 @@ static int parse_cases(const cJSON *obj, struct rb_manifest_job *out, struct rb_
     const cJSON *tol = cJSON_GetObjectItemCaseSensitive(obj, "float_tolerance");
     const cJSON *early = cJSON_GetObjectItemCaseSensitive(obj, "early_stop");
     out->compare.float_tolerance = -1;
+    if (early && cJSON_GetObjectItemCaseSensitive(obj, "commands")) {
+        if (!cJSON_IsBool(early))
+            return fail(err, line_no, "field 'early_stop' must be true or false, not %s", json_type_name(early));
+        out->early_stop = cJSON_IsTrue(early);
+        early = NULL; /* taken by the commands */
+    }
     if (!cases) {
         const char *orphan = compare ? "compare" : tol ? "float_tolerance" : early ? "early_stop" : NULL;
         if (orphan)
-            return fail(err, line_no, "field '%s' only goes with 'cases'", orphan);
+            return fail(err, line_no, "field '%s' only goes with 'cases'%s", orphan,
+                        early && !compare && !tol ? " or 'commands'" : "");
         return 0;
     }
     if (!cJSON_IsArray(cases) || cJSON_GetArraySize(cases) == 0)
@@ -368,8 +569,12 @@ int rb_manifest_parse_line(const char *line, size_t len, long line_no, const cha
         out->job.stdin_data = stdin_text;
         out->job.stdin_len = strlen(stdin_text);
     }
-    if (parse_argv(out->tree, out, err, line_no) < 0 || parse_cases(out->tree, out, err, line_no) < 0)
+    if (parse_argv(out->tree, out, err, line_no) < 0 || parse_cases(out->tree, out, err, line_no) < 0 ||
+        parse_runner_fields(out->tree, base_dir, out, err, line_no) < 0 ||
+        parse_repeats(out->tree, out, err, line_no) < 0)
         return -EINVAL;
+    if (out->num_times && out->ncases)
+        return fail(err, line_no, "fields 'num_times' and 'cases' exclude each other");
 
     rb_limits *l = &out->job.limits;
     if (get_seconds(out->tree, "timeout", &l->timeout, err, line_no) < 0 ||
@@ -389,6 +594,14 @@ void rb_manifest_job_free(struct rb_manifest_job *job)
     free(job->argv);
     free(job->resolved);
     free(job->cases);
+    cJSON_free(job->globals_json);
+    free(job->capture);
+    free(job->python_path);
+    free(job->tracked);
+    free(job->files);
+    for (size_t i = 0; i < job->ncommands; i++)
+        free(job->commands[i].argv);
+    free(job->commands);
     memset(job, 0, sizeof *job);
 }
 

@@ -15,6 +15,16 @@
 
 /* A job parsed from a line. `job` points into `tree` and the arrays below;
  * free with rb_manifest_job_free. */
+/* One of a job's commands: the job's program run again with its own input,
+ * arguments and time limit, in the same working dir. */
+struct rb_manifest_command {
+    const char *stdin_data;
+    size_t stdin_len;
+    const char **argv;   /* NULL: the job's */
+    size_t argc;
+    double timeout;      /* 0: the job's */
+};
+
 /* One stdin/stdout test case; the expected output never leaves the supervisor. */
 struct rb_manifest_case {
     const char *stdin_data;
@@ -32,6 +42,14 @@ struct rb_manifest_job {
     size_t ncases;
     struct rb_compare compare;
     bool early_stop;
+    char *globals_json;   /* the globals object, printed back */
+    const char **capture;
+    const char **python_path;
+    const char **tracked;
+    rb_file *files;
+    long num_times;       /* 0: run once */
+    struct rb_manifest_command *commands; /* NULL for a job without commands */
+    size_t ncommands;
 };
 
 /* Why a line is invalid. `id` is the line's id when it had a usable one. */

@@ -40,6 +40,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "jobfiles.h"
 #include "util.h"
 #include "workdir.h"
 #include "zygote_client.h"
@@ -73,6 +74,11 @@ struct pool_job {
     char *stdin_data;
     size_t stdin_len;
     size_t nchecks;
+    rb_file *files;      /* copies; written into the working dir at start */
+    size_t nfiles;
+    char **tracked;      /* read back at the end */
+    size_t ntracked;
+    char *workdir;       /* the caller's dir to run in, or NULL for a fresh one */
     char nonce[RBZ_NONCE_HEX + 1]; /* what the worker's status lines must start with */
     int attempts;
 };
@@ -103,6 +109,8 @@ struct rb_pool {
     rb_result_fn on_result;
     void *ctx;
     rb_limits defaults;
+    char **python_path;
+    size_t npython_path;
     char *zygote_path;
     char *preload;
     bool verbose;
@@ -174,6 +182,15 @@ static void job_free(struct pool_job *job)
 {
     if (!job)
         return;
+    for (size_t i = 0; i < job->nfiles; i++) {
+        free((char *)job->files[i].path);
+        free((char *)job->files[i].data);
+    }
+    free(job->files);
+    for (size_t i = 0; i < job->ntracked; i++)
+        free(job->tracked[i]);
+    free(job->tracked);
+    free(job->workdir);
     free(job->id);
     free(job->stdin_data);
     cJSON_Delete(job->spec);
@@ -189,6 +206,51 @@ static const char *base_name(const char *path)
 {
     const char *slash = strrchr(path, '/');
     return slash ? slash + 1 : path;
+}
+
+static bool add_strings(cJSON *spec, const char *key, const char *const *items, size_t n,
+                        const char *const *more, size_t nmore)
+{
+    if (n + nmore == 0)
+        return true;
+    cJSON *arr = cJSON_AddArrayToObject(spec, key);
+    bool ok = arr != NULL;
+    for (size_t i = 0; ok && i < n + nmore; i++) {
+        cJSON *s = cJSON_CreateString(i < n ? items[i] : more[i - n]);
+        ok = s && cJSON_AddItemToArray(arr, s);
+    }
+    return ok;
+}
+
+static bool copy_files(struct pool_job *job, const rb_job *j)
+{
+    if (j->nfiles) {
+        job->files = calloc(j->nfiles, sizeof *job->files);
+        if (!job->files)
+            return false;
+        for (size_t i = 0; i < j->nfiles; i++, job->nfiles++) {
+            char *path = strdup(j->files[i].path);
+            char *data = malloc(j->files[i].len + 1);
+            if (!path || !data) {
+                free(path);
+                free(data);
+                return false;
+            }
+            memcpy(data, j->files[i].data ? j->files[i].data : "", j->files[i].len);
+            job->files[i] = (rb_file){ path, data, j->files[i].len };
+        }
+    }
+    if (j->ntracked) {
+        job->tracked = calloc(j->ntracked, sizeof *job->tracked);
+        if (!job->tracked)
+            return false;
+        for (size_t i = 0; i < j->ntracked; i++, job->ntracked++)
+            if (!(job->tracked[i] = strdup(j->tracked_files[i])))
+                return false;
+    }
+    if (j->workdir && !(job->workdir = strdup(j->workdir)))
+        return false;
+    return true;
 }
 
 static struct pool_job *job_copy(const rb_pool *p, const rb_job *j)
@@ -226,12 +288,13 @@ static struct pool_job *job_copy(const rb_pool *p, const rb_job *j)
         }
     }
     const char *argv0 = j->kind == RB_PROGRAM_FILE ? j->program : base_name(path);
+    static const char *const kinds[] = { "source", "file", "module" };
     cJSON *spec = cJSON_CreateObject();
     job->spec = spec;
     cJSON *argv = cJSON_AddArrayToObject(spec, RBZ_SPEC_ARGV);
-    bool ok = spec && argv && cJSON_AddStringToObject(spec, RBZ_SPEC_ID, job->id) &&
-              cJSON_AddStringToObject(spec, RBZ_SPEC_KIND,
-                                      j->kind == RB_PROGRAM_FILE ? "file" : "source") &&
+    bool ok = spec && argv && copy_files(job, j) &&
+              cJSON_AddStringToObject(spec, RBZ_SPEC_ID, job->id) &&
+              cJSON_AddStringToObject(spec, RBZ_SPEC_KIND, kinds[j->kind <= RB_PROGRAM_MODULE ? j->kind : 0]) &&
               cJSON_AddStringToObject(spec, RBZ_SPEC_PROGRAM, j->program ? j->program : "") &&
               cJSON_AddStringToObject(spec, RBZ_SPEC_PATH, path) &&
               cJSON_AddStringToObject(spec, RBZ_SPEC_ARGV0, argv0) &&
@@ -241,6 +304,23 @@ static struct pool_job *job_copy(const rb_pool *p, const rb_job *j)
         cJSON *s = cJSON_CreateString(j->argv[i]);
         ok = s && cJSON_AddItemToArray(argv, s);
     }
+    if (ok && j->package)
+        ok = cJSON_AddStringToObject(spec, RBZ_SPEC_PACKAGE, j->package) != NULL;
+    if (ok && j->globals_json) {
+        cJSON *globals = cJSON_Parse(j->globals_json);
+        ok = cJSON_IsObject(globals) && cJSON_AddItemToObject(spec, RBZ_SPEC_GLOBALS, globals);
+        if (!ok)
+            cJSON_Delete(globals);
+    }
+    if (ok && j->ncapture) {
+        ok = add_strings(spec, RBZ_SPEC_CAPTURE, j->capture, j->ncapture, NULL, 0) &&
+             cJSON_AddNumberToObject(spec, RBZ_SPEC_CAPTURE_LIMIT, (double)l->output_limit_kb * 1024);
+    }
+    if (ok)
+        ok = add_strings(spec, RBZ_SPEC_PYTHON_PATH, j->python_path, j->npython_path,
+                         (const char *const *)p->python_path, p->npython_path);
+    for (size_t i = 0; ok && i < j->nfiles; i++)
+        ok = rb_job_path_problem(j->files[i].path) == NULL;
     if (ok && j->nchecks > 0) {
         cJSON *checks = cJSON_AddArrayToObject(spec, RBZ_SPEC_CHECKS);
         ok = checks != NULL;
@@ -345,7 +425,7 @@ static void slot_clear(rb_pool *p, struct slot *s)
 {
     slot_release_fds(p, s);
     if (s->workdir) {
-        int rc = rb_workdir_remove(&p->root, s->workdir);
+        int rc = s->job && s->job->workdir ? 0 : rb_workdir_remove(&p->root, s->workdir);
         if (rc < 0 && p->verbose)
             fprintf(stderr, "runbox: removing %s: %s\n", s->workdir, strerror(-rc));
         free(s->workdir);
@@ -354,6 +434,56 @@ static void slot_clear(rb_pool *p, struct slot *s)
     s->job = NULL;
     s->state = SLOT_FREE;
     p->busy--;
+}
+
+static int write_job_files(rb_pool *p, const struct pool_job *job, const char *dir)
+{
+    if (!job->nfiles)
+        return 0;
+    int dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (dirfd < 0)
+        return -errno;
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < job->nfiles; i++)
+        rc = rb_job_file_write(dirfd, job->files[i].path, job->files[i].data, job->files[i].len,
+                               p->workdir_owner, p->workdir_group);
+    close(dirfd);
+    return rc;
+}
+
+/* The tracked files, read before the working dir goes. */
+static rb_tracked_file *read_tracked(const struct slot *s)
+{
+    const struct pool_job *job = s->job;
+    if (!job->ntracked)
+        return NULL;
+    rb_tracked_file *t = calloc(job->ntracked, sizeof *t);
+    if (!t)
+        return NULL;
+    int dirfd = open(s->workdir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    for (size_t i = 0; i < job->ntracked; i++) {
+        t[i].path = job->tracked[i];
+        char *data = NULL;
+        size_t len = 0;
+        bool truncated = false;
+        if (dirfd >= 0 &&
+            rb_job_file_read(dirfd, job->tracked[i], (size_t)job->limits.output_limit_kb * 1024,
+                             &data, &len, &truncated) == 1) {
+            t[i].data = data;
+            t[i].len = len;
+            t[i].truncated = truncated;
+        }
+    }
+    if (dirfd >= 0)
+        close(dirfd);
+    return t;
+}
+
+static void tracked_free(rb_tracked_file *t, size_t n)
+{
+    for (size_t i = 0; t && i < n; i++)
+        free((char *)t[i].data);
+    free(t);
 }
 
 static int start_in_slot(rb_pool *p, size_t index, struct pool_job *job)
@@ -378,8 +508,15 @@ static int start_in_slot(rb_pool *p, size_t index, struct pool_job *job)
     capture_init(&s->err, (size_t)job->limits.output_limit_kb * 1024);
     capture_init(&s->status, STATUS_CAP);
 
-    rc = rb_workdir_create(&p->root, s->seq, p->workdir_owner, p->workdir_group, &s->workdir);
+    if (job->workdir) {
+        s->workdir = strdup(job->workdir);
+        rc = s->workdir ? 0 : -ENOMEM;
+    } else {
+        rc = rb_workdir_create(&p->root, s->seq, p->workdir_owner, p->workdir_group, &s->workdir);
+    }
     if (rc < 0)
+        goto fail;
+    if ((rc = write_job_files(p, job, s->workdir)) < 0)
         goto fail;
     if ((rc = spec_memfd(job, s->workdir)) < 0)
         goto fail;
@@ -540,6 +677,8 @@ struct status_record {
     const char *error;
     const char *error_detail;
     const char *doc;
+    char *namespace_json;
+    bool namespace_truncated;
 };
 
 /* What the status pipe said, authenticated: per-check lines and the final
@@ -570,6 +709,9 @@ static bool fill_record(cJSON *tree, struct status_record *rec)
     rec->error = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(tree, "error"));
     rec->error_detail = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(tree, "error_detail"));
     rec->doc = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(tree, "doc"));
+    const cJSON *ns = cJSON_GetObjectItemCaseSensitive(tree, "namespace");
+    rec->namespace_json = cJSON_IsObject(ns) ? cJSON_PrintUnformatted(ns) : NULL;
+    rec->namespace_truncated = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(tree, "namespace_truncated"));
     return true;
 }
 
@@ -624,6 +766,7 @@ static void parse_status(const struct rb_buf *b, const struct pool_job *job,
                    (authentic || strcmp(rep->final.outcome, "setup_failed") == 0)) {
             rep->have_final = true;
         } else {
+            cJSON_free(rep->final.namespace_json);
             memset(&rep->final, 0, sizeof rep->final);
             cJSON_Delete(tree);
         }
@@ -633,6 +776,7 @@ static void parse_status(const struct rb_buf *b, const struct pool_job *job,
 
 static void status_report_free(struct status_report *rep)
 {
+    cJSON_free(rep->final.namespace_json);
     cJSON_Delete(rep->final.tree);
     for (size_t i = 0; i < rep->nchecks; i++)
         cJSON_Delete(rep->check_trees[i]);
@@ -687,6 +831,8 @@ static void classify(const struct slot *s, const struct status_record *rec, bool
         r->exception = rec->exception;
         r->error_line = rec->line;
         r->completed = strcmp(rec->outcome, "completed") == 0;
+        r->namespace_json = rec->namespace_json;
+        r->namespace_truncated = rec->namespace_truncated;
     }
 
     if (timed_out || s->killed == KILL_OUTPUT) {
@@ -764,11 +910,14 @@ static void finish(rb_pool *p, size_t index)
         .stderr_truncated = s->err.truncated,
         .checks = rep.checks,
         .nchecks = rep.nchecks,
+        .tracked = read_tracked(s),
+        .ntracked = s->job->ntracked,
     };
     classify(s, &rep.final, rep.have_final, &r, msg, sizeof msg);
     struct pool_job *job = s->job;
     slot_clear(p, s);
     deliver(p, &r);
+    tracked_free((rb_tracked_file *)r.tracked, r.ntracked);
     status_report_free(&rep);
     job_free(job);
     start_queued(p);
@@ -1090,6 +1239,11 @@ int rb_pool_new(const rb_pool_config *config, rb_result_fn on_result, void *ctx,
     p->nslots = (size_t)jobs;
     p->slots = calloc(p->nslots, sizeof *p->slots);
     p->zygote_path = rb_zygote_locate(config->zygote_path);
+    if (config->npython_path) {
+        p->python_path = calloc(config->npython_path, sizeof *p->python_path);
+        for (size_t i = 0; p->python_path && i < config->npython_path; i++, p->npython_path++)
+            p->python_path[i] = strdup(config->python_path[i]);
+    }
     p->preload = config->preload ? strdup(config->preload) : NULL;
     int rc = -ENOMEM;
     if (!p->slots || !p->zygote_path || (config->preload && !p->preload)) {
@@ -1231,6 +1385,9 @@ void rb_pool_free(rb_pool *p)
         close(p->timerfd);
     if (p->epfd >= 0)
         close(p->epfd);
+    for (size_t i = 0; i < p->npython_path; i++)
+        free(p->python_path[i]);
+    free(p->python_path);
     free(p->slots);
     free(p->zygote_path);
     free(p->preload);

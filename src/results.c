@@ -155,6 +155,31 @@ cJSON *rb_result_to_json(const rb_result *r)
     }
     if (rc == 0 && !cJSON_AddBoolToObject(o, "had_unexpected_error", r->had_unexpected_error))
         rc = -ENOMEM;
+    /* Present only for jobs that asked for them. */
+    if (rc == 0 && r->namespace_json) {
+        if (!cJSON_AddRawToObject(o, "namespace", r->namespace_json) ||
+            (r->namespace_truncated && !cJSON_AddTrueToObject(o, "namespace_truncated")))
+            rc = -ENOMEM;
+    }
+    if (rc == 0 && r->ntracked) {
+        cJSON *files = cJSON_AddObjectToObject(o, "tracked_files");
+        cJSON *cut = NULL;
+        for (size_t i = 0; rc == 0 && files && i < r->ntracked; i++) {
+            const rb_tracked_file *t = &r->tracked[i];
+            if (!t->data)
+                continue; /* absent: left out */
+            rc = rb_json_add_bytes(files, t->path, t->data, t->len);
+            if (rc == 0 && t->truncated) {
+                if (!cut)
+                    cut = cJSON_CreateArray();
+                cJSON_AddItemToArray(cut, cJSON_CreateString(t->path));
+            }
+        }
+        if (!files)
+            rc = -ENOMEM;
+        if (cut)
+            cJSON_AddItemToObject(o, "tracked_files_truncated", cut);
+    }
     if (rc < 0) {
         cJSON_Delete(o);
         return NULL;

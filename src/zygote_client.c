@@ -46,6 +46,9 @@ char *rb_zygote_locate(const char *configured)
 {
     if (configured && *configured)
         return strdup(configured);
+    const char *env = getenv("RUNBOX_ZYGOTE");
+    if (env && *env)
+        return strdup(env);
     char self[PATH_MAX];
     ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
     if (n > 0) {

@@ -90,8 +90,8 @@ static const struct {
     { "{\"source\": \"x\"}", "field 'id' is missing", NULL },
     { "{\"id\": \"\", \"source\": \"x\"}", "field 'id' is empty", NULL },
     { "{\"id\": 5, \"source\": \"x\"}", "field 'id' must be a string, not a number", NULL },
-    { "{\"id\": \"a\"}", "no program", "a" },
-    { "{\"id\": \"a\", \"source\": \"x\", \"file\": \"y.py\"}", "exclude each other", "a" },
+    { "{\"id\": \"a\"}", "no program: give one of 'source', 'file' or 'module'", "a" },
+    { "{\"id\": \"a\", \"source\": \"x\", \"file\": \"y.py\"}", "fields 'source', 'file' and 'module' exclude each other", "a" },
     { "{\"id\": \"a\", \"source\": 3}", "field 'source' must be a string", "a" },
     { "{\"id\": \"a\", \"file\": \"\"}", "field 'file' is empty", "a" },
     { "{\"id\": \"a\", \"source\": \"x\", \"argv\": \"-v\"}", "field 'argv' must be an array", "a" },
@@ -107,7 +107,30 @@ static const struct {
     { "{\"id\": \"a\", \"source\": \"x\", \"output_limit_kb\": 0}", "field 'output_limit_kb' must be between 1", "a" },
     { "{\"id\": \"a\", \"source\": \"x\", \"output_limit_kb\": true}", "field 'output_limit_kb' must be a whole number, not a boolean", "a" },
     { "{\"id\": \"a\", \"source\": \"x\", \"timout\": 1}", "unknown field 'timout'", "a" },
-    { "{\"id\": \"a\", \"source\": \"x\", \"module\": \"m\"}", "field 'module' is not supported", "a" },
+    { "{\"id\": \"a\", \"source\": \"x\", \"module\": \"m\"}", "fields 'source', 'file' and 'module' exclude each other", "a" },
+    { "{\"id\": \"a\", \"module\": \"os..path\"}", "field 'module': 'os..path' is not a module name", "a" },
+    { "{\"id\": \"a\", \"module\": \"1abc\"}", "is not a module name", "a" },
+    { "{\"id\": \"a\", \"module\": \"m\", \"package\": \"p\"}", "'package' goes with 'source' or 'file'", "a" },
+    { "{\"id\": \"a\", \"source\": \"x\", \"package\": \"p-q\"}", "is not a package name", "a" },
+    { "{\"id\": \"a\", \"source\": \"x\", \"package\": \"p\", \"path\": \"d/__init__.py\"}", "__init__.py cannot have package specified", "a" },
+    { "{\"id\": \"a\", \"source\": \"x\", \"globals\": [1]}", "field 'globals' must be an object", "a" },
+    { "{\"id\": \"a\", \"source\": \"x\", \"capture\": \"x\"}", "field 'capture' must be an array of strings", "a" },
+    { "{\"id\": \"a\", \"source\": \"x\", \"capture\": [1]}", "field 'capture': item 0 must be a string", "a" },
+    { "{\"id\": \"a\", \"source\": \"x\", \"python_path\": [\"\"]}", "field 'python_path': item 0 is empty", "a" },
+    { "{\"id\": \"a\", \"source\": \"x\", \"files\": {\"/etc/x\": \"y\"}}", "field 'files': '/etc/x' is absolute", "a" },
+    { "{\"id\": \"a\", \"source\": \"x\", \"files\": {\"a/../../x\": \"y\"}}", "'.' or '..' component", "a" },
+    { "{\"id\": \"a\", \"source\": \"x\", \"files\": {\"a//b\": \"y\"}}", "has an empty component", "a" },
+    { "{\"id\": \"a\", \"source\": \"x\", \"files\": {\"a\": 1}}", "field 'files': 'a' must be a string", "a" },
+    { "{\"id\": \"a\", \"source\": \"x\", \"files\": [\"a\"]}", "field 'files' must be an object", "a" },
+    { "{\"id\": \"a\", \"source\": \"x\", \"tracked_files\": [\"../x\"]}", "field 'tracked_files': '../x'", "a" },
+    { "{\"id\": \"a\", \"source\": \"x\", \"num_times\": 0}", "field 'num_times' must be between 1", "a" },
+    { "{\"id\": \"a\", \"source\": \"x\", \"commands\": []}", "field 'commands' must be a non-empty array", "a" },
+    { "{\"id\": \"a\", \"source\": \"x\", \"commands\": [{\"stdin\": 1}]}", "'stdin' must be a string", "a" },
+    { "{\"id\": \"a\", \"source\": \"x\", \"commands\": [{\"cwd\": \"/\"}]}", "unknown field 'cwd'", "a" },
+    { "{\"id\": \"a\", \"source\": \"x\", \"commands\": [{\"timeout\": 0}]}", "'timeout' must be a number of seconds above 0", "a" },
+    { "{\"id\": \"a\", \"source\": \"x\", \"commands\": [{}], \"num_times\": 2}", "field 'commands' excludes 'num_times'", "a" },
+    { "{\"id\": \"a\", \"source\": \"x\", \"commands\": [{}], \"stdin\": \"\"}", "'stdin' and 'commands' exclude each other", "a" },
+    { "{\"id\": \"a\", \"source\": \"x\", \"num_times\": 2, \"cases\": [{\"expected_stdout\": \"\"}]}", "'num_times' and 'cases' exclude each other", "a" },
     { "{\"id\": \"a\", \"source\": \"x\", \"source\": \"y\"}", "field 'source' appears twice", "a" },
     { "{\"id\": \"a\", \"source\": \"x\", \"stdin\": \"a\\u0000b\"}", "field 'stdin' holds \\u0000", "a" },
     { "{\"id\": \"a\\u0000b\", \"source\": \"x\"}", "field 'id' holds \\u0000", NULL },
@@ -120,7 +143,7 @@ static const struct {
     { "{\"id\": \"a\", \"source\": \"x\", \"cases\": [{\"expected_stdout\": \"1\", \"expected\": 1}]}", "unknown field 'expected'", "a" },
     { "{\"id\": \"a\", \"source\": \"x\", \"stdin\": \"\", \"cases\": [{\"expected_stdout\": \"1\"}]}", "'stdin' and 'cases' exclude each other", "a" },
     { "{\"id\": \"a\", \"source\": \"x\", \"compare\": \"exact\"}", "field 'compare' only goes with 'cases'", "a" },
-    { "{\"id\": \"a\", \"source\": \"x\", \"early_stop\": true}", "field 'early_stop' only goes with 'cases'", "a" },
+    { "{\"id\": \"a\", \"source\": \"x\", \"early_stop\": true}", "field 'early_stop' only goes with 'cases' or 'commands'", "a" },
     { "{\"id\": \"a\", \"source\": \"x\", \"cases\": [{\"expected_stdout\": \"\"}], \"compare\": \"fuzzy\"}", "must be \"whitespace\" or \"exact\"", "a" },
     { "{\"id\": \"a\", \"source\": \"x\", \"cases\": [{\"expected_stdout\": \"\"}], \"compare\": \"exact\", \"float_tolerance\": 0.1}", "needs \"compare\": \"whitespace\"", "a" },
     { "{\"id\": \"a\", \"source\": \"x\", \"cases\": [{\"expected_stdout\": \"\"}], \"float_tolerance\": -1}", "at least 0", "a" },
@@ -164,6 +187,48 @@ START_TEST(cases_are_parsed_with_their_settings)
     ck_assert_int_eq(parse("{\"id\": \"d\", \"source\": \"x\"}", &job, &err), 1);
     ck_assert_uint_eq(job.ncases, 0);
     ck_assert(job.compare.float_tolerance < 0);
+    rb_manifest_job_free(&job);
+}
+END_TEST
+
+START_TEST(runner_fields_are_parsed)
+{
+    struct rb_manifest_job job;
+    struct rb_manifest_error err;
+    const char *line =
+        "{\"id\": \"r\", \"source\": \"x\", \"package\": \"pkg.sub\", \"globals\": {\"n\": [1, 2]},"
+        " \"capture\": [\"n\", \"m\"], \"python_path\": [\"lib\", \"./src\", \".\", \"/abs\"],"
+        " \"files\": {\"in/data.txt\": \"abc\"}, \"tracked_files\": [\"out.txt\"], \"num_times\": 3}";
+    ck_assert_int_eq(parse(line, &job, &err), 1);
+    ck_assert_str_eq(job.job.package, "pkg.sub");
+    ck_assert_str_eq(job.job.globals_json, "{\"n\":[1,2]}");
+    ck_assert_uint_eq(job.job.ncapture, 2);
+    ck_assert_str_eq(job.job.capture[1], "m");
+    ck_assert_uint_eq(job.job.npython_path, 4);
+    ck_assert_str_eq(job.job.python_path[0], "/base/lib");
+    ck_assert_str_eq(job.job.python_path[1], "/base/src");
+    ck_assert_str_eq(job.job.python_path[2], "/base");
+    ck_assert_str_eq(job.job.python_path[3], "/abs");
+    ck_assert_uint_eq(job.job.nfiles, 1);
+    ck_assert_str_eq(job.job.files[0].path, "in/data.txt");
+    ck_assert_uint_eq(job.job.files[0].len, 3);
+    ck_assert_uint_eq(job.job.ntracked, 1);
+    ck_assert_int_eq(job.num_times, 3);
+    rb_manifest_job_free(&job);
+
+    ck_assert_int_eq(parse("{\"id\": \"m\", \"module\": \"pkg.mod\"}", &job, &err), 1);
+    ck_assert_int_eq(job.job.kind, RB_PROGRAM_MODULE);
+    ck_assert_str_eq(job.job.program, "pkg.mod");
+    rb_manifest_job_free(&job);
+
+    ck_assert_int_eq(parse("{\"id\": \"c\", \"source\": \"x\", \"early_stop\": true, \"commands\":"
+                           " [{\"stdin\": \"1\", \"argv\": [\"a\"], \"timeout\": 2}, {}]}", &job, &err), 1);
+    ck_assert_uint_eq(job.ncommands, 2);
+    ck_assert(job.early_stop);
+    ck_assert_str_eq(job.commands[0].stdin_data, "1");
+    ck_assert_uint_eq(job.commands[0].argc, 1);
+    ck_assert(job.commands[0].timeout == 2);
+    ck_assert_ptr_null(job.commands[1].argv);
     rb_manifest_job_free(&job);
 }
 END_TEST
@@ -284,6 +349,7 @@ static Suite *manifest_suite(void)
     tcase_add_test(tc, blank_lines_are_skipped);
     tcase_add_loop_test(tc, invalid_lines_name_line_and_field, 0, (int)(sizeof INVALID / sizeof INVALID[0]));
     tcase_add_test(tc, cases_are_parsed_with_their_settings);
+    tcase_add_test(tc, runner_fields_are_parsed);
     tcase_add_test(tc, escaped_backslash_before_u0000_is_not_a_nul);
     tcase_add_test(tc, overlong_id_is_refused);
     suite_add_tcase(s, tc);

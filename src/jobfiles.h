@@ -1,0 +1,28 @@
+/* Files a job gets before it starts and gives back after it ends. Both walk
+ * the job's directory one component at a time without following symlinks:
+ * the directory is the job's, and whatever it planted there (a symlink to
+ * /etc/shadow named like a tracked file) must not make the supervisor read
+ * or write elsewhere. */
+#ifndef RB_JOBFILES_H
+#define RB_JOBFILES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+/* Whether `path` may name a file inside a job's dir: relative, no "..", "."
+ * or empty components, at most 4096 bytes. NULL when fine, else why not. */
+const char *rb_job_path_problem(const char *path);
+
+/* Writes `len` bytes as `path` under the dir open as `dirfd`, creating the
+ * directories on the way (mode 0755), all owned by owner:group unless -1. */
+int rb_job_file_write(int dirfd, const char *path, const char *data, size_t len, uid_t owner,
+                      gid_t group);
+
+/* Reads `path` under `dirfd`, up to `limit` bytes. Returns 1 with *data
+ * (malloc'd) and *len, 0 when it is absent or not a regular file (or reached
+ * through a symlink), or a negative errno. */
+int rb_job_file_read(int dirfd, const char *path, size_t limit, char **data, size_t *len,
+                     bool *truncated);
+
+#endif
