@@ -44,6 +44,7 @@ static const char RUN_USAGE[] =
     "      --overwrite        replace an existing results file\n"
     "      --workdir DIR      where the per-job working dirs go (default $TMPDIR or /tmp)\n"
     "      --preload MODS     comma-separated modules to import once, before any job\n"
+    "      --python-path DIR  an import root for every job (repeatable)\n"
     "  -q, --quiet            no progress and no summary on stderr\n"
     "  -v, --verbose          diagnostics of runbox itself on stderr\n"
     "  -h, --help             this text\n"
@@ -101,7 +102,9 @@ bool rb_cli_parse_long(const char *flag, const char *text, long min, long max, l
 }
 
 enum { OPT_TIMEOUT = 256, OPT_CPU, OPT_MEMORY, OPT_OUTPUT_LIMIT, OPT_RESUME, OPT_OVERWRITE,
-       OPT_WORKDIR, OPT_PRELOAD };
+       OPT_WORKDIR, OPT_PRELOAD, OPT_PYTHON_PATH };
+
+#define MAX_PYTHON_PATH 64
 
 static int parse_options(int argc, char **argv, struct run_options *o)
 {
@@ -116,6 +119,7 @@ static int parse_options(int argc, char **argv, struct run_options *o)
         { "overwrite", no_argument, NULL, OPT_OVERWRITE },
         { "workdir", required_argument, NULL, OPT_WORKDIR },
         { "preload", required_argument, NULL, OPT_PRELOAD },
+        { "python-path", required_argument, NULL, OPT_PYTHON_PATH },
         { "quiet", no_argument, NULL, 'q' },
         { "verbose", no_argument, NULL, 'v' },
         { "help", no_argument, NULL, 'h' },
@@ -154,6 +158,22 @@ static int parse_options(int argc, char **argv, struct run_options *o)
         case OPT_OVERWRITE: o->overwrite = true; break;
         case OPT_WORKDIR: o->pool.workdir_root = optarg; break;
         case OPT_PRELOAD: o->pool.preload = optarg; break;
+        case OPT_PYTHON_PATH: {
+            static const char *paths[MAX_PYTHON_PATH];
+            char *abs = realpath(optarg, NULL);
+            if (!abs) {
+                rb_cli_error("--python-path: '%s': %s", optarg, strerror(errno));
+                return RB_EXIT_USAGE;
+            }
+            if (o->pool.npython_path == MAX_PYTHON_PATH) {
+                rb_cli_error("--python-path: at most %d directories", MAX_PYTHON_PATH);
+                free(abs);
+                return RB_EXIT_USAGE;
+            }
+            paths[o->pool.npython_path++] = abs; /* lives as long as the process */
+            o->pool.python_path = paths;
+            break;
+        }
         case 'q': o->quiet = true; break;
         case 'v': o->pool.verbose = true; break;
         case 'h': fputs(RUN_USAGE, stdout); return RB_EXIT_OK;
