@@ -756,6 +756,50 @@ class MbppMixedTests(_MixedBase):
 del _MixedBase  # a base, not a test class of its own
 
 
+class OtherEndsTests(EvalTestCase):
+    """Result strings of other ends, one sample each."""
+
+    def test_humaneval_other_ends(self):
+        he64 = "    assert candidate(\"abcde\") == 2, \"Test 1\""
+        cases = [
+            # an assert with a message: still 'AssertionError ... (line N of the test)'
+            ("assert_with_message", {"task_id": "HumanEval/64", "completion": "    return 0\n"},
+             None),
+            ("raise_at_module_level",
+             {"task_id": "HumanEval/53", "completion": "    return x + y\n1 / 0\n"},
+             "failed: ZeroDivisionError: division by zero"),
+            ("segfault",
+             {"task_id": "HumanEval/53", "completion": "    import ctypes\n    ctypes.string_at(0)\n"},
+             "failed: killed by SIGSEGV"),
+        ]
+        d = new_tmpdir("other-ends")
+        path = write_samples(os.path.join(d, "samples.jsonl"), [c[1] for c in cases])
+        run = run_eval(HUMANEVAL, path, ["-q", "-k", "1"])
+        self.assertEvalOK(run, len(cases))
+        for (name, sample, expected), rec in zip(cases, run.records):
+            self.assertGradedLine(rec, sample, what=name)
+            if expected is not None:
+                self.assertResult(rec, expected, name)
+        rec = run.records[0]
+        line = he_assert_line("HumanEval/64", he64)
+        r = rec["result"]
+        self.assertTrue(r.startswith("failed: AssertionError") and
+                        r.endswith(" (line %d of the test)" % line) and rec["passed"] is False,
+                        "expected 'failed: AssertionError... (line %d of the test)'\n%s" % (line, clip_line(rec)))
+        self.assertEqual(last_stdout_line(run.stdout), '{"pass@1": 0.0}', run.describe())
+
+    def test_mbpp_raise_at_module_level(self):
+        sample = {"task_id": 17, "completion": "def square_perimeter(a):\n  return 4*a\nraise KeyError('k')\n"}
+        d = new_tmpdir("other-ends-mbpp")
+        path = write_samples(os.path.join(d, "samples.jsonl"), [sample])
+        run = run_eval(MBPP, path, ["-q", "-k", "1"])
+        self.assertEvalOK(run, 1)
+        rec = run.records[0]
+        self.assertGradedLine(rec, sample, mbpp_asserts=3, what="module-level raise")
+        self.assertResult(rec, "failed: KeyError: 'k'", "module-level raise")
+        self.assertEqual([t["passed"] for t in rec["tests"]], [False] * 3, clip_line(rec))
+
+
 # ==== 5: the rerun rule ==========================================================
 
 class RerunTests(EvalTestCase):
@@ -880,7 +924,8 @@ class CrashResumeTests(EvalTestCase):
 
         run = run_eval(HUMANEVAL, path, ["--resume", "-j", "2", "-q"])
         self.assertEvalOK(run, len(samples))
-        self.assertEqual(last_stdout_line(run.stdout), '{"pass@1": 1.0}', run.describe())
+        # default ks 1,10,100; one task with 24 samples
+        self.assertEqual(last_stdout_line(run.stdout), '{"pass@1": 1.0, "pass@10": 1.0}', run.describe())
         self.assertEqual([r.get("i") for r in run.records], list(range(len(samples))),
                          "results not in the samples' order, or a sample missing or twice")
         for s, rec in zip(samples, run.records):
@@ -888,8 +933,10 @@ class CrashResumeTests(EvalTestCase):
             self.assertGradedLine(rec, s, what=what)
             self.assertResult(rec, "passed", what)
             if s["i"] in kept:
-                self.assertEqual(rec, kept[s["i"]],
-                                 "%s was graded before the crash; its line should be kept as it was" % what)
+                # (the .partial may carry bookkeeping fields of its own)
+                before = {k: kept[s["i"]].get(k) for k in rec}
+                self.assertEqual(rec, before, "%s was graded before the crash; its line should be kept "
+                                 "as it was (same runtime), not graded again" % what)
         self.assertGreater(run.records[torn_i]["runtime"], 0.3,
                            "the torn sample's line is not a real grading\n" + clip_line(run.records[torn_i]))
         self.assertFalse(zygotes_of(pid))
@@ -899,7 +946,8 @@ class CrashResumeTests(EvalTestCase):
             before = f.read()
         again = run_eval(HUMANEVAL, path, ["--resume", "-j", "2", "-q"])
         self.assertEqual(again.returncode, 0, again.describe())
-        self.assertEqual(last_stdout_line(again.stdout), '{"pass@1": 1.0}', again.describe())
+        self.assertEqual(last_stdout_line(again.stdout), '{"pass@1": 1.0, "pass@10": 1.0}',
+                         again.describe())
         with open(results, "rb") as f:
             self.assertEqual(f.read(), before, "--resume of a finished run changed the results file")
         self.assertFalse(os.path.exists(partial), "--resume of a finished run left a .partial")
@@ -974,6 +1022,8 @@ class SampleFormatTests(EvalTestCase):
             ("wrong2", {"task_id": "HumanEval/13", "completion": "    return a\n"},
              he_assert_failure("HumanEval/13", "    assert candidate(3, 7) == 1")),
             ("correct", {"task_id": "HumanEval/13", "completion": gcd_ok, "i": 11}, "passed"),
+            # the very same line again: a sample of its own
+            ("duplicate", {"task_id": "HumanEval/13", "completion": gcd_ok, "i": 11}, "passed"),
         ]
 
     @classmethod
@@ -1002,9 +1052,9 @@ class SampleFormatTests(EvalTestCase):
 
     def test_gzipped_samples_pass_at_k_leaves_invalid_out(self):
         self.assertEvalOK(self.he_run, len(self.he_cases))
-        # HumanEval/53: 3 samples, 1 passed; HumanEval/13: 4 samples, 2 passed
-        self.assertEqual(tally(self.he_run.records), {'"HumanEval/53"': [3, 1], '"HumanEval/13"': [4, 2]})
-        self.assertPassK(self.he_run.stdout, {"53": (3, 1), "13": (4, 2)}, (1, 2, 3, 4), "eval stdout")
+        # HumanEval/53: 3 samples, 1 passed; HumanEval/13: 5 samples, 3 passed
+        self.assertEqual(tally(self.he_run.records), {'"HumanEval/53"': [3, 1], '"HumanEval/13"': [5, 3]})
+        self.assertPassK(self.he_run.stdout, {"53": (3, 1), "13": (5, 3)}, (1, 2, 3, 4), "eval stdout")
 
     def test_passk_command_on_results_with_invalid_lines(self):
         self.assertEvalOK(self.he_run, len(self.he_cases))

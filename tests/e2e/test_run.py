@@ -964,7 +964,7 @@ INVALID_MANIFEST = [
     ('{"id": "v_first", "source": "print(\'dup\')"}', ("duplicate id 'v_first' (first on line 1)", None)),  # 18
     ('{"id": "nul", "source": "print(\'a\\u0000b\')"}', ("\\u0000", "nul")),         # 19
     ('{"id": "after", "source": "print(1)"} trailing', ("text after", "ANY")),        # 20
-    ('{"id": "reserved", "source": "print(1)", "globals": {}}', ("'globals'", "reserved")),  # 21
+    ('{"id": "globals_list", "source": "print(1)", "globals": [1]}', ("'globals'", "globals_list")),  # 21
     ('{"id": "cpu_str", "source": "print(1)", "cpu_time": "x"}', ("'cpu_time'", "cpu_str")),  # 22
     ('{"id": "stdin_num", "source": "print(1)", "stdin": 5}', ("'stdin'", "stdin_num")),  # 23
     ('{"id": "path_num", "source": "print(1)", "path": 3}', ("'path'", "path_num")),  # 24
@@ -973,7 +973,7 @@ INVALID_MANIFEST = [
     ('{"id": "src_num", "source": 42}', ("'source'", "src_num")),                    # 27
     ('{"id": "mem_str", "source": "print(1)", "memory_mb": "lots"}', ("'memory_mb'", "mem_str")),  # 28
     ('{"id": "argv_obj", "source": "print(1)", "argv": {"a": 1}}', ("'argv'", "argv_obj")),  # 29
-    ('{"id": "module", "module": "json"}', ("'module'", "module")),                   # 30
+    ('{"id": "module", "module": "1json"}', ("'module'", "module")),                  # 30
     ('{"id": "twice", "source": "print(1)", "source": "print(2)"}', ("'source'", "ANY")),  # 31
     ('{"id": "timeout_huge", "source": "print(1)", "timeout": 1e300}', ("'timeout'", "timeout_huge")),  # 32
     ('{"id": "v_last", "source": "print(\'last\')"}', None),                          # 33
@@ -1072,9 +1072,9 @@ class InvalidLineTests(RunboxTestCase):
     def test_unknown_field(self):
         self.invalid_record(17)
 
-    def test_reserved_fields_not_supported(self):
-        self.assertRecord(self.invalid_record(21), error=contains("not supported"))
-        self.assertRecord(self.invalid_record(30), error=contains("not supported"))
+    def test_runner_fields_are_checked(self):
+        self.assertRecord(self.invalid_record(21), error=contains("must be an object"))
+        self.assertRecord(self.invalid_record(30), error=contains("is not a module name"))
 
     def test_duplicate_id(self):
         self.assertRecord(self.invalid_record(18), id=None,
