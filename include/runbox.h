@@ -169,10 +169,28 @@ typedef struct rb_pool_config {
                                   else in libexecdir */
     const char *const *python_path; /* import roots for every job, after the job's own */
     size_t npython_path;
+    bool no_landlock;          /* leave Landlock out even where the kernel has it */
+    bool no_namespaces;        /* leave the namespaces out even where the kernel allows them */
     bool verbose;              /* diagnostics of the pool itself on stderr */
 } rb_pool_config;
 
 typedef struct rb_pool rb_pool;
+
+/* The sandbox layers a pool's jobs run under (see docs/sandbox.md). */
+typedef struct rb_layers {
+    bool seccomp;
+    int landlock_abi;      /* 0: Landlock is off */
+    bool user_namespace;
+    bool network_namespace;
+    bool pid_namespace;
+    bool private_proc;     /* /proc shows the jobs only */
+    bool ipc_namespace;
+    bool uts_namespace;
+    bool privilege_drop;   /* runbox runs as root and jobs as nobody */
+    char python[128];      /* the interpreter's version */
+    char landlock_why[256];   /* why Landlock is off, or "" */
+    char namespaces_why[256]; /* why a namespace is missing, or "" */
+} rb_layers;
 
 /* Starts the zygote and waits until its interpreter is ready. On failure,
  * `*out` is NULL and `errbuf` (if not NULL) holds a message for a person. */
@@ -181,6 +199,9 @@ int rb_pool_new(const rb_pool_config *config, rb_result_fn on_result, void *ctx,
 
 /* Starts the job at once if a slot is free, else queues it (copied). */
 int rb_pool_submit(rb_pool *pool, const rb_job *job);
+
+/* What the pool's sandbox is made of on this machine. */
+int rb_pool_layers(const rb_pool *pool, rb_layers *out);
 
 /* Number of jobs that could start now without queueing. */
 size_t rb_pool_free_slots(const rb_pool *pool);

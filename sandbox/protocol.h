@@ -55,8 +55,21 @@ enum rbz_fd {
 /* The zygote's end of the control socket when it is exec'd. */
 #define RBZ_CONTROL_FD 3
 
-/* Bits of `flags` in READY: what the zygote could set up. */
+/* Bits of `flags` in READY: what the zygote could set up. READY's `err`
+ * holds the Landlock ABI in use (0: none), and its `text` a JSON object with
+ * the interpreter's version and why any layer is missing. */
 #define RBZ_HAVE_SECCOMP (1u << 0)
+#define RBZ_HAVE_LANDLOCK (1u << 1)
+#define RBZ_HAVE_USERNS (1u << 2)
+#define RBZ_HAVE_NETNS (1u << 3)
+#define RBZ_HAVE_PIDNS (1u << 4)
+#define RBZ_HAVE_IPCNS (1u << 5)
+#define RBZ_HAVE_UTSNS (1u << 6)
+#define RBZ_HAVE_PRIVATE_PROC (1u << 7)
+
+/* Bit of `flags` in INIT_FAILED: the zygote broke while entering its
+ * namespaces; another started without them may work. */
+#define RBZ_FAILED_IN_NAMESPACES (1u << 0)
 
 struct rbz_msg {
     uint32_t type;
@@ -71,7 +84,7 @@ struct rbz_msg {
     int64_t utime_us;
     int64_t stime_us;
     int64_t maxrss_kb;
-    char text[512];      /* READY: interpreter version; INIT_FAILED: why */
+    char text[1024];     /* READY: a JSON object (version, why a layer is off); INIT_FAILED: why */
 };
 
 /* Field names of the JSON job spec the supervisor writes into the memfd. */

@@ -41,7 +41,11 @@
 #include <unistd.h>
 
 #include "coderunner.h"
+#include "landlock.h"
 #include "rlimits.h"
+
+/* Landlock read rules per job: the system's, the program's dir, import roots. */
+#define RB_MAX_READ_PATHS 128
 
 /* Exit code of a worker whose set-up failed; the status record says why. */
 #define SETUP_FAILED_EXIT 125
@@ -323,10 +327,52 @@ static bool is_zip_app(const char *path)
     return yes;
 }
 
+/* The job's own paths on top of the system's: its working dir to write in;
+ * to read, its program's directory (or the directory or zip it is) and its
+ * import roots. */
+static int apply_landlock(const struct rb_worker_context *ctx, const struct spec *s, bool is_file,
+                          bool is_dir)
+{
+    const char *read[RB_MAX_READ_PATHS];
+    size_t n = 0;
+    for (size_t i = 0; i < ctx->nread_paths && n < RB_MAX_READ_PATHS; i++)
+        read[n++] = ctx->read_paths[i];
+    char dir[PATH_MAX];
+    if (is_file) {
+        snprintf(dir, sizeof dir, "%s", s->program);
+        char *slash = strrchr(dir, '/');
+        if (!is_dir && slash && slash != dir)
+            *slash = '\0';
+        if (n < RB_MAX_READ_PATHS)
+            read[n++] = dir;
+    }
+    for (size_t i = 0; i < s->npython_path && n < RB_MAX_READ_PATHS; i++)
+        read[n++] = s->python_path[i];
+    const char *write[1] = { s->workdir };
+    struct rb_landlock_paths paths = { read, n, write, 1 };
+    char err[256];
+    int rc = rb_landlock_restrict(ctx->landlock_abi, &paths, err, sizeof err);
+    if (rc < 0)
+        dprintf(STDERR_FILENO, "runbox worker: %s\n", err);
+    return rc;
+}
+
+/* In a user namespace of its own the zygote holds every capability there,
+ * and a fork keeps them: shed them all, whatever the uid. */
+static int drop_capabilities(void)
+{
+    struct { uint32_t version; int pid; } header = { 0x20080522 /* _LINUX_CAPABILITY_VERSION_3 */, 0 };
+    struct { uint32_t effective, permitted, inheritable; } data[2];
+    memset(data, 0, sizeof data);
+    if (syscall(SYS_capset, &header, data) < 0)
+        return -errno;
+    return 0;
+}
+
 static int drop_privileges(void)
 {
     if (geteuid() != 0)
-        return 0;
+        return drop_capabilities();
     if (setgroups(0, NULL) < 0 || setresgid(RB_SANDBOX_GID, RB_SANDBOX_GID, RB_SANDBOX_GID) < 0 ||
         setresuid(RB_SANDBOX_UID, RB_SANDBOX_UID, RB_SANDBOX_UID) < 0)
         return -errno;
@@ -373,7 +419,7 @@ _Noreturn void rb_worker_main(const int fds[RBZ_NFDS], const struct rb_worker_co
      * already someone else and the signal would never come. */
     if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
         fail_setup("PR_SET_PDEATHSIG", errno);
-    if (getppid() != ctx->zygote)
+    if (getppid() != ctx->parent)
         _exit(SETUP_FAILED_EXIT);
 
     /* 5. */
@@ -415,6 +461,8 @@ _Noreturn void rb_worker_main(const int fds[RBZ_NFDS], const struct rb_worker_co
     /* 11. */
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
         fail_setup("PR_SET_NO_NEW_PRIVS", errno);
+    if (ctx->landlock_abi > 0 && (rc = apply_landlock(ctx, &spec, is_file, is_dir)) < 0)
+        fail_setup("Landlock", -rc);
     if (ctx->seccomp && (rc = rb_seccomp_install(ctx->seccomp, getpid())) < 0)
         fail_setup("loading the seccomp filter", -rc);
 

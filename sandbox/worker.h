@@ -9,8 +9,12 @@
 #include "seccomp_policy.h"
 
 struct rb_worker_context {
-    pid_t zygote;                       /* the parent, for the parent-death check */
+    pid_t parent;                       /* getppid() as the worker sees the zygote (0 inside
+                                           a PID namespace, where the zygote has no pid) */
     struct rb_seccomp_program *seccomp; /* NULL when the kernel has no seccomp */
+    int landlock_abi;                   /* 0: no Landlock */
+    const char *const *read_paths;      /* what every job may read (Landlock) */
+    size_t nread_paths;
 };
 
 /* Sets the worker up in a fixed order, runs the job and exits. Never returns:

@@ -35,7 +35,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <cjson/cJSON.h>
+
 #include "interp.h"
+#include "landlock.h"
+#include "namespaces.h"
 #include "protocol.h"
 #include "seccomp_policy.h"
 #include "worker.h"
@@ -53,6 +57,11 @@ static struct {
     struct rb_seccomp_program seccomp;
     bool have_seccomp;
     pid_t self;
+    struct rb_namespaces ns;
+    int landlock_abi;          /* in use; 0 when off */
+    char landlock_why[256];
+    const char **read_paths;   /* Landlock: what every job may read */
+    size_t nread_paths;
 } Z;
 
 static int64_t now_ns(void)
@@ -160,8 +169,11 @@ static void handle_fork(const struct rbz_msg *req, int fds[RBZ_NFDS])
 {
     struct rbz_msg reply = { .seq = req->seq };
     struct rb_worker_context ctx = {
-        .zygote = Z.self,
+        .parent = Z.ns.pid ? 0 : Z.self,
         .seccomp = Z.have_seccomp ? &Z.seccomp : NULL,
+        .landlock_abi = Z.landlock_abi,
+        .read_paths = Z.read_paths,
+        .nread_paths = Z.nread_paths,
     };
     reply.start_ns = now_ns();
     PyOS_BeforeFork();
@@ -212,6 +224,8 @@ static void reap_workers(void)
         memset(&ru, 0, sizeof ru);
         if (wait4(pid, &status, 0, &ru) < 0)
             continue;
+        if (Z.ns.pid && pid == Z.ns.init)
+            _exit(3); /* the jobs' PID namespace is gone with its init: start over */
         struct live_worker *w = live_find_pid(pid);
         if (!w)
             continue; /* an orphan adopted as subreaper: nothing to report */
@@ -304,15 +318,68 @@ static void serve(void)
     }
 }
 
+/* What every job may read under Landlock: the system's list, and every
+ * directory the interpreter imports from (sys.path, sys.prefix...). */
+static void collect_read_paths(void)
+{
+    size_t cap = RB_LANDLOCK_SYSTEM_NREAD + 32, n = 0;
+    Z.read_paths = calloc(cap, sizeof *Z.read_paths);
+    if (!Z.read_paths)
+        return;
+    for (size_t i = 0; i < RB_LANDLOCK_SYSTEM_NREAD; i++)
+        Z.read_paths[n++] = RB_LANDLOCK_SYSTEM_READ[i];
+    static const char *const attrs[] = { "prefix", "base_prefix", "exec_prefix" };
+    for (size_t i = 0; i < 3 && n < cap; i++) {
+        PyObject *v = PySys_GetObject(attrs[i]); /* borrowed */
+        const char *t = v && PyUnicode_Check(v) ? PyUnicode_AsUTF8(v) : NULL;
+        if (t && *t)
+            Z.read_paths[n++] = strdup(t);
+    }
+    PyObject *path = PySys_GetObject("path"); /* borrowed */
+    for (Py_ssize_t i = 0; path && PyList_Check(path) && i < PyList_GET_SIZE(path) && n < cap; i++) {
+        PyObject *v = PyList_GET_ITEM(path, i); /* borrowed */
+        const char *t = PyUnicode_Check(v) ? PyUnicode_AsUTF8(v) : NULL;
+        if (t && *t)
+            Z.read_paths[n++] = strdup(t);
+    }
+    PyErr_Clear();
+    Z.nread_paths = n;
+}
+
+static void send_ready(void)
+{
+    struct rbz_msg ready = { .type = RBZ_READY, .pid = Z.self, .err = Z.landlock_abi };
+    ready.flags = (Z.have_seccomp ? RBZ_HAVE_SECCOMP : 0) | (Z.landlock_abi > 0 ? RBZ_HAVE_LANDLOCK : 0) |
+                  (Z.ns.user ? RBZ_HAVE_USERNS : 0) | (Z.ns.net ? RBZ_HAVE_NETNS : 0) |
+                  (Z.ns.pid ? RBZ_HAVE_PIDNS : 0) | (Z.ns.ipc ? RBZ_HAVE_IPCNS : 0) |
+                  (Z.ns.uts ? RBZ_HAVE_UTSNS : 0) | (Z.ns.private_proc ? RBZ_HAVE_PRIVATE_PROC : 0);
+    cJSON *info = cJSON_CreateObject();
+    cJSON_AddStringToObject(info, "python", Py_GetVersion());
+    if (Z.landlock_why[0])
+        cJSON_AddStringToObject(info, "landlock", Z.landlock_why);
+    if (Z.ns.why[0])
+        cJSON_AddStringToObject(info, "namespaces", Z.ns.why);
+    char *text = cJSON_PrintUnformatted(info);
+    snprintf(ready.text, sizeof ready.text, "%s", text ? text : "{}");
+    cJSON_free(text);
+    cJSON_Delete(info);
+    send_msg(&ready);
+}
+
 int main(int argc, char **argv)
 {
     const char *preload_list = RB_DEFAULT_PRELOAD;
     pid_t parent = 0;
+    bool want_landlock = true, want_namespaces = true;
     for (int i = 1; i < argc; i++) {
         if (strncmp(argv[i], "--preload=", 10) == 0)
             preload_list = argv[i] + 10;
         else if (strncmp(argv[i], "--parent=", 9) == 0)
             parent = (pid_t)atoi(argv[i] + 9);
+        else if (strcmp(argv[i], "--no-landlock") == 0)
+            want_landlock = false;
+        else if (strcmp(argv[i], "--no-namespaces") == 0)
+            want_namespaces = false;
     }
     Z.control = RBZ_CONTROL_FD;
     Z.self = getpid();
@@ -333,7 +400,6 @@ int main(int argc, char **argv)
      * autogroup. */
     if (setsid() < 0)
         send_init_failed("setsid: %s", strerror(errno));
-    prctl(PR_SET_DUMPABLE, 0);
     prctl(PR_SET_CHILD_SUBREAPER, 1);
 
     sigset_t chld;
@@ -343,6 +409,31 @@ int main(int argc, char **argv)
     Z.sigchld = signalfd(-1, &chld, SFD_NONBLOCK | SFD_CLOEXEC);
     if (Z.sigchld < 0)
         send_init_failed("signalfd: %s", strerror(errno));
+
+    /* Namespaces first: unshare(CLONE_NEWUSER) wants a single-threaded
+     * process, and nothing has started a thread yet. */
+    if (want_namespaces) {
+        if (rb_namespaces_enter(&Z.ns) == RB_NAMESPACES_BROKEN) {
+            struct rbz_msg msg = { .type = RBZ_INIT_FAILED, .flags = RBZ_FAILED_IN_NAMESPACES };
+            snprintf(msg.text, sizeof msg.text, "entering namespaces: %s", Z.ns.why);
+            send_msg(&msg);
+            _exit(1);
+        }
+    } else
+        snprintf(Z.ns.why, sizeof Z.ns.why, "turned off (--no-namespaces)");
+    /* Not dumpable from here on (the workers inherit it), but only after the
+     * id maps are written: /proc/self of a process that is not dumpable
+     * belongs to root, and an unprivileged zygote could not write them. */
+    prctl(PR_SET_DUMPABLE, 0);
+    if (!want_landlock) {
+        snprintf(Z.landlock_why, sizeof Z.landlock_why, "turned off (--no-landlock)");
+    } else if ((Z.landlock_abi = rb_landlock_abi()) < 0) {
+        snprintf(Z.landlock_why, sizeof Z.landlock_why, "%s",
+                 Z.landlock_abi == -ENOSYS ? "the kernel has no Landlock (Linux 5.13 or later, CONFIG_SECURITY_LANDLOCK)"
+                 : Z.landlock_abi == -EOPNOTSUPP ? "Landlock is built in but not enabled (add landlock to the lsm= boot parameter)"
+                                                  : strerror(-Z.landlock_abi));
+        Z.landlock_abi = 0;
+    }
 
     int rc = stdio_as_pipes();
     if (rc < 0)
@@ -363,10 +454,8 @@ int main(int argc, char **argv)
             send_init_failed("%s", err);
     }
 
-    struct rbz_msg ready = { .type = RBZ_READY, .pid = Z.self };
-    ready.flags = Z.have_seccomp ? RBZ_HAVE_SECCOMP : 0;
-    snprintf(ready.text, sizeof ready.text, "%s", Py_GetVersion());
-    send_msg(&ready);
+    collect_read_paths();
+    send_ready();
     serve();
     return 0;
 }

@@ -58,6 +58,8 @@ static const char EVAL_USAGE[] =
     "      --resume           continue an interrupted evaluation\n"
     "      --overwrite        replace existing results\n"
     "      --preload MODS     modules to import once, before any sample\n"
+    "      --no-landlock      leave out the Landlock layer (see runbox doctor)\n"
+    "      --no-namespaces    leave out the namespaces layer\n"
     "  -q, --quiet            no progress and no summary on stderr\n"
     "  -h, --help             this text\n"
     "\n"
@@ -106,7 +108,7 @@ struct eval_state {
 /* ---- options -------------------------------------------------------------- */
 
 enum { OPT_PROBLEMS = 256, OPT_SAMPLES, OPT_TIMEOUT, OPT_MEMORY, OPT_NO_RERUN, OPT_RESUME,
-       OPT_OVERWRITE, OPT_PRELOAD };
+       OPT_OVERWRITE, OPT_PRELOAD, OPT_NO_LANDLOCK, OPT_NO_NAMESPACES };
 
 static int parse_options(int argc, char **argv, struct eval_options *o)
 {
@@ -121,6 +123,8 @@ static int parse_options(int argc, char **argv, struct eval_options *o)
         { "resume", no_argument, NULL, OPT_RESUME },
         { "overwrite", no_argument, NULL, OPT_OVERWRITE },
         { "preload", required_argument, NULL, OPT_PRELOAD },
+        { "no-landlock", no_argument, NULL, OPT_NO_LANDLOCK },
+        { "no-namespaces", no_argument, NULL, OPT_NO_NAMESPACES },
         { "quiet", no_argument, NULL, 'q' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
@@ -162,6 +166,8 @@ static int parse_options(int argc, char **argv, struct eval_options *o)
         case OPT_RESUME: o->resume = true; break;
         case OPT_OVERWRITE: o->overwrite = true; break;
         case OPT_PRELOAD: o->pool.preload = optarg; break;
+        case OPT_NO_LANDLOCK: o->pool.no_landlock = true; break;
+        case OPT_NO_NAMESPACES: o->pool.no_namespaces = true; break;
         case 'q': o->quiet = true; break;
         case 'h': fputs(EVAL_USAGE, stdout); return RB_EXIT_OK;
         case ':':
@@ -621,6 +627,14 @@ static int open_outputs(struct eval_state *st)
     } else if (o->resume && have_results && !have_journal) {
         return 1; /* finished before: only pass@k to report */
     }
+    return 0;
+}
+
+/* Opens (creating) the journal, once everything else is ready: a run that
+ * fails to start must not leave a journal that blocks the next one. */
+static int open_journal(struct eval_state *st)
+{
+    const struct eval_options *o = &st->opt;
     st->journal_fd = open(st->journal_path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (st->journal_fd < 0) {
         rb_cli_error("cannot open %s: %s", st->journal_path, strerror(errno));
@@ -790,14 +804,16 @@ int rb_cli_eval(int argc, char **argv)
     prctl(PR_SET_DUMPABLE, 0);
     prctl(PR_SET_CHILD_SUBREAPER, 1);
     signal(SIGPIPE, SIG_IGN);
-    long skipped = st.progress.skipped;
-    rb_progress_init(&st.progress, STDERR_FILENO, st.opt.quiet, count_samples(st.opt.samples));
-    st.progress.skipped = skipped;
     sigfd = sigfd_for_termination();
     if (rb_pool_new(&st.opt.pool, on_result, &st, &st.pool, err, sizeof err) < 0) {
         rb_cli_error("%s", err);
         goto out;
     }
+    if (open_journal(&st) < 0) /* with --resume, counts what is already graded */
+        goto out;
+    long skipped = st.progress.skipped;
+    rb_progress_init(&st.progress, STDERR_FILENO, st.opt.quiet, count_samples(st.opt.samples));
+    st.progress.skipped = skipped;
     status = grade_all(&st, samples, sigfd, &total);
     rb_pool_free(st.pool);
     st.pool = NULL;

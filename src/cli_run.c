@@ -45,6 +45,8 @@ static const char RUN_USAGE[] =
     "      --workdir DIR      where the per-job working dirs go (default $TMPDIR or /tmp)\n"
     "      --preload MODS     comma-separated modules to import once, before any job\n"
     "      --python-path DIR  an import root for every job (repeatable)\n"
+    "      --no-landlock      leave out the Landlock layer (see runbox doctor)\n"
+    "      --no-namespaces    leave out the namespaces layer\n"
     "  -q, --quiet            no progress and no summary on stderr\n"
     "  -v, --verbose          diagnostics of runbox itself on stderr\n"
     "  -h, --help             this text\n"
@@ -102,7 +104,7 @@ bool rb_cli_parse_long(const char *flag, const char *text, long min, long max, l
 }
 
 enum { OPT_TIMEOUT = 256, OPT_CPU, OPT_MEMORY, OPT_OUTPUT_LIMIT, OPT_RESUME, OPT_OVERWRITE,
-       OPT_WORKDIR, OPT_PRELOAD, OPT_PYTHON_PATH };
+       OPT_WORKDIR, OPT_PRELOAD, OPT_PYTHON_PATH, OPT_NO_LANDLOCK, OPT_NO_NAMESPACES };
 
 #define MAX_PYTHON_PATH 64
 
@@ -120,6 +122,8 @@ static int parse_options(int argc, char **argv, struct run_options *o)
         { "workdir", required_argument, NULL, OPT_WORKDIR },
         { "preload", required_argument, NULL, OPT_PRELOAD },
         { "python-path", required_argument, NULL, OPT_PYTHON_PATH },
+        { "no-landlock", no_argument, NULL, OPT_NO_LANDLOCK },
+        { "no-namespaces", no_argument, NULL, OPT_NO_NAMESPACES },
         { "quiet", no_argument, NULL, 'q' },
         { "verbose", no_argument, NULL, 'v' },
         { "help", no_argument, NULL, 'h' },
@@ -158,6 +162,8 @@ static int parse_options(int argc, char **argv, struct run_options *o)
         case OPT_OVERWRITE: o->overwrite = true; break;
         case OPT_WORKDIR: o->pool.workdir_root = optarg; break;
         case OPT_PRELOAD: o->pool.preload = optarg; break;
+        case OPT_NO_LANDLOCK: o->pool.no_landlock = true; break;
+        case OPT_NO_NAMESPACES: o->pool.no_namespaces = true; break;
         case OPT_PYTHON_PATH: {
             static const char *paths[MAX_PYTHON_PATH];
             char *abs = realpath(optarg, NULL);

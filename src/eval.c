@@ -23,12 +23,13 @@ static void last_line(const char *text, char *out, size_t len)
     snprintf(out, len, "%.*s", (int)(end - start), start);
 }
 
-/* "Type: message" of the exception, as the reference harness reports it. A
- * SyntaxError's record `error` is CodeRunner's "Invalid syntax in ..."; the
- * traceback's last line has the compiler's own words. */
+/* "Type: message" of the exception, as the reference harness reports it.
+ * For a SyntaxError, or any of its kind (IndentationError, TabError), the
+ * record's `error` is CodeRunner's "Invalid syntax in ..."; the traceback's
+ * last line has the compiler's own words. */
 static void exception_text(const rb_result *r, char *out, size_t len)
 {
-    if (r->exception && strcmp(r->exception, "SyntaxError") == 0 && r->error_detail)
+    if (r->error && strncmp(r->error, "Invalid syntax in ", 18) == 0 && r->error_detail)
         last_line(r->error_detail, out, len);
     else
         snprintf(out, len, "%s", r->error ? r->error : (r->exception ? r->exception : "error"));

@@ -17,6 +17,7 @@ static const char USAGE[] =
     "  run MANIFEST    run every job of a manifest (JSON lines), write results\n"
     "  eval            grade HumanEval or MBPP samples, print pass@k\n"
     "  passk RESULTS   pass@k of an existing results file\n"
+    "  doctor          which sandbox layers this machine gives, checked\n"
     "\n"
     "Options:\n"
     "  -h, --help      this text; 'runbox COMMAND --help' for a command's options\n"
@@ -55,6 +56,8 @@ int main(int argc, char **argv)
         return rb_cli_eval(argc - 1, argv + 1);
     if (strcmp(cmd, "passk") == 0)
         return rb_cli_passk(argc - 1, argv + 1);
+    if (strcmp(cmd, "doctor") == 0)
+        return rb_cli_doctor(argc - 1, argv + 1);
     rb_cli_error("unknown command '%s'", cmd);
     fputs("Try 'runbox --help'.\n", stderr);
     return RB_EXIT_USAGE;

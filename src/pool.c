@@ -113,6 +113,7 @@ struct rb_pool {
     size_t npython_path;
     char *zygote_path;
     char *preload;
+    unsigned zygote_without; /* RB_ZYGOTE_NO_* */
     bool verbose;
 
     struct rb_zygote zygote;
@@ -1096,7 +1097,7 @@ static void on_zygote_death(rb_pool *p)
         fail_everything(p, "the zygote died too often; giving up");
         return;
     }
-    if (rb_zygote_start(&p->zygote, p->zygote_path, p->preload, err, sizeof err) < 0 ||
+    if (rb_zygote_start(&p->zygote, p->zygote_path, p->preload, p->zygote_without, err, sizeof err) < 0 ||
         watch(p, p->zygote.sock, EPOLLIN, ev_data(EV_ZYGOTE, 0, 0)) < 0) {
         char why[600];
         snprintf(why, sizeof why, "could not restart the zygote: %s", err);
@@ -1238,6 +1239,8 @@ int rb_pool_new(const rb_pool_config *config, rb_result_fn on_result, void *ctx,
     p->timer_armed_ns = INT64_MAX;
     p->nslots = (size_t)jobs;
     p->slots = calloc(p->nslots, sizeof *p->slots);
+    p->zygote_without = (config->no_landlock ? RB_ZYGOTE_NO_LANDLOCK : 0) |
+                        (config->no_namespaces ? RB_ZYGOTE_NO_NAMESPACES : 0);
     p->zygote_path = rb_zygote_locate(config->zygote_path);
     if (config->npython_path) {
         p->python_path = calloc(config->npython_path, sizeof *p->python_path);
@@ -1278,7 +1281,7 @@ int rb_pool_new(const rb_pool_config *config, rb_result_fn on_result, void *ctx,
         snprintf(errbuf, errlen, "epoll_ctl: %s", strerror(-rc));
         goto fail;
     }
-    if ((rc = rb_zygote_start(&p->zygote, p->zygote_path, p->preload, errbuf, errlen)) < 0)
+    if ((rc = rb_zygote_start(&p->zygote, p->zygote_path, p->preload, p->zygote_without, errbuf, errlen)) < 0)
         goto fail;
     if (!(p->zygote.flags & RBZ_HAVE_SECCOMP)) {
         snprintf(errbuf, errlen,
@@ -1317,6 +1320,25 @@ int rb_pool_submit(rb_pool *p, const rb_job *job)
     } else {
         enqueue(p, copy, false);
     }
+    return 0;
+}
+
+int rb_pool_layers(const rb_pool *p, rb_layers *out)
+{
+    memset(out, 0, sizeof *out);
+    unsigned f = p->zygote.flags;
+    out->seccomp = f & RBZ_HAVE_SECCOMP;
+    out->landlock_abi = f & RBZ_HAVE_LANDLOCK ? p->zygote.landlock_abi : 0;
+    out->user_namespace = f & RBZ_HAVE_USERNS;
+    out->network_namespace = f & RBZ_HAVE_NETNS;
+    out->pid_namespace = f & RBZ_HAVE_PIDNS;
+    out->private_proc = f & RBZ_HAVE_PRIVATE_PROC;
+    out->ipc_namespace = f & RBZ_HAVE_IPCNS;
+    out->uts_namespace = f & RBZ_HAVE_UTSNS;
+    out->privilege_drop = p->workdir_owner != (uid_t)-1;
+    snprintf(out->python, sizeof out->python, "%s", p->zygote.version);
+    snprintf(out->landlock_why, sizeof out->landlock_why, "%s", p->zygote.landlock_why);
+    snprintf(out->namespaces_why, sizeof out->namespaces_why, "%s", p->zygote.namespaces_why);
     return 0;
 }
 

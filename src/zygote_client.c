@@ -14,6 +14,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cjson/cJSON.h>
+
 #include "util.h"
 
 /* How long the interpreter may take to start and import the preloads (numpy
@@ -67,7 +69,8 @@ char *rb_zygote_locate(const char *configured)
     return strdup(RB_LIBEXECDIR "/runbox-zygote");
 }
 
-_Noreturn static void exec_zygote(int sock, const char *path, const char *preload, pid_t parent)
+_Noreturn static void exec_zygote(int sock, const char *path, const char *preload, unsigned without,
+                                  pid_t parent)
 {
     /* Only fds 0-2 and the control socket survive into the zygote. */
     if (sock == RBZ_CONTROL_FD) {
@@ -94,11 +97,16 @@ _Noreturn static void exec_zygote(int sock, const char *path, const char *preloa
 
     char preload_arg[4096], parent_arg[64];
     snprintf(parent_arg, sizeof parent_arg, "--parent=%d", (int)parent);
-    char *argv[4] = { "runbox-zygote", parent_arg, NULL, NULL };
+    char *argv[6] = { "runbox-zygote", parent_arg, NULL, NULL, NULL, NULL };
+    int argc = 2;
     if (preload) {
         snprintf(preload_arg, sizeof preload_arg, "--preload=%s", preload);
-        argv[2] = preload_arg;
+        argv[argc++] = preload_arg;
     }
+    if (without & RB_ZYGOTE_NO_LANDLOCK)
+        argv[argc++] = "--no-landlock";
+    if (without & RB_ZYGOTE_NO_NAMESPACES)
+        argv[argc++] = "--no-namespaces";
     execve(path, argv, ZYGOTE_ENV);
     _exit(127);
 }
@@ -139,12 +147,20 @@ static int wait_ready(struct rb_zygote *z, char *err, size_t errlen)
         if (msg.type == RBZ_INIT_FAILED) {
             msg.text[sizeof msg.text - 1] = '\0';
             snprintf(err, errlen, "%s", msg.text);
-            return -EPROTO;
+            return msg.flags & RBZ_FAILED_IN_NAMESPACES ? -ENOTRECOVERABLE : -EPROTO;
         }
         if (msg.type == RBZ_READY) {
             z->flags = msg.flags;
+            z->landlock_abi = msg.err;
             msg.text[sizeof msg.text - 1] = '\0';
-            snprintf(z->version, sizeof z->version, "%.127s", msg.text);
+            cJSON *info = cJSON_Parse(msg.text);
+            const char *v = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(info, "python"));
+            const char *ll = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(info, "landlock"));
+            const char *ns = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(info, "namespaces"));
+            snprintf(z->version, sizeof z->version, "%.127s", v ? v : "");
+            snprintf(z->landlock_why, sizeof z->landlock_why, "%.255s", ll ? ll : "");
+            snprintf(z->namespaces_why, sizeof z->namespaces_why, "%.255s", ns ? ns : "");
+            cJSON_Delete(info);
             char *nl = strchr(z->version, '\n');
             if (nl)
                 *nl = '\0';
@@ -153,8 +169,8 @@ static int wait_ready(struct rb_zygote *z, char *err, size_t errlen)
     }
 }
 
-int rb_zygote_start(struct rb_zygote *z, const char *path, const char *preload, char *err,
-                    size_t errlen)
+int rb_zygote_start(struct rb_zygote *z, const char *path, const char *preload, unsigned without,
+                    char *err, size_t errlen)
 {
     int sv[2];
     memset(z, 0, sizeof *z);
@@ -174,11 +190,22 @@ int rb_zygote_start(struct rb_zygote *z, const char *path, const char *preload, 
         return rc;
     }
     if (pid == 0)
-        exec_zygote(sv[1], path, preload, parent);
+        exec_zygote(sv[1], path, preload, without, parent);
     close(sv[1]);
     z->pid = pid;
     z->sock = sv[0];
     int rc = wait_ready(z, err, errlen);
+    if (rc == -ENOTRECOVERABLE && !(without & RB_ZYGOTE_NO_NAMESPACES)) {
+        /* The kernel let it into the namespaces but not set them up: do
+         * without them, and say why in the report. */
+        char why[256];
+        snprintf(why, sizeof why, "%.255s", err);
+        rb_zygote_stop(z);
+        rc = rb_zygote_start(z, path, preload, without | RB_ZYGOTE_NO_NAMESPACES, err, errlen);
+        if (rc == 0)
+            snprintf(z->namespaces_why, sizeof z->namespaces_why, "%s", why);
+        return rc;
+    }
     if (rc < 0) {
         rb_zygote_stop(z);
         return rc;

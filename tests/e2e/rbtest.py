@@ -250,6 +250,21 @@ def descendants_of(pid):
     return seen
 
 
+_LAYERS = None
+
+
+def layers(runbox=None):
+    """The sandbox layers jobs get here, as `runbox doctor --json` reports
+    them: {"landlock": bool, "pid_namespace": bool, ...}."""
+    global _LAYERS
+    if _LAYERS is None:
+        p = subprocess.run([runbox or RUNBOX, "doctor", "--json"], stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, timeout=120)
+        info = json.loads(p.stdout)
+        _LAYERS = {k: v["active"] for k, v in info["layers"].items()}
+    return _LAYERS
+
+
 def alive(pids):
     """The pids of `pids` that are still running (zombies count as dead)."""
     out = []

@@ -28,7 +28,7 @@ from fractions import Fraction
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from rbtest import (  # noqa: E402
-    RECORD_KEYS, RUNBOX, SOURCE_ROOT, STATUSES, _clip, alive, cleanup_tmp_root, new_tmpdir,
+    RECORD_KEYS, RUNBOX, SOURCE_ROOT, _clip, cleanup_tmp_root, new_tmpdir,
     record_shape_problems, run_runbox, wait_until, zygotes_of)
 
 DATASETS = os.path.abspath(os.environ.get("RUNBOX_DATASETS")
@@ -586,7 +586,7 @@ class _MixedBase(EvalTestCase):
         cls.dir = new_tmpdir(cls.__name__)
         cls.path = write_samples(os.path.join(cls.dir, "samples.jsonl"), cls.samples)
         cls.er = run_eval(cls.problems(), cls.path,
-                           ["-j", "2", "--timeout", "2", "-q", "-k", ",".join(map(str, cls.ks))])
+                          ["-j", "2", "--timeout", "2", "-q", "-k", ",".join(map(str, cls.ks))])
 
     def setUp(self):
         self.assertEvalOK(self.er, len(self.samples))
@@ -625,10 +625,12 @@ class _MixedBase(EvalTestCase):
             nc = want.setdefault(task_key(sample["task_id"]), [0, 0])
             nc[0] += 1
             nc[1] += expected == "passed"
-        self.assertEqual(tasks, want, "per-task (n, c) from the results file")
         self.assertGreaterEqual(min(n for n, c in tasks.values()), 5)
+        # the estimator over the results file as written ...
         self.assertPassK(self.er.stdout, {t: tuple(v) for t, v in tasks.items()}, self.ks,
                          "eval stdout")
+        # ... whose counts are those of the expected verdicts
+        self.assertEqual(tasks, want, "per-task [n, c] in the results file vs the expected verdicts")
 
     def test_pass_at_k_per_task_bit_exact(self):
         """The product loop in the reference order, to the last bit, for each task."""
@@ -757,7 +759,38 @@ del _MixedBase  # a base, not a test class of its own
 
 
 class OtherEndsTests(EvalTestCase):
-    """Result strings of other ends, one sample each."""
+    """Result strings of other ends, one sample each; --memory, --preload."""
+
+    def test_memory_option(self):
+        sample = {"task_id": "HumanEval/53", "completion": "    return x + y\n_blob = bytearray(160 * 2**20)\n"}
+        d = new_tmpdir("memory")
+        path = write_samples(os.path.join(d, "samples.jsonl"), [sample])
+        small = run_eval(HUMANEVAL, path, ["-q", "-k", "1", "--memory", "128", "--timeout", "10"],
+                         output=os.path.join(d, "small.jsonl"))
+        big = run_eval(HUMANEVAL, path, ["-q", "-k", "1", "--timeout", "10"], output=os.path.join(d, "big.jsonl"))
+        self.assertEvalOK(small, 1)
+        self.assertEvalOK(big, 1)
+        self.assertResult(small.records[0], "failed: MemoryError", "160 MB under --memory 128")
+        self.assertResult(big.records[0], "passed", "160 MB under the default 1 GiB")
+
+    def test_preload_of_a_missing_module(self):
+        d = new_tmpdir("preload")
+        path = write_samples(os.path.join(d, "samples.jsonl"),
+                             [{"task_id": "HumanEval/53", "completion": "    return x + y\n"}])
+        r = run_runbox(["eval", "--problems", HUMANEVAL, "--samples", path, "--preload", "no_such_module_xyz"])
+        self.assertNotEqual(r.returncode, 0, r.describe())
+        self.assertTrue(r.stderr.startswith("runbox: ") and "no_such_module_xyz" in r.stderr, r.describe())
+        for p in (path + "_results.jsonl", path + "_results.jsonl.partial"):
+            self.assertFalse(os.path.exists(p), "%s was left by a run stopped before any sample "
+                             "(the same command, corrected, then refuses)\n%s" % (os.path.basename(p), r.describe()))
+
+    def test_preload(self):
+        d = new_tmpdir("preload-ok")
+        path = write_samples(os.path.join(d, "samples.jsonl"),
+                             [{"task_id": "HumanEval/53", "completion": "    return x + y\n"}])
+        ok = run_eval(HUMANEVAL, path, ["--preload", "json,re", "-q", "-k", "1"])
+        self.assertEvalOK(ok, 1)
+        self.assertEqual(last_stdout_line(ok.stdout), '{"pass@1": 1.0}', ok.describe())
 
     def test_humaneval_other_ends(self):
         he64 = "    assert candidate(\"abcde\") == 2, \"Test 1\""
@@ -824,9 +857,18 @@ class RerunTests(EvalTestCase):
         self.assertGreaterEqual(rr["first_runtime"], 1.0, clip_line(sleeper))
         self.assertLess(rr["first_cpu_time"], 0.5, clip_line(sleeper))
         self.assertGreaterEqual(sleeper["runtime"], 1.0, "the second run's record\n" + clip_line(sleeper))
-        self.assertGreaterEqual(busy["cpu_time"], 0.5,
-                                "the busy loop got under half a CPU second: test void\n" + clip_line(busy))
-        self.assertNotIn("rerun", busy, "a sample computing its whole limit was rerun\n" + clip_line(busy))
+        # The rule: rerun exactly when the first run's CPU time was under half
+        # the limit. A busy loop gets about a whole CPU second, unless the
+        # machine is so loaded that it got under half a core (then a rerun is
+        # the documented behaviour, and must say so).
+        if "rerun" in busy:
+            self.assertLess(busy["rerun"]["first_cpu_time"], 0.5,
+                            "rerun although the first run computed for over half the limit\n" + clip_line(busy))
+        else:
+            self.assertGreaterEqual(busy["cpu_time"], 0.5,
+                                    "no rerun although the CPU time was under half the limit\n" + clip_line(busy))
+        self.assertGreaterEqual(run.duration, 2.0, "the sleeper cannot have run twice for 1 s each\n"
+                                + run.describe())
         self.assertEqual(last_stdout_line(run.stdout), '{"pass@1": 0.0}', run.describe())
 
     def test_no_rerun_option(self):
@@ -838,7 +880,6 @@ class RerunTests(EvalTestCase):
         self.assertGradedLine(rec, self.SLEEPER, what="sleeper with --no-rerun")
         self.assertResult(rec, "timed out", "sleeper with --no-rerun")
         self.assertNotIn("rerun", rec, "--no-rerun, yet rerun\n" + clip_line(rec))
-        self.assertLess(run.duration, 1.9, "--no-rerun took long enough for two runs\n" + run.describe())
 
 
 # ==== 6: crash safety and --resume =================================================
@@ -960,19 +1001,34 @@ class CrashResumeTests(EvalTestCase):
         partial = results + ".partial"
         pid, data = self.start_and_kill(path, 2, len(samples))
         graded = [json.loads(line)["i"] for line in data.split(b"\n")[:-1] if line.strip()]
-        changed = list(samples)
         victim = graded[0]
-        changed[victim] = dict(samples[victim],
-                               completion="    return x + y + 1\n# sample %d changed\n" % victim)
+        variants = [
+            ("another completion", dict(samples[victim], completion="    return x + y + 1\n# sample %d changed\n" % victim)),
+            ("another task", dict(samples[victim], task_id="HumanEval/13")),
+        ]
+        for what, changed_sample in variants:
+            changed = list(samples)
+            changed[victim] = changed_sample
+            write_samples(path, changed)
+            run = run_eval(HUMANEVAL, path, ["--resume", "-j", "2", "-q"])
+            self.assertEqual(run.returncode, 1, "sample %d now holds %s, yet --resume went on\n%s" % (
+                victim, what, run.describe()))
+            self.assertTrue(run.stderr.startswith("runbox: "), run.describe())
+            self.assertIn("changed", run.stderr, "the message should say the samples changed\n" + run.describe())
+            self.assertIn("samples", run.stderr, run.describe())
+            self.assertFalse(os.path.exists(results), "results written although runbox refused")
+            with open(partial, "rb") as f:
+                self.assertEqual(f.read(), data, "the .partial was modified although runbox refused")
+        # the samples as they were: --resume carries on
+        write_samples(path, samples)
+        run = run_eval(HUMANEVAL, path, ["--resume", "-j", "2", "-q", "-k", "1"])
+        self.assertEvalOK(run, len(samples))
+        self.assertEqual([r.get("i") for r in run.records], list(range(len(samples))))
+        self.assertEqual(last_stdout_line(run.stdout), '{"pass@1": 1.0}', run.describe())
+        self.assertFalse(zygotes_of(pid))
+        changed = list(samples)
+        changed[victim] = variants[0][1]
         write_samples(path, changed)
-        run = run_eval(HUMANEVAL, path, ["--resume", "-j", "2", "-q"])
-        self.assertEqual(run.returncode, 1, "a changed samples file was resumed\n" + run.describe())
-        self.assertTrue(run.stderr.startswith("runbox: "), run.describe())
-        self.assertIn("changed", run.stderr, "the message should say the samples changed\n" + run.describe())
-        self.assertIn("samples", run.stderr, run.describe())
-        self.assertFalse(os.path.exists(results), "results written although runbox refused")
-        with open(partial, "rb") as f:
-            self.assertEqual(f.read(), data, "the .partial was modified although runbox refused")
         # --overwrite starts over and grades the new completion
         run = run_eval(HUMANEVAL, path, ["--overwrite", "-j", "2", "-q", "-k", "1"])
         self.assertEvalOK(run, len(samples))
@@ -1228,8 +1284,15 @@ class CliErrorTests(EvalTestCase):
         first = run.stderr.split("\n")[0]
         if run.returncode != code or not first.startswith("runbox: ") or not all(m in first for m in mentions):
             self.fail("expected exit %d and 'runbox: ...' mentioning %s\n%s" % (code, mentions, run.describe()))
-        self.assertFalse(os.path.exists(self.default_results), "a results file was written")
+        self.assertNoOutputFiles(self.default_results, run)
         self.assertEqual(run.stdout, "", "nothing should go to stdout\n" + run.describe())
+
+    def assertNoOutputFiles(self, results, run):
+        """A run that stopped before grading anything leaves neither results
+        nor a .partial (a stale .partial makes the corrected command refuse)."""
+        for p in (results, results + ".partial"):
+            self.assertFalse(os.path.exists(p), "%s was left by a run that failed before grading anything\n%s"
+                             % (os.path.basename(p), run.describe()))
 
     def test_missing_problems(self):
         self.assertUsageError(run_runbox(["eval", "--samples", self.samples]), 2, ["--problems"])
@@ -1264,9 +1327,11 @@ class CliErrorTests(EvalTestCase):
     def test_missing_files(self):
         r = run_runbox(["eval", "--problems", os.path.join(self.dir, "nope.jsonl"), "--samples", self.samples])
         self.assertUsageError(r, 1, ["nope.jsonl"])
-        r = run_runbox(["eval", "--problems", HUMANEVAL, "--samples", os.path.join(self.dir, "nosamples.jsonl")])
+        missing = os.path.join(self.dir, "nosamples.jsonl")
+        r = run_runbox(["eval", "--problems", HUMANEVAL, "--samples", missing])
         self.assertEqual(r.returncode, 1, r.describe())
         self.assertTrue(r.stderr.startswith("runbox: ") and "nosamples.jsonl" in r.stderr, r.describe())
+        self.assertNoOutputFiles(missing + "_results.jsonl", r)
 
     def test_existing_results_refused(self):
         content = b'{"task_id": "HumanEval/53", "passed": true}\n'
