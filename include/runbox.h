@@ -132,6 +132,7 @@ typedef struct rb_result {
     double runtime;     /* wall seconds from fork to exit */
     double cpu_time;    /* user + system seconds */
     long max_rss_kb;
+    long minor_faults;  /* page faults without I/O: mostly copy-on-write of the warm interpreter */
     const char *stdout_data;
     size_t stdout_len;
     bool stdout_truncated;

@@ -459,6 +459,9 @@ static int inject_globals(PyObject *dict, const char *json_text)
  * runs as a package of its own. */
 static int set_package(PyObject *dict, const struct rb_program *p)
 {
+    const char *base_of = strrchr(p->filename, '/');
+    if (!p->package && strcmp(base_of ? base_of + 1 : p->filename, "__init__.py") != 0)
+        return 0;
     char *abs = realpath(p->filename, NULL);
     const char *file = abs ? abs : p->filename;
     const char *slash = strrchr(file, '/');
@@ -499,7 +502,9 @@ static PyObject *fresh_main_module(const char *filename)
     if (!main)
         return NULL;
     PyObject *dict = PyModule_GetDict(main); /* borrowed */
-    PyObject *builtins = PyImport_ImportModule("builtins");
+    PyObject *name = PyUnicode_FromString("builtins");
+    PyObject *builtins = name ? PyImport_GetModule(name) : NULL; /* always loaded */
+    Py_XDECREF(name);
     PyObject *file = PyUnicode_DecodeFSDefault(filename);
     int rc = builtins && file ? 0 : -1;
     if (rc == 0)
@@ -591,6 +596,27 @@ static void release_main_globals(PyObject *dict)
     }
 }
 
+/* Collects the cycles the job left, as python3's finalisation would. Only
+ * the young generations, unless the job ran long enough to promote objects
+ * into the oldest one: a full collection also empties the interpreter's free
+ * lists, which the worker shares with the zygote, and copying those pages
+ * costs more than every trivial job's own run. */
+static void collect_garbage(void)
+{
+    PyObject *name = PyUnicode_FromString("gc");
+    PyObject *gc = name ? PyImport_GetModule(name) : NULL;
+    Py_XDECREF(name);
+    PyObject *counts = gc ? PyObject_CallMethod(gc, "get_count", NULL) : NULL;
+    long promoted = counts && PyTuple_Check(counts) && PyTuple_GET_SIZE(counts) == 3
+                        ? PyLong_AsLong(PyTuple_GET_ITEM(counts, 2))
+                        : 1;
+    PyObject *r = gc ? PyObject_CallMethod(gc, "collect", "i", promoted > 0 ? 2 : 1) : NULL;
+    Py_XDECREF(r);
+    Py_XDECREF(counts);
+    Py_XDECREF(gc);
+    PyErr_Clear();
+}
+
 /* python3's exit sequence, minus finalising the interpreter. */
 static void shut_down_like_python3(PyObject *main)
 {
@@ -600,11 +626,14 @@ static void shut_down_like_python3(PyObject *main)
     flush_stdio();
     call_module_function("threading", "_shutdown", true);
     flush_stdio();
-    call_module_function("atexit", "_run_exitfuncs", false);
+    /* A program that registered an exit handler has imported atexit; one
+     * that did not has nothing to run, and importing it would cost a trip
+     * through the import machinery in every job. */
+    call_module_function("atexit", "_run_exitfuncs", true);
     flush_stdio();
     if (main)
         release_main_globals(PyModule_GetDict(main));
-    PyGC_Collect();
+    collect_garbage();
     flush_stdio();
 }
 

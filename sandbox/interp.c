@@ -94,3 +94,4 @@ int rb_interp_freeze(char *err, size_t errlen)
     }
     return 0;
 }
+

@@ -84,6 +84,7 @@ struct rbz_msg {
     int64_t utime_us;
     int64_t stime_us;
     int64_t maxrss_kb;
+    int64_t minflt;
     char text[1024];     /* READY: a JSON object (version, why a layer is off); INIT_FAILED: why */
 };
 

@@ -382,17 +382,31 @@ static int drop_privileges(void)
     return 0;
 }
 
+/* HOME and TMPDIR point at the working dir, in the C environment and in
+ * os.environ's mapping (which holds bytes on POSIX), set from C: the Python
+ * route, os.environ.__setitem__, runs its encoders in every job. */
 static void set_environment(const char *workdir)
 {
-    PyObject *os = PyImport_ImportModule("os");
+    setenv("HOME", workdir, 1);
+    setenv("TMPDIR", workdir, 1);
+    PyObject *name = PyUnicode_FromString("os");
+    PyObject *os = name ? PyImport_GetModule(name) : NULL;
+    Py_XDECREF(name);
     PyObject *environ = os ? PyObject_GetAttrString(os, "environ") : NULL;
-    PyObject *dir = PyUnicode_DecodeFSDefault(workdir);
-    if (environ && dir) {
-        PyMapping_SetItemString(environ, "HOME", dir);
-        PyMapping_SetItemString(environ, "TMPDIR", dir);
+    PyObject *data = environ ? PyObject_GetAttrString(environ, "_data") : NULL;
+    PyObject *value = PyBytes_FromString(workdir);
+    if (data && PyDict_Check(data) && value) {
+        PyObject *home = PyBytes_FromString("HOME"), *tmp = PyBytes_FromString("TMPDIR");
+        if (home && tmp) {
+            PyDict_SetItem(data, home, value);
+            PyDict_SetItem(data, tmp, value);
+        }
+        Py_XDECREF(home);
+        Py_XDECREF(tmp);
     }
     PyErr_Clear();
-    Py_XDECREF(dir);
+    Py_XDECREF(value);
+    Py_XDECREF(data);
     Py_XDECREF(environ);
     Py_XDECREF(os);
 }

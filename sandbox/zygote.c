@@ -165,6 +165,31 @@ static void kill_worker(pid_t pid)
     kill(pid, SIGKILL);
 }
 
+/* glibc keeps freed chunks in fast bins and an unsorted list, and sorts
+ * them on a later large request: if that request came in a worker, it would
+ * walk (and so copy) chunk headers all over the shared heap. One large
+ * request here, just below the mmap threshold, does the sorting in the
+ * zygote instead; the chunk goes straight back to the top of the heap. */
+static void settle_heap(void)
+{
+    void *p = malloc(64 * 1024);
+    __asm__ volatile("" : : "r"(p) : "memory"); /* keep the pair from being optimised away */
+    free(p);
+}
+
+static void refreeze(void)
+{
+    static PyObject *freeze; /* gc.freeze, looked up once */
+    if (!freeze) {
+        PyObject *gc = PyImport_ImportModule("gc");
+        freeze = gc ? PyObject_GetAttrString(gc, "freeze") : NULL;
+        Py_XDECREF(gc);
+    }
+    PyObject *r = freeze ? PyObject_CallNoArgs(freeze) : NULL;
+    Py_XDECREF(r);
+    PyErr_Clear();
+}
+
 static void handle_fork(const struct rbz_msg *req, int fds[RBZ_NFDS])
 {
     struct rbz_msg reply = { .seq = req->seq };
@@ -176,6 +201,10 @@ static void handle_fork(const struct rbz_msg *req, int fds[RBZ_NFDS])
         .nread_paths = Z.nread_paths,
     };
     reply.start_ns = now_ns();
+    /* Whatever the zygote allocated since the last fork joins the permanent
+     * generation, so no worker's collection walks (and copies) it. */
+    refreeze();
+    settle_heap();
     PyOS_BeforeFork();
     pid_t pid = fork();
     if (pid == 0) {
@@ -238,6 +267,7 @@ static void reap_workers(void)
             .utime_us = (int64_t)ru.ru_utime.tv_sec * 1000000 + ru.ru_utime.tv_usec,
             .stime_us = (int64_t)ru.ru_stime.tv_sec * 1000000 + ru.ru_stime.tv_usec,
             .maxrss_kb = ru.ru_maxrss,
+            .minflt = ru.ru_minflt,
         };
         *w = Z.live[--Z.nlive];
         send_msg(&msg);

@@ -32,6 +32,7 @@
 #include "problems.h"
 #include "progress.h"
 #include "results.h"
+#include "stats.h"
 #include "runbox.h"
 #include "util.h"
 
@@ -60,6 +61,7 @@ static const char EVAL_USAGE[] =
     "      --preload MODS     modules to import once, before any sample\n"
     "      --no-landlock      leave out the Landlock layer (see runbox doctor)\n"
     "      --no-namespaces    leave out the namespaces layer\n"
+    "      --stats FILE       at the end, write what the evaluation cost as JSON (- for stderr)\n"
     "  -q, --quiet            no progress and no summary on stderr\n"
     "  -h, --help             this text\n"
     "\n"
@@ -75,6 +77,7 @@ struct eval_options {
     bool resume;
     bool overwrite;
     bool quiet;
+    const char *stats;
     rb_pool_config pool;
 };
 
@@ -103,12 +106,13 @@ struct eval_state {
     long reruns;
     long invalid;
     int write_error;
+    struct rb_stats stats;
 };
 
 /* ---- options -------------------------------------------------------------- */
 
 enum { OPT_PROBLEMS = 256, OPT_SAMPLES, OPT_TIMEOUT, OPT_MEMORY, OPT_NO_RERUN, OPT_RESUME,
-       OPT_OVERWRITE, OPT_PRELOAD, OPT_NO_LANDLOCK, OPT_NO_NAMESPACES };
+       OPT_OVERWRITE, OPT_PRELOAD, OPT_NO_LANDLOCK, OPT_NO_NAMESPACES, OPT_STATS };
 
 static int parse_options(int argc, char **argv, struct eval_options *o)
 {
@@ -125,6 +129,7 @@ static int parse_options(int argc, char **argv, struct eval_options *o)
         { "preload", required_argument, NULL, OPT_PRELOAD },
         { "no-landlock", no_argument, NULL, OPT_NO_LANDLOCK },
         { "no-namespaces", no_argument, NULL, OPT_NO_NAMESPACES },
+        { "stats", required_argument, NULL, OPT_STATS },
         { "quiet", no_argument, NULL, 'q' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
@@ -168,6 +173,7 @@ static int parse_options(int argc, char **argv, struct eval_options *o)
         case OPT_PRELOAD: o->pool.preload = optarg; break;
         case OPT_NO_LANDLOCK: o->pool.no_landlock = true; break;
         case OPT_NO_NAMESPACES: o->pool.no_namespaces = true; break;
+        case OPT_STATS: o->stats = optarg; break;
         case 'q': o->quiet = true; break;
         case 'h': fputs(EVAL_USAGE, stdout); return RB_EXIT_OK;
         case ':':
@@ -506,6 +512,7 @@ static void on_result(const rb_result *r, void *ctx)
 {
     struct eval_state *st = ctx;
     struct item *it = r->user;
+    rb_stats_add(&st->stats, r);
     if (st->opt.rerun && !it->rerun && rb_eval_should_rerun(r, st->opt.pool.defaults.timeout)) {
         /* Timed out while mostly waiting: the machine was busy. Once more. */
         it->rerun = cJSON_CreateObject();
@@ -781,6 +788,7 @@ int rb_cli_eval(int argc, char **argv)
     struct rb_passk_table table = { 0 };
     long counts[3] = { 0 }, total = 0;
     int64_t start = rb_now_ns();
+    rb_stats_init(&st.stats);
 
     int rc = open_outputs(&st);
     if (rc == 1) {
@@ -833,6 +841,9 @@ int rb_cli_eval(int argc, char **argv)
         goto out;
     }
     print_passk(&st, &table, counts, total, (double)(rb_now_ns() - start) / 1e9);
+    st.stats.jobs = total;
+    if (st.opt.stats && rb_stats_write(&st.stats, st.opt.stats) < 0)
+        rb_cli_error("writing --stats to %s: %s", st.opt.stats, strerror(errno));
 
 out:
     rb_pool_free(st.pool);

@@ -24,6 +24,7 @@
 #include "manifest.h"
 #include "progress.h"
 #include "results.h"
+#include "stats.h"
 #include "runbox.h"
 #include "util.h"
 
@@ -47,6 +48,7 @@ static const char RUN_USAGE[] =
     "      --python-path DIR  an import root for every job (repeatable)\n"
     "      --no-landlock      leave out the Landlock layer (see runbox doctor)\n"
     "      --no-namespaces    leave out the namespaces layer\n"
+    "      --stats FILE       at the end, write what the batch cost as JSON (- for stderr)\n"
     "  -q, --quiet            no progress and no summary on stderr\n"
     "  -v, --verbose          diagnostics of runbox itself on stderr\n"
     "  -h, --help             this text\n"
@@ -62,11 +64,13 @@ struct run_options {
     bool resume;
     bool overwrite;
     bool quiet;
+    const char *stats;
 };
 
 struct run_state {
     struct run_options opt;
     struct rb_multirun_set multi; /* jobs with cases, repeats or commands */
+    struct rb_stats stats;
     int results_fd;
     const char *results_name;
     struct rb_progress progress;
@@ -104,7 +108,7 @@ bool rb_cli_parse_long(const char *flag, const char *text, long min, long max, l
 }
 
 enum { OPT_TIMEOUT = 256, OPT_CPU, OPT_MEMORY, OPT_OUTPUT_LIMIT, OPT_RESUME, OPT_OVERWRITE,
-       OPT_WORKDIR, OPT_PRELOAD, OPT_PYTHON_PATH, OPT_NO_LANDLOCK, OPT_NO_NAMESPACES };
+       OPT_WORKDIR, OPT_PRELOAD, OPT_PYTHON_PATH, OPT_NO_LANDLOCK, OPT_NO_NAMESPACES, OPT_STATS };
 
 #define MAX_PYTHON_PATH 64
 
@@ -124,6 +128,7 @@ static int parse_options(int argc, char **argv, struct run_options *o)
         { "python-path", required_argument, NULL, OPT_PYTHON_PATH },
         { "no-landlock", no_argument, NULL, OPT_NO_LANDLOCK },
         { "no-namespaces", no_argument, NULL, OPT_NO_NAMESPACES },
+        { "stats", required_argument, NULL, OPT_STATS },
         { "quiet", no_argument, NULL, 'q' },
         { "verbose", no_argument, NULL, 'v' },
         { "help", no_argument, NULL, 'h' },
@@ -164,6 +169,7 @@ static int parse_options(int argc, char **argv, struct run_options *o)
         case OPT_PRELOAD: o->pool.preload = optarg; break;
         case OPT_NO_LANDLOCK: o->pool.no_landlock = true; break;
         case OPT_NO_NAMESPACES: o->pool.no_namespaces = true; break;
+        case OPT_STATS: o->stats = optarg; break;
         case OPT_PYTHON_PATH: {
             static const char *paths[MAX_PYTHON_PATH];
             char *abs = realpath(optarg, NULL);
@@ -342,6 +348,7 @@ static void write_multirun_record(const cJSON *rec, rb_status status, void *ctx)
 static void on_result(const rb_result *r, void *ctx)
 {
     struct run_state *st = ctx;
+    rb_stats_add(&st->stats, r);
     if (r->user) {
         rb_multirun_on_result(&st->multi, r);
         return;
@@ -557,6 +564,7 @@ int rb_cli_run(int argc, char **argv)
     if (status >= 0)
         return status;
     rb_multirun_init(&st.multi, st.opt.pool.workdir_root, write_multirun_record, &st);
+    rb_stats_init(&st.stats);
 
     int manifest_fd = STDIN_FILENO;
     if (strcmp(st.opt.manifest, "-") != 0) {
@@ -606,6 +614,9 @@ int rb_cli_run(int argc, char **argv)
     pool = NULL;
     rb_multirun_free(&st.multi); /* unfinished (interrupted) jobs get no record */
     rb_progress_finish(&st.progress, st.results_name, status == RB_EXIT_INTERRUPTED);
+    st.stats.jobs = st.progress.done;
+    if (st.opt.stats && rb_stats_write(&st.stats, st.opt.stats) < 0)
+        rb_cli_error("writing --stats to %s: %s", st.opt.stats, strerror(errno));
 
 out:
     rb_pool_free(pool);

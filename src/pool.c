@@ -103,6 +103,7 @@ struct slot {
     int wait_status;
     double cpu_time;
     long max_rss_kb;
+    long minor_faults;
 };
 
 struct rb_pool {
@@ -903,6 +904,7 @@ static void finish(rb_pool *p, size_t index)
         .runtime = s->start_ns ? (double)(s->end_ns - s->start_ns) / 1e9 : 0,
         .cpu_time = s->cpu_time,
         .max_rss_kb = s->max_rss_kb,
+        .minor_faults = s->minor_faults,
         .stdout_data = s->out.buf.data ? s->out.buf.data : "",
         .stdout_len = s->out.buf.len,
         .stdout_truncated = s->out.truncated,
@@ -1044,6 +1046,7 @@ static void on_exited(rb_pool *p, const struct rbz_msg *m)
     s->wait_status = m->wait_status;
     s->cpu_time = (double)(m->utime_us + m->stime_us) / 1e6;
     s->max_rss_kb = (long)m->maxrss_kb;
+    s->minor_faults = (long)m->minflt;
     s->drain_deadline_ns = rb_now_ns() + DRAIN_GRACE_NS;
     close_watched(p, &s->fd_stdin);
     maybe_finish(p, i);
