@@ -32,6 +32,7 @@
 #include "problems.h"
 #include "progress.h"
 #include "results.h"
+#include "shard.h"
 #include "stats.h"
 #include "runbox.h"
 #include "util.h"
@@ -62,6 +63,8 @@ static const char EVAL_USAGE[] =
     "      --no-landlock      leave out the Landlock layer (see runbox doctor)\n"
     "      --no-namespaces    leave out the namespaces layer\n"
     "      --stats FILE       at the end, write what the evaluation cost as JSON (- for stderr)\n"
+    "      --shard SPEC       grade only this shard's samples: I/N, slurm, or k8s[:N];\n"
+    "                         combine the shards with runbox merge\n"
     "  -q, --quiet            no progress and no summary on stderr\n"
     "  -h, --help             this text\n"
     "\n"
@@ -78,6 +81,7 @@ struct eval_options {
     bool overwrite;
     bool quiet;
     const char *stats;
+    struct rb_shard shard;
     rb_pool_config pool;
 };
 
@@ -107,12 +111,14 @@ struct eval_state {
     long invalid;
     int write_error;
     struct rb_stats stats;
+    long *mine;          /* sharded: the sample indexes of this shard, ascending */
+    size_t nmine, capmine;
 };
 
 /* ---- options -------------------------------------------------------------- */
 
 enum { OPT_PROBLEMS = 256, OPT_SAMPLES, OPT_TIMEOUT, OPT_MEMORY, OPT_NO_RERUN, OPT_RESUME,
-       OPT_OVERWRITE, OPT_PRELOAD, OPT_NO_LANDLOCK, OPT_NO_NAMESPACES, OPT_STATS };
+       OPT_OVERWRITE, OPT_PRELOAD, OPT_NO_LANDLOCK, OPT_NO_NAMESPACES, OPT_STATS, OPT_SHARD };
 
 static int parse_options(int argc, char **argv, struct eval_options *o)
 {
@@ -130,6 +136,7 @@ static int parse_options(int argc, char **argv, struct eval_options *o)
         { "no-landlock", no_argument, NULL, OPT_NO_LANDLOCK },
         { "no-namespaces", no_argument, NULL, OPT_NO_NAMESPACES },
         { "stats", required_argument, NULL, OPT_STATS },
+        { "shard", required_argument, NULL, OPT_SHARD },
         { "quiet", no_argument, NULL, 'q' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
@@ -174,6 +181,14 @@ static int parse_options(int argc, char **argv, struct eval_options *o)
         case OPT_NO_LANDLOCK: o->pool.no_landlock = true; break;
         case OPT_NO_NAMESPACES: o->pool.no_namespaces = true; break;
         case OPT_STATS: o->stats = optarg; break;
+        case OPT_SHARD: {
+            char why[256];
+            if (rb_shard_parse(optarg, &o->shard, why, sizeof why) < 0) {
+                rb_cli_error("%s", why);
+                return RB_EXIT_USAGE;
+            }
+            break;
+        }
         case 'q': o->quiet = true; break;
         case 'h': fputs(EVAL_USAGE, stdout); return RB_EXIT_OK;
         case ':':
@@ -375,9 +390,16 @@ static int by_index(const void *a, const void *b)
 
 /* Rewrites the journal in sample order into the results file, and counts
  * pass@k over it. */
+/* The n-th sample index the results file must hold. */
+static long expected_index(const struct eval_state *st, long n)
+{
+    return st->opt.shard.count ? st->mine[n] : n;
+}
+
 static int finalize(struct eval_state *st, long total, struct rb_passk_table *table,
                     long counts[3])
 {
+    long want = st->opt.shard.count ? (long)st->nmine : total;
     struct journal_entry *entries = calloc((size_t)total + 1, sizeof *entries);
     size_t n = 0;
     if (!entries)
@@ -407,12 +429,12 @@ static int finalize(struct eval_state *st, long total, struct rb_passk_table *ta
     }
     int out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     int rc = out < 0 ? -errno : 0;
-    long expect = 0;
+    long expect = 0; /* how many expected indexes are written */
     char *buf = NULL;
     for (size_t i = 0; rc == 0 && i < n; i++) {
-        if (entries[i].index < expect)
+        if (expect > 0 && entries[i].index <= expected_index(st, expect - 1))
             continue; /* graded twice (cannot happen after a clean resume); the first stands */
-        if (entries[i].index > expect) {
+        if (expect == want || entries[i].index != expected_index(st, expect)) {
             rc = -ENODATA;
             break;
         }
@@ -432,7 +454,9 @@ static int finalize(struct eval_state *st, long total, struct rb_passk_table *ta
             rc = -EINVAL;
             break;
         }
-        cJSON_DeleteItemFromObjectCaseSensitive(rec, "sample_index");
+        /* A shard's file keeps the index, which runbox merge puts in order by. */
+        if (!st->opt.shard.count)
+            cJSON_DeleteItemFromObjectCaseSensitive(rec, "sample_index");
         const cJSON *status = cJSON_GetObjectItemCaseSensitive(rec, "status");
         bool invalid = cJSON_IsString(status) && strcmp(status->valuestring, "invalid") == 0;
         if (!invalid) {
@@ -447,7 +471,7 @@ static int finalize(struct eval_state *st, long total, struct rb_passk_table *ta
         rc = rb_record_write(out, rec);
         cJSON_Delete(rec);
     }
-    if (rc == 0 && expect != total)
+    if (rc == 0 && expect != want)
         rc = -ENODATA;
     free(buf);
     free(entries);
@@ -543,6 +567,38 @@ static int take_sample(struct eval_state *st, const char *text, size_t len, long
 {
     char why[512];
     cJSON *sample = cJSON_ParseWithLength(text, len);
+    if (st->opt.shard.count) {
+        /* A sample belongs to the shard of its task and code; a line that is
+         * not a sample, to the shard of its text. */
+        int sol;
+        const char *c = cJSON_IsObject(sample) ? sample_code(sample, &sol) : NULL;
+        char *t = c ? rb_task_id_text(cJSON_GetObjectItemCaseSensitive(sample, "task_id")) : NULL;
+        size_t tl = t ? strlen(t) : 0, cl = c ? strlen(c) : 0;
+        char *key = t ? malloc(tl + cl + 1) : NULL;
+        if (key) {
+            memcpy(key, t, tl + 1);
+            memcpy(key + tl + 1, c, cl);
+        }
+        bool mine = key ? rb_shard_mine(&st->opt.shard, key, tl + cl + 1)
+                        : rb_shard_mine(&st->opt.shard, text, len);
+        free(key);
+        free(t);
+        if (!mine) {
+            cJSON_Delete(sample);
+            return 0;
+        }
+        if (st->nmine == st->capmine) {
+            size_t cap = st->capmine ? st->capmine * 2 : 1024;
+            long *m = realloc(st->mine, cap * sizeof *m);
+            if (!m) {
+                cJSON_Delete(sample);
+                return -ENOMEM;
+            }
+            st->mine = m;
+            st->capmine = cap;
+        }
+        st->mine[st->nmine++] = index;
+    }
     if (!cJSON_IsObject(sample)) {
         snprintf(why, sizeof why, "samples line %ld: not a JSON object", line_no);
         cJSON_Delete(sample);
@@ -616,7 +672,10 @@ static int open_outputs(struct eval_state *st)
     const struct eval_options *o = &st->opt;
     if (o->output)
         st->results_path = strdup(o->output);
-    else if (asprintf(&st->results_path, "%s_results.jsonl", o->samples) < 0)
+    else if (o->shard.count
+                 ? asprintf(&st->results_path, "%s_results.shard-%ld-of-%ld.jsonl", o->samples,
+                            o->shard.index, o->shard.count) < 0
+                 : asprintf(&st->results_path, "%s_results.jsonl", o->samples) < 0)
         st->results_path = NULL;
     if (!st->results_path || asprintf(&st->journal_path, "%s.partial", st->results_path) < 0)
         return -ENOMEM;
@@ -724,6 +783,21 @@ static int grade_all(struct eval_state *st, gzFile samples, int sigfd, long *tot
     return status;
 }
 
+/* A shard's pass@k would mean nothing alone: it reports what it graded and
+ * leaves the score to runbox merge. */
+static void print_shard(const struct eval_state *st, const long counts[3], double secs)
+{
+    if (!st->opt.quiet) {
+        fprintf(stderr, "runbox eval: shard %ld of %ld: %zu samples graded in %.1f s: passed %ld, "
+                        "failed %ld, timed out %ld\n  results in %s; runbox merge combines the shards\n",
+                st->opt.shard.index, st->opt.shard.count, st->nmine, secs, counts[0], counts[1],
+                counts[2], st->results_path);
+    }
+    printf("{\"shard\": \"%ld/%ld\", \"samples\": %zu, \"passed\": %ld}\n", st->opt.shard.index,
+           st->opt.shard.count, st->nmine, counts[0]);
+    fflush(stdout);
+}
+
 static void print_passk(const struct eval_state *st, const struct rb_passk_table *table,
                         const long counts[3], long total, double secs)
 {
@@ -820,7 +894,8 @@ int rb_cli_eval(int argc, char **argv)
     if (open_journal(&st) < 0) /* with --resume, counts what is already graded */
         goto out;
     long skipped = st.progress.skipped;
-    rb_progress_init(&st.progress, STDERR_FILENO, st.opt.quiet, count_samples(st.opt.samples));
+    rb_progress_init(&st.progress, STDERR_FILENO, st.opt.quiet,
+                     st.opt.shard.count ? -1 : count_samples(st.opt.samples));
     st.progress.skipped = skipped;
     status = grade_all(&st, samples, sigfd, &total);
     rb_pool_free(st.pool);
@@ -840,8 +915,11 @@ int rb_cli_eval(int argc, char **argv)
         status = RB_EXIT_FAILURE;
         goto out;
     }
-    print_passk(&st, &table, counts, total, (double)(rb_now_ns() - start) / 1e9);
-    st.stats.jobs = total;
+    if (st.opt.shard.count)
+        print_shard(&st, counts, (double)(rb_now_ns() - start) / 1e9);
+    else
+        print_passk(&st, &table, counts, total, (double)(rb_now_ns() - start) / 1e9);
+    st.stats.jobs = st.opt.shard.count ? (long)st.nmine : total;
     if (st.opt.stats && rb_stats_write(&st.stats, st.opt.stats) < 0)
         rb_cli_error("writing --stats to %s: %s", st.opt.stats, strerror(errno));
 
@@ -858,5 +936,6 @@ out:
     free(st.results_path);
     free(st.journal_path);
     free(st.done);
+    free(st.mine);
     return status;
 }

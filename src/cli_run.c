@@ -24,6 +24,7 @@
 #include "manifest.h"
 #include "progress.h"
 #include "results.h"
+#include "shard.h"
 #include "stats.h"
 #include "runbox.h"
 #include "util.h"
@@ -49,6 +50,7 @@ static const char RUN_USAGE[] =
     "      --no-landlock      leave out the Landlock layer (see runbox doctor)\n"
     "      --no-namespaces    leave out the namespaces layer\n"
     "      --stats FILE       at the end, write what the batch cost as JSON (- for stderr)\n"
+    "      --shard SPEC       run only this shard's jobs: I/N (0 <= I < N), slurm, or k8s[:N]\n"
     "  -q, --quiet            no progress and no summary on stderr\n"
     "  -v, --verbose          diagnostics of runbox itself on stderr\n"
     "  -h, --help             this text\n"
@@ -65,6 +67,7 @@ struct run_options {
     bool overwrite;
     bool quiet;
     const char *stats;
+    struct rb_shard shard;
 };
 
 struct run_state {
@@ -108,7 +111,7 @@ bool rb_cli_parse_long(const char *flag, const char *text, long min, long max, l
 }
 
 enum { OPT_TIMEOUT = 256, OPT_CPU, OPT_MEMORY, OPT_OUTPUT_LIMIT, OPT_RESUME, OPT_OVERWRITE,
-       OPT_WORKDIR, OPT_PRELOAD, OPT_PYTHON_PATH, OPT_NO_LANDLOCK, OPT_NO_NAMESPACES, OPT_STATS };
+       OPT_WORKDIR, OPT_PRELOAD, OPT_PYTHON_PATH, OPT_NO_LANDLOCK, OPT_NO_NAMESPACES, OPT_STATS, OPT_SHARD };
 
 #define MAX_PYTHON_PATH 64
 
@@ -129,6 +132,7 @@ static int parse_options(int argc, char **argv, struct run_options *o)
         { "no-landlock", no_argument, NULL, OPT_NO_LANDLOCK },
         { "no-namespaces", no_argument, NULL, OPT_NO_NAMESPACES },
         { "stats", required_argument, NULL, OPT_STATS },
+        { "shard", required_argument, NULL, OPT_SHARD },
         { "quiet", no_argument, NULL, 'q' },
         { "verbose", no_argument, NULL, 'v' },
         { "help", no_argument, NULL, 'h' },
@@ -170,6 +174,14 @@ static int parse_options(int argc, char **argv, struct run_options *o)
         case OPT_NO_LANDLOCK: o->pool.no_landlock = true; break;
         case OPT_NO_NAMESPACES: o->pool.no_namespaces = true; break;
         case OPT_STATS: o->stats = optarg; break;
+        case OPT_SHARD: {
+            char why[256];
+            if (rb_shard_parse(optarg, &o->shard, why, sizeof why) < 0) {
+                rb_cli_error("%s", why);
+                return RB_EXIT_USAGE;
+            }
+            break;
+        }
         case OPT_PYTHON_PATH: {
             static const char *paths[MAX_PYTHON_PATH];
             char *abs = realpath(optarg, NULL);
@@ -426,6 +438,16 @@ static void take_line(struct run_state *st, rb_pool *pool, const char *base_dir,
     int rc = rb_manifest_parse_line(line, len, line_no, base_dir, &job, &err);
     if (rc == 0)
         return;
+    /* Sharded: a job belongs to the shard of its id; a line without a
+     * usable id, to the shard of its text. Other shards' lines are not ours
+     * to run, count or report. */
+    const char *shard_key = rc > 0 ? job.job.id : err.id ? err.id : line;
+    size_t shard_keylen = rc > 0 || err.id ? strlen(shard_key) : len;
+    if (!rb_shard_mine(&st->opt.shard, shard_key, shard_keylen)) {
+        rb_manifest_error_free(&err);
+        rb_manifest_job_free(&job);
+        return;
+    }
     if (rc < 0) {
         const char *id = err.id;
         /* An invalid line keeps its id unless the id is itself the problem:
@@ -597,7 +619,8 @@ int rb_cli_run(int argc, char **argv)
     int sigfd = -1;
     if (open_results(&st) < 0)
         goto out;
-    rb_progress_init(&st.progress, STDERR_FILENO, st.opt.quiet, count_jobs(manifest_fd));
+    rb_progress_init(&st.progress, STDERR_FILENO, st.opt.quiet,
+                     st.opt.shard.count ? -1 : count_jobs(manifest_fd));
     sigfd = block_termination_signals();
     if (sigfd < 0) {
         rb_cli_error("signalfd: %s", strerror(-sigfd));

@@ -83,6 +83,18 @@ bool rb_idset_contains(const struct rb_idset *s, const char *id, size_t len)
     return s->slots[find_slot(s->slots, s->cap, h)] == h;
 }
 
+bool rb_idset_get(const struct rb_idset *s, const char *id, size_t len, uint64_t *value)
+{
+    if (!s->cap)
+        return false;
+    uint64_t h = rb_id_hash(id, len);
+    size_t i = find_slot(s->slots, s->cap, h);
+    if (s->slots[i] != h)
+        return false;
+    *value = s->values[i];
+    return true;
+}
+
 void rb_idset_free(struct rb_idset *s)
 {
     free(s->slots);

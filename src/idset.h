@@ -24,6 +24,8 @@ uint64_t rb_id_hash(const char *id, size_t len);
  * *existing holds the value stored first), or a negative errno. */
 int rb_idset_add(struct rb_idset *s, const char *id, size_t len, uint64_t value, uint64_t *existing);
 bool rb_idset_contains(const struct rb_idset *s, const char *id, size_t len);
+/* Whether `id` is there; if so, *value is the number stored with it. */
+bool rb_idset_get(const struct rb_idset *s, const char *id, size_t len, uint64_t *value);
 void rb_idset_free(struct rb_idset *s);
 
 #endif

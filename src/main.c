@@ -17,6 +17,7 @@ static const char USAGE[] =
     "  run MANIFEST    run every job of a manifest (JSON lines), write results\n"
     "  eval            grade HumanEval or MBPP samples, print pass@k\n"
     "  passk RESULTS   pass@k of an existing results file\n"
+    "  merge RESULTS   combine the results of the shards of one batch\n"
     "  doctor          which sandbox layers this machine gives, checked\n"
     "\n"
     "Options:\n"
@@ -56,6 +57,8 @@ int main(int argc, char **argv)
         return rb_cli_eval(argc - 1, argv + 1);
     if (strcmp(cmd, "passk") == 0)
         return rb_cli_passk(argc - 1, argv + 1);
+    if (strcmp(cmd, "merge") == 0)
+        return rb_cli_merge(argc - 1, argv + 1);
     if (strcmp(cmd, "doctor") == 0)
         return rb_cli_doctor(argc - 1, argv + 1);
     rb_cli_error("unknown command '%s'", cmd);
