@@ -56,6 +56,7 @@ struct entry {
     size_t linelen;
     char *record;   /* the first record found for it */
     size_t reclen;
+    char *task;     /* eval: the sample's task_id as text, NULL when it has none */
 };
 
 struct merge {
@@ -138,6 +139,20 @@ static int read_manifest(struct merge *m, const char *path, char *err, size_t er
     return rc;
 }
 
+/* A task_id as text ("HumanEval/0", or an integer's digits), or NULL. */
+static char *task_text(const cJSON *obj)
+{
+    const cJSON *t = cJSON_GetObjectItemCaseSensitive(obj, "task_id");
+    char buf[32];
+    if (cJSON_IsString(t))
+        return strdup(t->valuestring);
+    if (cJSON_IsNumber(t) && t->valuedouble == (double)(long long)t->valuedouble) {
+        snprintf(buf, sizeof buf, "%lld", (long long)t->valuedouble);
+        return strdup(buf);
+    }
+    return NULL;
+}
+
 static ssize_t gz_read(void *ctx, char *buf, size_t len)
 {
     int n = gzread((gzFile)ctx, buf, (unsigned)(len > (1u << 30) ? (1u << 30) : len));
@@ -160,8 +175,13 @@ static int read_samples(struct merge *m, const char *path, char *err, size_t err
         bool blank = true;
         for (size_t i = 0; i < len && blank; i++)
             blank = line[i] == ' ' || line[i] == '\t' || line[i] == '\r';
-        if (!blank)
-            rc = add_entry(m, NULL, 0, line, len);
+        if (blank)
+            continue;
+        rc = add_entry(m, NULL, 0, line, len);
+        cJSON *sample = rc == 0 ? cJSON_ParseWithLength(line, len) : NULL;
+        if (sample)
+            m->entries[m->n - 1].task = task_text(sample);
+        cJSON_Delete(sample);
     }
     rb_line_reader_free(&r);
     gzclose(f);
@@ -175,7 +195,13 @@ static long entry_of(const struct merge *m, const cJSON *rec)
         const cJSON *i = cJSON_GetObjectItemCaseSensitive(rec, "sample_index");
         if (!cJSON_IsNumber(i) || i->valuedouble < 0 || i->valuedouble >= (double)m->n)
             return -1;
-        return (long)i->valuedouble;
+        /* A record of another samples file (or an edited one) must not fill
+         * this sample's place: its task has to agree too. */
+        const struct entry *e = &m->entries[(long)i->valuedouble];
+        char *task = task_text(rec);
+        bool same = (!task && !e->task) || (task && e->task && strcmp(task, e->task) == 0);
+        free(task);
+        return same ? (long)i->valuedouble : -1;
     }
     const cJSON *id = cJSON_GetObjectItemCaseSensitive(rec, "id");
     const cJSON *ln = cJSON_GetObjectItemCaseSensitive(rec, "line");
@@ -399,6 +425,7 @@ done:
         free(m.entries[i].key);
         free(m.entries[i].line);
         free(m.entries[i].record);
+        free(m.entries[i].task);
     }
     free(m.entries);
     rb_idset_free(&m.index);
