@@ -262,6 +262,21 @@ static char *syntax_error_message(PyObject *exc)
     return msg;
 }
 
+/* A SyntaxError raised while the program ran (eval, compile, an import)
+ * formats as the place it points at, then "SyntaxError: message": keep the
+ * message, which the place (a line of any length) could push out of the
+ * field. */
+static void drop_location_lines(char *s)
+{
+    for (char *line = s; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
+        if (*line != ' ' && *line != '\n') {
+            if (line != s)
+                memmove(s, line, strlen(line) + 1);
+            return;
+        }
+    }
+}
+
 static char *type_name(PyObject *exc)
 {
     PyObject *name = PyObject_GetAttrString((PyObject *)Py_TYPE(exc), "__qualname__");
@@ -383,6 +398,8 @@ static void outcome_from_exception(struct outcome *o, bool compiling, const char
          * with newlines in it keeps them). */
         o->error = format_with_traceback("format_exception_only", value);
         strip_trailing_newlines(o->error);
+        if (o->error && PyErr_GivenExceptionMatches(type, PyExc_SyntaxError))
+            drop_location_lines(o->error);
     }
     o->error_detail = format_with_traceback("format_exception", value);
     if (!o->error)
@@ -496,15 +513,49 @@ static int set_package(PyObject *dict, const struct rb_program *p)
 }
 
 /* A fresh module named __main__, registered in sys.modules. New reference. */
+/* Looked up once, in the zygote (rb_coderunner_prepare): in a worker each
+ * lookup through the import system or a type's attributes writes to cold
+ * pages of the zygote, and every page written is a page copied. */
+static struct {
+    PyObject *builtins;  /* the builtins module */
+    PyObject *modules;   /* sys.modules */
+    PyObject *gc_count;  /* gc.get_count */
+    PyObject *gc_collect; /* gc.collect */
+} cached;
+
+int rb_coderunner_prepare(void)
+{
+    PyObject *gc = PyImport_ImportModule("gc");
+    cached.builtins = PyImport_ImportModule("builtins");
+    cached.modules = PyImport_GetModuleDict(); /* borrowed, lives as long as the interpreter */
+    cached.gc_count = gc ? PyObject_GetAttrString(gc, "get_count") : NULL;
+    cached.gc_collect = gc ? PyObject_GetAttrString(gc, "collect") : NULL;
+    Py_XDECREF(gc);
+    if (!cached.builtins || !cached.modules || !cached.gc_count || !cached.gc_collect) {
+        PyErr_Clear();
+        return -1;
+    }
+    return 0;
+}
+
+/* sys.modules[name] when the job has imported it, else NULL (a new reference). */
+static PyObject *imported_module(const char *name)
+{
+    PyObject *mod = cached.modules ? PyDict_GetItemString(cached.modules, name) : NULL; /* borrowed */
+    if (!mod || mod == Py_None)
+        return NULL;
+    Py_INCREF(mod);
+    return mod;
+}
+
 static PyObject *fresh_main_module(const char *filename)
 {
     PyObject *main = PyModule_New("__main__");
     if (!main)
         return NULL;
     PyObject *dict = PyModule_GetDict(main); /* borrowed */
-    PyObject *name = PyUnicode_FromString("builtins");
-    PyObject *builtins = name ? PyImport_GetModule(name) : NULL; /* always loaded */
-    Py_XDECREF(name);
+    PyObject *builtins = cached.builtins;
+    Py_XINCREF(builtins);
     PyObject *file = PyUnicode_DecodeFSDefault(filename);
     int rc = builtins && file ? 0 : -1;
     if (rc == 0)
@@ -528,27 +579,22 @@ static PyObject *fresh_main_module(const char *filename)
     return main;
 }
 
-static void call_module_function(const char *module, const char *fn, bool only_if_imported)
+/* module.fn() when the job imported the module; whether it did. */
+static bool call_if_imported(const char *module, const char *fn)
 {
-    PyObject *name = PyUnicode_FromString(module);
-    PyObject *mod = NULL;
-    if (name)
-        mod = only_if_imported ? PyImport_GetModule(name) : PyImport_Import(name);
-    Py_XDECREF(name);
-    if (!mod) {
-        PyErr_Clear();
-        return;
-    }
+    PyObject *mod = imported_module(module);
+    if (!mod)
+        return false;
     PyObject *r = PyObject_CallMethod(mod, fn, NULL);
     if (!r)
         PyErr_WriteUnraisable(mod);
     Py_XDECREF(r);
     Py_DECREF(mod);
+    return true;
 }
 
-static void flush_stream(const char *name)
+static void flush_stream(PyObject *f)
 {
-    PyObject *f = PySys_GetObject(name); /* borrowed */
     if (!f || f == Py_None)
         return;
     PyObject *closed = PyObject_GetAttrString(f, "closed");
@@ -563,12 +609,24 @@ static void flush_stream(const char *name)
     Py_XDECREF(r);
 }
 
+/* sys.stdout, sys.stderr and the originals they replaced, each once. */
 static void flush_stdio(void)
 {
-    flush_stream("stdout");
-    flush_stream("stderr");
-    flush_stream("__stdout__");
-    flush_stream("__stderr__");
+    static const char *const names[] = { "stdout", "stderr", "__stdout__", "__stderr__" };
+    PyObject *seen[4];
+    for (size_t i = 0; i < 4; i++) {
+        seen[i] = PySys_GetObject(names[i]); /* borrowed */
+        Py_XINCREF(seen[i]); /* a flush may run code that replaces it */
+    }
+    for (size_t i = 0; i < 4; i++) {
+        bool again = false;
+        for (size_t j = 0; j < i; j++)
+            again = again || seen[j] == seen[i];
+        if (!again)
+            flush_stream(seen[i]);
+    }
+    for (size_t i = 0; i < 4; i++)
+        Py_XDECREF(seen[i]);
 }
 
 /* Drops the main module's globals the way CPython's module teardown does:
@@ -603,17 +661,17 @@ static void release_main_globals(PyObject *dict)
  * costs more than every trivial job's own run. */
 static void collect_garbage(void)
 {
-    PyObject *name = PyUnicode_FromString("gc");
-    PyObject *gc = name ? PyImport_GetModule(name) : NULL;
-    Py_XDECREF(name);
-    PyObject *counts = gc ? PyObject_CallMethod(gc, "get_count", NULL) : NULL;
+    if (!cached.gc_count || !cached.gc_collect)
+        return;
+    PyObject *counts = PyObject_CallNoArgs(cached.gc_count);
     long promoted = counts && PyTuple_Check(counts) && PyTuple_GET_SIZE(counts) == 3
                         ? PyLong_AsLong(PyTuple_GET_ITEM(counts, 2))
                         : 1;
-    PyObject *r = gc ? PyObject_CallMethod(gc, "collect", "i", promoted > 0 ? 2 : 1) : NULL;
+    PyObject *generation = PyLong_FromLong(promoted > 0 ? 2 : 1);
+    PyObject *r = generation ? PyObject_CallOneArg(cached.gc_collect, generation) : NULL;
     Py_XDECREF(r);
+    Py_XDECREF(generation);
     Py_XDECREF(counts);
-    Py_XDECREF(gc);
     PyErr_Clear();
 }
 
@@ -624,13 +682,13 @@ static void shut_down_like_python3(PyObject *main)
      * ends is killed at the timeout, and what was printed before it must
      * not die in a buffer with it. The bytes and their order are the same. */
     flush_stdio();
-    call_module_function("threading", "_shutdown", true);
-    flush_stdio();
+    if (call_if_imported("threading", "_shutdown"))
+        flush_stdio();
     /* A program that registered an exit handler has imported atexit; one
      * that did not has nothing to run, and importing it would cost a trip
      * through the import machinery in every job. */
-    call_module_function("atexit", "_run_exitfuncs", true);
-    flush_stdio();
+    if (call_if_imported("atexit", "_run_exitfuncs"))
+        flush_stdio();
     if (main)
         release_main_globals(PyModule_GetDict(main));
     collect_garbage();
@@ -833,6 +891,8 @@ int rb_coderunner_run(const struct rb_program *p, int status_fd,
     PyObject *main = NULL;
     long failed = 0;
     *sigint = false;
+    if (!cached.builtins)
+        rb_coderunner_prepare(); /* not forked from a zygote that did it (tests) */
 
     if (set_sys_argv(p) < 0 || set_sys_path(p) < 0 || !(main = fresh_main_module(p->filename)) ||
         inject_globals(PyModule_GetDict(main), p->globals_json) < 0 ||

@@ -51,6 +51,10 @@ struct rb_program {
 #define RB_OUTCOME_EXIT "exit"            /* SystemExit, or the program could not start */
 #define RB_OUTCOME_SETUP_FAILED "setup_failed" /* runbox could not set the worker up */
 
+/* In the zygote, once the interpreter is up: looks up what every job's run
+ * needs (builtins, sys.modules, gc's functions). -1 if any is missing. */
+int rb_coderunner_prepare(void);
+
 /* Runs `p` and its checks, writing a line per check and then the final
  * record to `status_fd` (each prefixed with `nonce`, which is wiped once the
  * record is out) and closing it; then joins threads, runs atexit handlers,

@@ -78,6 +78,58 @@ int rb_interp_preload(const char *list, char *err, size_t errlen)
     return rc;
 }
 
+/* random registers its instance's Python-level seed() to run in every
+ * child of a fork. In a worker that call is the costliest thing after the
+ * job itself: a few isinstance() checks on tuples of types, each touching
+ * (and so copying) cold pages of the zygote, about a sixth of a trivial
+ * job's CPU. The C seed() under it does the same reseeding from the kernel's
+ * randomness; the Python one adds only argument checks that None passes and
+ * `gauss_next = None`, which holds in the zygote already. So the entry in
+ * the interpreter's after-fork list is swapped for the C method bound to the
+ * same instance. The list is not reachable from Python but it is an object
+ * the collector tracks: found through gc.get_referrers, before gc.freeze()
+ * (the permanent generation is not searched). If anything is not as
+ * expected, nothing is changed. */
+static const char CHEAP_RESEED[] =
+    "def _runbox_cheap_reseed():\n"
+    "    import gc, sys, types\n"
+    "    random = sys.modules.get('random')\n"
+    "    inst = getattr(random, '_inst', None)\n"
+    "    if inst is None or type(inst) is not random.Random:\n"
+    "        return 0\n"
+    "    import _random\n"
+    "    seed = random.Random.seed\n"
+    "    fast = _random.Random.seed.__get__(inst)\n"
+    "    inst.gauss_next = None\n"
+    "    swapped = 0\n"
+    "    for m in gc.get_referrers(inst):\n"
+    "        if type(m) is types.MethodType and m.__self__ is inst and m.__func__ is seed:\n"
+    "            for holder in gc.get_referrers(m):\n"
+    "                if type(holder) is list:\n"
+    "                    for i, x in enumerate(holder):\n"
+    "                        if x is m:\n"
+    "                            holder[i] = fast\n"
+    "                            swapped += 1\n"
+    "    return swapped\n"
+    "_runbox_swapped = _runbox_cheap_reseed()\n";
+
+int rb_interp_cheap_reseed(void)
+{
+    PyObject *globals = PyDict_New();
+    PyObject *builtins = PyEval_GetBuiltins(); /* borrowed */
+    int swapped = -1;
+    if (globals && builtins && PyDict_SetItemString(globals, "__builtins__", builtins) == 0) {
+        PyObject *r = PyRun_String(CHEAP_RESEED, Py_file_input, globals, globals);
+        PyObject *n = r ? PyDict_GetItemString(globals, "_runbox_swapped") : NULL; /* borrowed */
+        if (n && PyLong_Check(n))
+            swapped = (int)PyLong_AsLong(n);
+        Py_XDECREF(r);
+    }
+    Py_XDECREF(globals);
+    PyErr_Clear();
+    return swapped;
+}
+
 /* A worker's collections then walk only what the job itself allocated,
  * instead of writing to the header of every inherited object and so copying
  * the whole heap page by page (copy-on-write). */

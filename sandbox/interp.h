@@ -23,6 +23,12 @@ int rb_interp_init(char *err, size_t errlen);
 /* Imports each module of a comma-separated list. */
 int rb_interp_preload(const char *list, char *err, size_t errlen);
 
+/* Makes random's after-fork reseeding cheap (see interp.c); call after the
+ * preloads and before rb_interp_freeze(). Returns how many after-fork
+ * entries were swapped (0 when random is not loaded), -1 on failure, when
+ * the usual reseeding stays. */
+int rb_interp_cheap_reseed(void);
+
 /* Moves every object alive now into the collector's permanent generation. */
 int rb_interp_freeze(char *err, size_t errlen);
 

@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/landlock.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -89,24 +90,70 @@ static uint64_t fs_rights(int abi)
     return r;
 }
 
-static int add_path(int ruleset, const char *path, uint64_t want, uint64_t handled)
+static int add_fd(int ruleset, int fd, bool is_dir, uint64_t want, uint64_t handled)
+{
+    /* Rights that only make sense on directories are refused on files. */
+    uint64_t allowed = want & handled & (is_dir ? ~0ULL : FS_FILE_RIGHTS);
+    struct landlock_path_beneath_attr beneath = { .allowed_access = allowed, .parent_fd = fd };
+    if (allowed && syscall(SYS_landlock_add_rule, ruleset, LANDLOCK_RULE_PATH_BENEATH, &beneath, 0) < 0)
+        return -errno;
+    return 0;
+}
+
+/* An O_PATH fd for `path` and whether it is a directory; -1 with errno. */
+static int open_path(const char *path, bool *is_dir)
 {
     int fd = open(path, O_PATH | O_CLOEXEC);
     if (fd < 0)
-        return errno == ENOENT || errno == ENOTDIR || errno == EACCES ? 0 : -errno;
+        return -1;
     struct stat st;
     if (fstat(fd, &st) < 0) {
+        int e = errno;
         close(fd);
-        return -errno;
+        errno = e;
+        return -1;
     }
-    /* Rights that only make sense on directories are refused on files. */
-    uint64_t allowed = want & handled & (S_ISDIR(st.st_mode) ? ~0ULL : FS_FILE_RIGHTS);
-    struct landlock_path_beneath_attr beneath = { .allowed_access = allowed, .parent_fd = fd };
-    int rc = 0;
-    if (allowed && syscall(SYS_landlock_add_rule, ruleset, LANDLOCK_RULE_PATH_BENEATH, &beneath, 0) < 0)
-        rc = -errno;
+    *is_dir = S_ISDIR(st.st_mode);
+    return fd;
+}
+
+static bool missing(int err)
+{
+    return err == ENOENT || err == ENOTDIR || err == EACCES;
+}
+
+static int add_path(int ruleset, const char *path, uint64_t want, uint64_t handled)
+{
+    bool is_dir;
+    int fd = open_path(path, &is_dir);
+    if (fd < 0)
+        return missing(errno) ? 0 : -errno;
+    int rc = add_fd(ruleset, fd, is_dir, want, handled);
     close(fd);
     return rc;
+}
+
+size_t rb_landlock_hold(const char *const *paths, size_t n, struct rb_landlock_held *out)
+{
+    size_t held = 0;
+    for (size_t i = 0; i < n && held < RB_LANDLOCK_MAX_HELD; i++) {
+        bool is_dir;
+        int fd = open_path(paths[i], &is_dir);
+        if (fd < 0)
+            continue;
+        int target = RB_LANDLOCK_HELD_FD + (int)held;
+        if (fd != target && dup3(fd, target, O_CLOEXEC) < 0) {
+            close(fd);
+            continue;
+        }
+        if (fd != target)
+            close(fd);
+        out[held].fd = target;
+        out[held].is_dir = is_dir;
+        out[held].devnull = strcmp(paths[i], "/dev/null") == 0;
+        held++;
+    }
+    return held;
 }
 
 int rb_landlock_restrict(int abi, const struct rb_landlock_paths *paths, char *err, size_t errlen)
@@ -125,14 +172,25 @@ int rb_landlock_restrict(int abi, const struct rb_landlock_paths *paths, char *e
     }
     int rc = 0;
     const char *failed = NULL;
+    bool devnull_held = false;
+    for (size_t i = 0; rc == 0 && i < paths->nheld; i++) {
+        const struct rb_landlock_held *h = &paths->held[i];
+        uint64_t want = FS_READ_RIGHTS;
+        /* /dev/null is written to by programs that silence output. */
+        if (h->devnull) {
+            want |= LANDLOCK_ACCESS_FS_WRITE_FILE;
+            devnull_held = true;
+        }
+        if ((rc = add_fd(ruleset, h->fd, h->is_dir, want, attr.handled_access_fs)) < 0)
+            failed = "a path every job reads";
+    }
     for (size_t i = 0; rc == 0 && i < paths->nread; i++)
         if ((rc = add_path(ruleset, paths->read[i], FS_READ_RIGHTS, attr.handled_access_fs)) < 0)
             failed = paths->read[i];
     for (size_t i = 0; rc == 0 && i < paths->nwrite; i++)
         if ((rc = add_path(ruleset, paths->write[i], ~0ULL, attr.handled_access_fs)) < 0)
             failed = paths->write[i];
-    /* /dev/null is written to by programs that silence output. */
-    if (rc == 0)
+    if (rc == 0 && !devnull_held)
         rc = add_path(ruleset, "/dev/null", LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_WRITE_FILE,
                       attr.handled_access_fs);
     if (rc == 0 && syscall(SYS_landlock_restrict_self, ruleset, 0) < 0) {

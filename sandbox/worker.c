@@ -40,6 +40,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "childalloc.h"
 #include "coderunner.h"
 #include "landlock.h"
 #include "rlimits.h"
@@ -274,10 +275,27 @@ static int stdio_onto_pipes(const int fds[RBZ_NFDS])
     return rc;
 }
 
-static int close_stray_fds(void)
+/* Everything but stdio, the status pipe and the Landlock paths the zygote
+ * holds open (closed once the ruleset is in force, before the job runs). */
+static int close_stray_fds(size_t nheld)
 {
-    if (syscall(SYS_close_range, 3u, RBZ_WORKER_STATUS_FD - 1u, 0u) < 0 ||
+    unsigned held_lo = RB_LANDLOCK_HELD_FD, held_hi = RB_LANDLOCK_HELD_FD + (unsigned)nheld;
+    _Static_assert(RB_LANDLOCK_HELD_FD + RB_LANDLOCK_MAX_HELD < RBZ_WORKER_STATUS_FD,
+                   "the held Landlock paths must sit below the status fd");
+    if (nheld == 0)
+        held_lo = held_hi = RBZ_WORKER_STATUS_FD;
+    if (syscall(SYS_close_range, 3u, held_lo - 1u, 0u) < 0 ||
+        (held_hi < RBZ_WORKER_STATUS_FD &&
+         syscall(SYS_close_range, held_hi, RBZ_WORKER_STATUS_FD - 1u, 0u) < 0) ||
         syscall(SYS_close_range, RBZ_WORKER_STATUS_FD + 1u, ~0u, 0u) < 0)
+        return -errno;
+    return 0;
+}
+
+static int close_held_fds(size_t nheld)
+{
+    if (nheld && syscall(SYS_close_range, (unsigned)RB_LANDLOCK_HELD_FD,
+                         (unsigned)(RB_LANDLOCK_HELD_FD + nheld - 1), 0u) < 0)
         return -errno;
     return 0;
 }
@@ -335,7 +353,7 @@ static int apply_landlock(const struct rb_worker_context *ctx, const struct spec
 {
     const char *read[RB_MAX_READ_PATHS];
     size_t n = 0;
-    for (size_t i = 0; i < ctx->nread_paths && n < RB_MAX_READ_PATHS; i++)
+    for (size_t i = 0; ctx->nheld == 0 && i < ctx->nread_paths && n < RB_MAX_READ_PATHS; i++)
         read[n++] = ctx->read_paths[i];
     char dir[PATH_MAX];
     if (is_file) {
@@ -349,7 +367,7 @@ static int apply_landlock(const struct rb_worker_context *ctx, const struct spec
     for (size_t i = 0; i < s->npython_path && n < RB_MAX_READ_PATHS; i++)
         read[n++] = s->python_path[i];
     const char *write[1] = { s->workdir };
-    struct rb_landlock_paths paths = { read, n, write, 1 };
+    struct rb_landlock_paths paths = { read, n, write, 1, ctx->held, ctx->nheld };
     char err[256];
     int rc = rb_landlock_restrict(ctx->landlock_abi, &paths, err, sizeof err);
     if (rc < 0)
@@ -385,30 +403,51 @@ static int drop_privileges(void)
 /* HOME and TMPDIR point at the working dir, in the C environment and in
  * os.environ's mapping (which holds bytes on POSIX), set from C: the Python
  * route, os.environ.__setitem__, runs its encoders in every job. */
-static void set_environment(const char *workdir)
+/* HOME and TMPDIR as the job sees them, set without allocating: the C
+ * environment holds these two buffers themselves (putenv, in the zygote), and
+ * os.environ's dict and keys were looked up there too. Setting them in the
+ * worker then writes two buffers and two dict entries, where setenv() and
+ * attribute lookups would copy a dozen of the zygote's pages. */
+#define ENV_BUF (PATH_MAX + 16)
+static char home_env[ENV_BUF] = "HOME=/nonexistent";
+static char tmpdir_env[ENV_BUF] = "TMPDIR=/tmp";
+static PyObject *environ_data, *key_home, *key_tmpdir;
+
+void rb_worker_prepare_environment(void)
 {
-    setenv("HOME", workdir, 1);
-    setenv("TMPDIR", workdir, 1);
-    PyObject *name = PyUnicode_FromString("os");
-    PyObject *os = name ? PyImport_GetModule(name) : NULL;
-    Py_XDECREF(name);
+    putenv(home_env);
+    putenv(tmpdir_env);
+}
+
+int rb_worker_prepare_python(void)
+{
+    PyObject *os = PyImport_ImportModule("os");
     PyObject *environ = os ? PyObject_GetAttrString(os, "environ") : NULL;
-    PyObject *data = environ ? PyObject_GetAttrString(environ, "_data") : NULL;
-    PyObject *value = PyBytes_FromString(workdir);
-    if (data && PyDict_Check(data) && value) {
-        PyObject *home = PyBytes_FromString("HOME"), *tmp = PyBytes_FromString("TMPDIR");
-        if (home && tmp) {
-            PyDict_SetItem(data, home, value);
-            PyDict_SetItem(data, tmp, value);
-        }
-        Py_XDECREF(home);
-        Py_XDECREF(tmp);
-    }
-    PyErr_Clear();
-    Py_XDECREF(value);
-    Py_XDECREF(data);
+    environ_data = environ ? PyObject_GetAttrString(environ, "_data") : NULL;
+    key_home = PyBytes_FromString("HOME");
+    key_tmpdir = PyBytes_FromString("TMPDIR");
     Py_XDECREF(environ);
     Py_XDECREF(os);
+    if (!environ_data || !PyDict_Check(environ_data) || !key_home || !key_tmpdir) {
+        PyErr_Clear();
+        return -1;
+    }
+    return 0;
+}
+
+static int set_environment(const char *workdir)
+{
+    if (snprintf(home_env, sizeof home_env, "HOME=%s", workdir) >= (int)sizeof home_env ||
+        snprintf(tmpdir_env, sizeof tmpdir_env, "TMPDIR=%s", workdir) >= (int)sizeof tmpdir_env)
+        return -ENAMETOOLONG;
+    PyObject *value = PyBytes_FromString(workdir);
+    int rc = value && environ_data && PyDict_SetItem(environ_data, key_home, value) == 0 &&
+                     PyDict_SetItem(environ_data, key_tmpdir, value) == 0
+                 ? 0
+                 : -ENOMEM;
+    Py_XDECREF(value);
+    PyErr_Clear();
+    return rc;
 }
 
 _Noreturn void rb_worker_main(const int fds[RBZ_NFDS], const struct rb_worker_context *ctx)
@@ -436,12 +475,18 @@ _Noreturn void rb_worker_main(const int fds[RBZ_NFDS], const struct rb_worker_co
     if (getppid() != ctx->parent)
         _exit(SETUP_FAILED_EXIT);
 
-    /* 5. */
-    if ((rc = spec_parse(fds[RBZ_FD_SPEC], &spec)) < 0)
+    /* 5. The spec's tree lives in fresh memory (it is never freed); the
+     * hooks go back to malloc before anything else uses cJSON. */
+    cJSON_Hooks fresh = { rb_childalloc_c_malloc, rb_childalloc_c_free };
+    if (rb_childalloc_installed())
+        cJSON_InitHooks(&fresh);
+    rc = spec_parse(fds[RBZ_FD_SPEC], &spec);
+    cJSON_InitHooks(NULL);
+    if (rc < 0)
         fail_setup("reading the job spec", -rc);
 
     /* 6. */
-    if ((rc = close_stray_fds()) < 0)
+    if ((rc = close_stray_fds(ctx->nheld)) < 0)
         fail_setup("close_range", -rc);
 
     /* 7. */
@@ -477,11 +522,14 @@ _Noreturn void rb_worker_main(const int fds[RBZ_NFDS], const struct rb_worker_co
         fail_setup("PR_SET_NO_NEW_PRIVS", errno);
     if (ctx->landlock_abi > 0 && (rc = apply_landlock(ctx, &spec, is_file, is_dir)) < 0)
         fail_setup("Landlock", -rc);
+    if ((rc = close_held_fds(ctx->nheld)) < 0)
+        fail_setup("close_range", -rc);
     if (ctx->seccomp && (rc = rb_seccomp_install(ctx->seccomp, getpid())) < 0)
         fail_setup("loading the seccomp filter", -rc);
 
     /* 12. */
-    set_environment(spec.workdir);
+    if ((rc = set_environment(spec.workdir)) < 0)
+        fail_setup("setting HOME and TMPDIR", -rc);
     char dir[PATH_MAX];
     const char *sys_path0 = spec.workdir;
     if (is_file) {

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+#include "landlock.h"
 #include "protocol.h"
 #include "seccomp_policy.h"
 
@@ -13,9 +14,17 @@ struct rb_worker_context {
                                            a PID namespace, where the zygote has no pid) */
     struct rb_seccomp_program *seccomp; /* NULL when the kernel has no seccomp */
     int landlock_abi;                   /* 0: no Landlock */
-    const char *const *read_paths;      /* what every job may read (Landlock) */
+    const char *const *read_paths;      /* what every job may read (Landlock)... */
     size_t nread_paths;
+    const struct rb_landlock_held *held; /* ...or those paths held open, when nheld > 0 */
+    size_t nheld;
 };
+
+/* In the zygote, once: before the interpreter starts (the C environment's
+ * HOME and TMPDIR become buffers the worker fills in), and after it has
+ * (os.environ's dict, looked up once). -1 when os.environ is not a dict. */
+void rb_worker_prepare_environment(void);
+int rb_worker_prepare_python(void);
 
 /* Sets the worker up in a fixed order, runs the job and exits. Never returns:
  * whatever happens is reported on the status pipe and ends in _exit. */

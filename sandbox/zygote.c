@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
@@ -37,6 +38,8 @@
 
 #include <cjson/cJSON.h>
 
+#include "childalloc.h"
+#include "coderunner.h"
 #include "interp.h"
 #include "landlock.h"
 #include "namespaces.h"
@@ -62,6 +65,8 @@ static struct {
     char landlock_why[256];
     const char **read_paths;   /* Landlock: what every job may read */
     size_t nread_paths;
+    struct rb_landlock_held held[RB_LANDLOCK_MAX_HELD]; /* those paths, open */
+    size_t nheld;
 } Z;
 
 static int64_t now_ns(void)
@@ -199,6 +204,8 @@ static void handle_fork(const struct rbz_msg *req, int fds[RBZ_NFDS])
         .landlock_abi = Z.landlock_abi,
         .read_paths = Z.read_paths,
         .nread_paths = Z.nread_paths,
+        .held = Z.held,
+        .nheld = Z.nheld,
     };
     reply.start_ns = now_ns();
     /* Whatever the zygote allocated since the last fork joins the permanent
@@ -208,6 +215,8 @@ static void handle_fork(const struct rbz_msg *req, int fds[RBZ_NFDS])
     PyOS_BeforeFork();
     pid_t pid = fork();
     if (pid == 0) {
+        if (access("/tmp/rb_no_childalloc", F_OK) != 0)
+            rb_childalloc_install();
         PyOS_AfterFork_Child();
         rb_worker_main(fds, &ctx);
     }
@@ -306,6 +315,10 @@ _Noreturn static void shut_down(void)
 {
     for (size_t i = 0; i < Z.nlive; i++)
         kill_worker(Z.live[i].pid);
+    /* The PID namespace's init waits for our death; waiting for it here
+     * would wait for ever. Killing it also ends anything left in there. */
+    if (Z.ns.pid && Z.ns.init > 0)
+        kill(Z.ns.init, SIGKILL);
     while (wait(NULL) > 0 || errno == EINTR)
         ;
     _exit(0);
@@ -411,6 +424,11 @@ int main(int argc, char **argv)
         else if (strcmp(argv[i], "--no-namespaces") == 0)
             want_namespaces = false;
     }
+    /* runbox starts us with LD_BIND_NOW=1: every library's symbols are bound
+     * here, once, instead of in each worker at its first call (a page of
+     * relocations copied, a symbol lookup). The job's environment does not
+     * need to see it. */
+    unsetenv("LD_BIND_NOW");
     Z.control = RBZ_CONTROL_FD;
     Z.self = getpid();
     if (fcntl(Z.control, F_SETFD, FD_CLOEXEC) < 0) {
@@ -469,8 +487,15 @@ int main(int argc, char **argv)
     if (rc < 0)
         send_init_failed("stdio pipes: %s", strerror(-rc));
     char err[512];
-    if (rb_interp_init(err, sizeof err) < 0 || rb_interp_preload(preload_list, err, sizeof err) < 0 ||
-        rb_interp_freeze(err, sizeof err) < 0)
+    rb_worker_prepare_environment();
+    if (rb_interp_init(err, sizeof err) < 0 || rb_interp_preload(preload_list, err, sizeof err) < 0)
+        send_init_failed("%s", err);
+    if (rb_worker_prepare_python() < 0)
+        send_init_failed("os.environ is not what the worker expects");
+    if (rb_coderunner_prepare() < 0)
+        send_init_failed("the interpreter lacks builtins, sys.modules or gc");
+    rb_interp_cheap_reseed();
+    if (rb_interp_freeze(err, sizeof err) < 0)
         send_init_failed("%s", err);
     quiet_stdio();
 
@@ -485,6 +510,8 @@ int main(int argc, char **argv)
     }
 
     collect_read_paths();
+    if (Z.landlock_abi > 0 && Z.nread_paths <= RB_LANDLOCK_MAX_HELD)
+        Z.nheld = rb_landlock_hold(Z.read_paths, Z.nread_paths, Z.held);
     send_ready();
     serve();
     return 0;

@@ -36,6 +36,7 @@ static char *const ZYGOTE_ENV[] = {
     "MKL_NUM_THREADS=1",
     "NUMEXPR_NUM_THREADS=1",
     "VECLIB_MAXIMUM_THREADS=1",
+    "LD_BIND_NOW=1", /* removed by the zygote once the loader has read it */
     NULL,
 };
 

@@ -303,6 +303,20 @@ START_TEST(null_bytes_are_a_syntax_error)
 }
 END_TEST
 
+START_TEST(runtime_syntax_error_keeps_its_message)
+{
+    /* eval of a long expression: the place it points at is 5000 bytes
+     * long; the error field must keep "SyntaxError: <message>". */
+    struct run r;
+    const char *src = "eval('(' * 5000)";
+    run_program(&r, src, strlen(src), NULL, 0);
+    ck_assert(EXITED_WITH(&r, 1));
+    ck_assert_str_eq(rec_str(&r, "exception"), "SyntaxError");
+    ck_assert_str_eq(rec_str(&r, "error"), "SyntaxError: too many nested parentheses");
+    run_free(&r);
+}
+END_TEST
+
 START_TEST(system_exit_variants)
 {
     static const struct { const char *src; int code; const char *error; const char *err; } cases[] = {
@@ -545,6 +559,7 @@ static Suite *coderunner_suite(void)
     TCase *tc = tcase_create("core");
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, completes);
+    tcase_add_test(tc, runtime_syntax_error_keeps_its_message);
     tcase_add_test(tc, main_module_looks_like_python3s);
     tcase_add_test(tc, docstring_is_reported);
     tcase_add_test(tc, exception_is_reported_and_printed);
