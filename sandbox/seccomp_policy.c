@@ -50,6 +50,8 @@ struct syscall_rule {
  * unsigned int arguments from the low half of the register, whatever a caller
  * going through ctypes put in the high half. */
 #define LO32(a, v) { .arg = (a), .op = SCMP_CMP_MASKED_EQ, .datum_a = 0xffffffffu, .datum_b = (v) }
+/* A socket type, whatever SOCK_NONBLOCK and SOCK_CLOEXEC say. */
+#define TYPE_IS(a, t) { .arg = (a), .op = SCMP_CMP_MASKED_EQ, .datum_a = 0xffffffffu & ~(unsigned)(SOCK_NONBLOCK | SOCK_CLOEXEC), .datum_b = (t) }
 #define HAS_BITS(a, bits) { .arg = (a), .op = SCMP_CMP_MASKED_EQ, .datum_a = (bits), .datum_b = (bits) }
 
 #define ALLOW(n, w) { n, SCMP_ACT_ALLOW, 0, { { 0 } }, NULL, w }
@@ -237,7 +239,9 @@ static const struct syscall_rule POLICY[] = {
     ALLOW("splice", "pipes"),
     ALLOW("tee", "pipes"),
     ALLOW("vmsplice", "pipes"),
-    ALLOW("memfd_create", "os.memfd_create; it cannot be executed, execve is denied"),
+    DENY("memfd_create", EPERM,
+         "its pages are memory no rlimit counts (RLIMIT_AS sees only what is mapped): a job could hold "
+         "gigabytes in unmapped memfds"),
     ALLOW_IF("mknod", HAS_BITS(1, S_IFIFO), "mode is a FIFO", "os.mkfifo"),
     ALLOW_IF("mknodat", HAS_BITS(2, S_IFIFO), "mode is a FIFO", "os.mkfifo"),
     ALLOW("getxattr", "extended attributes of files the job can reach"),
@@ -339,8 +343,9 @@ static const struct syscall_rule POLICY[] = {
              "reading the execution domain; changing it (say, to turn off ASLR) gets EPERM"),
 
     /* --- sockets: only a connected pair inside the process --- */
-    ALLOW_IF("socketpair", LO32(0, AF_UNIX), "domain is AF_UNIX",
-             "asyncio's self-pipe and multiprocessing-style pairs never leave the process"),
+    ALLOW_IF2("socketpair", LO32(0, AF_UNIX), TYPE_IS(1, SOCK_STREAM), "domain is AF_UNIX, type SOCK_STREAM",
+              "asyncio's self-pipe and multiprocessing-style pairs never leave the process; a datagram "
+              "pair would take a destination address and reach the host's Unix sockets"),
     DENY("socket", EACCES,
          "no network and no Unix sockets on the host (a socket file of a "
          "daemon would be a way out); Python raises PermissionError"),

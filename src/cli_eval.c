@@ -63,7 +63,7 @@ static const char EVAL_USAGE[] =
     "      --no-landlock      leave out the Landlock layer (see runbox doctor)\n"
     "      --no-namespaces    leave out the namespaces layer\n"
     "      --stats FILE       at the end, write what the evaluation cost as JSON (- for stderr)\n"
-    "      --shard SPEC       grade only this shard's samples: I/N, slurm, or k8s[:N];\n"
+    "      --shard SPEC       grade only this shard's samples: I/N, slurm[:N] or k8s[:N];\n"
     "                         combine the shards with runbox merge\n"
     "  -q, --quiet            no progress and no summary on stderr\n"
     "  -h, --help             this text\n"
@@ -871,7 +871,15 @@ int rb_cli_eval(int argc, char **argv)
             rb_cli_error("%s", err);
             goto out;
         }
-        print_passk(&st, &table, counts, total, 0);
+        if (st.opt.shard.count) {
+            /* A finished shard reports as a shard does: its pass@k alone means
+             * nothing, and scripts read the {"shard": ...} line. */
+            long lines = count_samples(st.results_path);
+            st.nmine = lines > 0 ? (size_t)lines : 0;
+            print_shard(&st, counts, 0);
+        } else {
+            print_passk(&st, &table, counts, total, 0);
+        }
         status = RB_EXIT_OK;
         goto out;
     }
@@ -891,6 +899,7 @@ int rb_cli_eval(int argc, char **argv)
         rb_cli_error("%s", err);
         goto out;
     }
+    rb_cli_warn_if_exposed(st.pool);
     if (open_journal(&st) < 0) /* with --resume, counts what is already graded */
         goto out;
     long skipped = st.progress.skipped;

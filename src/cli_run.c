@@ -50,7 +50,7 @@ static const char RUN_USAGE[] =
     "      --no-landlock      leave out the Landlock layer (see runbox doctor)\n"
     "      --no-namespaces    leave out the namespaces layer\n"
     "      --stats FILE       at the end, write what the batch cost as JSON (- for stderr)\n"
-    "      --shard SPEC       run only this shard's jobs: I/N (0 <= I < N), slurm, or k8s[:N]\n"
+    "      --shard SPEC       run only this shard's jobs: I/N (0 <= I < N), slurm[:N] or k8s[:N]\n"
     "  -q, --quiet            no progress and no summary on stderr\n"
     "  -v, --verbose          diagnostics of runbox itself on stderr\n"
     "  -h, --help             this text\n"
@@ -632,6 +632,7 @@ int rb_cli_run(int argc, char **argv)
         rb_cli_error("%s", err);
         goto out;
     }
+    rb_cli_warn_if_exposed(pool);
     status = run_batch(&st, pool, manifest_fd, base_dir, sigfd);
     rb_pool_free(pool); /* kills what is still in flight after an interruption */
     pool = NULL;

@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "runbox.h"
@@ -25,6 +26,18 @@ static const char USAGE[] =
     "  -V, --version   the version\n"
     "\n"
     "Documentation: docs/ in the source tree (manifest.md, results.md, sandbox.md).\n";
+
+void rb_cli_warn_if_exposed(const rb_pool *pool)
+{
+    rb_layers l;
+    if (rb_pool_layers(pool, &l) < 0 || l.privilege_drop || l.landlock_abi > 0)
+        return;
+    fprintf(stderr,
+            "runbox: warning: jobs run as your user (uid %u) without Landlock: seccomp still confines\n"
+            "  them, but they can read and write what you can, this batch's results file included.\n"
+            "  Run runbox as root (jobs then run as nobody) or where Landlock works (runbox doctor).\n",
+            (unsigned)getuid());
+}
 
 void rb_cli_error(const char *fmt, ...)
 {

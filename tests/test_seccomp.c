@@ -97,6 +97,7 @@ START_TEST(ordinary_work_still_runs)
     ck_assert_int_gt(getpid(), 0);
     int sv[2];
     ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv), 0);
     ck_assert_int_eq(fcntl(p[0], F_SETFL, O_NONBLOCK), 0);
     ck_assert_int_eq(ERRNO_OF(ioctl(p[0], FIOCLEX)), 0);
     struct rlimit rl = { 100, 100 };
@@ -160,6 +161,19 @@ START_TEST(no_network)
     ck_assert_int_eq(ERRNO_OF(socket(AF_NETLINK, SOCK_RAW, 0)), EACCES);
     int sv[2];
     ck_assert_int_eq(ERRNO_OF(socketpair(AF_INET, SOCK_STREAM, 0, sv)), EPERM);
+    /* A datagram pair would accept a destination address: a way to the
+     * host's Unix sockets (/dev/log, a daemon's socket). */
+    ck_assert_int_eq(ERRNO_OF(socketpair(AF_UNIX, SOCK_DGRAM, 0, sv)), EPERM);
+    ck_assert_int_eq(ERRNO_OF(socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sv)), EPERM);
+    ck_assert_int_eq(ERRNO_OF(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv)), EPERM);
+}
+END_TEST
+
+START_TEST(memfd_is_refused)
+{
+    load_policy();
+    /* Its pages count against no rlimit. */
+    ck_assert_int_eq(ERRNO_OF((int)syscall(SYS_memfd_create, "x", 0)), EPERM);
 }
 END_TEST
 
@@ -256,6 +270,7 @@ static Suite *seccomp_suite(void)
     tcase_add_test(tc, processes_cannot_be_created);
     tcase_add_test(tc, signals_reach_only_the_job_itself);
     tcase_add_test(tc, no_network);
+    tcase_add_test(tc, memfd_is_refused);
     tcase_add_test(tc, dangerous_arguments_are_refused);
     tcase_add_test_raise_signal(tc, ptrace_kills, SIGSYS);
     tcase_add_test_raise_signal(tc, io_uring_kills, SIGSYS);

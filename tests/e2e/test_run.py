@@ -782,6 +782,37 @@ class SandboxTests(SharedBatchCase):
         finally:
             remove_tree(bindir)
 
+    @unittest.skipUnless(IS_ROOT, "needs root to start runbox as uid 65534 with setpriv")
+    def test_unprivileged_without_landlock_warns_even_when_quiet(self):
+        bindir, runbox = private_runbox_copy()
+        try:
+            os.chown(bindir, NOBODY, NOBODY)
+            wd = os.path.join(bindir, "work")
+            os.mkdir(wd)
+            os.chown(wd, NOBODY, NOBODY)
+            manifest = write_manifest(os.path.join(bindir, "m.jsonl"),
+                                      [{"id": "a", "source": "print(1)"}])
+            os.chmod(manifest, 0o644)
+            for extra, warned in ((["--no-landlock"], True), ([], not layers()["landlock"])):
+                results = os.path.join(bindir, "r.jsonl")
+                cmd = ["setpriv", "--reuid=%d" % NOBODY, "--regid=%d" % NOBODY, "--clear-groups",
+                       runbox, "run", manifest, "-o", results, "--overwrite", "-q", "--workdir", wd]
+                p = subprocess.run(cmd + extra, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                   timeout=60, cwd=bindir)
+                err = p.stderr.decode(errors="replace")
+                self.assertEqual(p.returncode, 0, err)
+                if warned:
+                    self.assertIn("runbox: warning: jobs run as your user (uid %d) without Landlock"
+                                  % NOBODY, err)
+                else:
+                    self.assertEqual(err, "")
+        finally:
+            remove_tree(bindir)
+        # As root, jobs run as nobody: no warning, with or without Landlock.
+        run = run_batch([{"id": "a", "source": "print(1)"}], ["--no-landlock", "-q"])
+        self.assertEqual(run.returncode, 0, run.describe())
+        self.assertEqual(run.stderr, "")
+
 
 # ==== 6. comparison with python3 ================================================
 
