@@ -40,7 +40,8 @@ static const char MERGE_USAGE[] =
     "      --samples FILE    the samples the shards graded (runbox eval); pass@k is\n"
     "                        printed as the last line of stdout\n"
     "      --missing FILE    where to write the lines of jobs without a record\n"
-    "                        (default: OUT.missing.jsonl, only when some are missing)\n"
+    "                        (default: OUT.missing.jsonl, only when some are missing;\n"
+    "                        a complete merge removes it, or empties FILE)\n"
     "  -k LIST               k for pass@k (eval; default 1,10,100)\n"
     "  -q, --quiet           no summary on stderr\n"
     "  -h, --help            this text\n"
@@ -57,6 +58,7 @@ struct entry {
     char *record;   /* the first record found for it */
     size_t reclen;
     char *task;     /* eval: the sample's task_id as text, NULL when it has none */
+    uint64_t code;  /* eval: hash of its completion (or solution), 0 when it has none */
 };
 
 struct merge {
@@ -153,6 +155,15 @@ static char *task_text(const cJSON *obj)
     return NULL;
 }
 
+/* A hash of a sample's (or its record's) completion, or solution; 0 if none. */
+static uint64_t code_hash(const cJSON *obj)
+{
+    const char *c = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(obj, "completion"));
+    if (!c)
+        c = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(obj, "solution"));
+    return c ? rb_id_hash(c, strlen(c)) : 0;
+}
+
 static ssize_t gz_read(void *ctx, char *buf, size_t len)
 {
     int n = gzread((gzFile)ctx, buf, (unsigned)(len > (1u << 30) ? (1u << 30) : len));
@@ -179,8 +190,10 @@ static int read_samples(struct merge *m, const char *path, char *err, size_t err
             continue;
         rc = add_entry(m, NULL, 0, line, len);
         cJSON *sample = rc == 0 ? cJSON_ParseWithLength(line, len) : NULL;
-        if (sample)
+        if (sample) {
             m->entries[m->n - 1].task = task_text(sample);
+            m->entries[m->n - 1].code = code_hash(sample);
+        }
         cJSON_Delete(sample);
     }
     rb_line_reader_free(&r);
@@ -199,7 +212,8 @@ static long entry_of(const struct merge *m, const cJSON *rec)
          * this sample's place: its task has to agree too. */
         const struct entry *e = &m->entries[(long)i->valuedouble];
         char *task = task_text(rec);
-        bool same = (!task && !e->task) || (task && e->task && strcmp(task, e->task) == 0);
+        bool same = ((!task && !e->task) || (task && e->task && strcmp(task, e->task) == 0))
+                    && code_hash(rec) == e->code;
         free(task);
         return same ? (long)i->valuedouble : -1;
     }
@@ -381,6 +395,18 @@ int rb_cli_merge(int argc, char **argv)
     }
     if (mfd >= 0)
         close(mfd);
+    if (missing == 0) {
+        /* Nothing missing: a missing file from an earlier merge of this batch
+         * must not survive to send a script re-running what is done. An
+         * explicit --missing is left empty, the default one removed. */
+        if (missing_path) {
+            int fd = open(missing_path, O_WRONLY | O_TRUNC | O_CLOEXEC);
+            if (fd >= 0)
+                close(fd);
+        } else if (asprintf(&missing_default, "%s.missing.jsonl", out) >= 0) {
+            unlink(missing_default);
+        }
+    }
     if (close(ofd) < 0 || rc < 0 || rename(tmp, out) < 0) {
         rb_cli_error("writing '%s': %s", out, strerror(rc < 0 ? -rc : errno));
         unlink(tmp);

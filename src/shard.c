@@ -23,11 +23,28 @@ static bool parse_long(const char *text, long *out)
     return true;
 }
 
-static int from_slurm(struct rb_shard *out, char *err, size_t errlen)
+static int from_slurm(const char *count_text, struct rb_shard *out, char *err, size_t errlen)
 {
     const char *id = getenv("SLURM_ARRAY_TASK_ID");
     const char *count = getenv("SLURM_ARRAY_TASK_COUNT");
     long i, n, min = 0, step = 1;
+    if (count_text) {
+        /* The batch's shard count given: the task id is the shard. A
+         * re-submission of some of the tasks (sbatch --array=2,5) is an array
+         * of its own, whose TASK_COUNT and TASK_MIN say nothing of the batch. */
+        if (!parse_long(id, &i)) {
+            snprintf(err, errlen, "--shard slurm:N: SLURM_ARRAY_TASK_ID must be set "
+                                  "(run inside a Slurm job array: sbatch --array=0-N-1)");
+            return -EINVAL;
+        }
+        if (!parse_long(count_text, &n)) {
+            snprintf(err, errlen, "--shard slurm:N: expected a whole number of shards, got '%s'", count_text);
+            return -EINVAL;
+        }
+        out->index = i;
+        out->count = n;
+        return 0;
+    }
     if (!parse_long(id, &i) || !parse_long(count, &n)) {
         snprintf(err, errlen, "--shard slurm: SLURM_ARRAY_TASK_ID and SLURM_ARRAY_TASK_COUNT must be set "
                               "(run inside a Slurm job array: sbatch --array=0-N)");
@@ -67,15 +84,15 @@ int rb_shard_parse(const char *text, struct rb_shard *out, char *err, size_t err
 {
     int rc;
     memset(out, 0, sizeof *out);
-    if (strcmp(text, "slurm") == 0) {
-        rc = from_slurm(out, err, errlen);
+    if (strcmp(text, "slurm") == 0 || strncmp(text, "slurm:", 6) == 0) {
+        rc = from_slurm(text[5] == ':' ? text + 6 : NULL, out, err, errlen);
     } else if (strcmp(text, "k8s") == 0 || strncmp(text, "k8s:", 4) == 0) {
         rc = from_k8s(text[3] == ':' ? text + 4 : NULL, out, err, errlen);
     } else {
         const char *slash = strchr(text, '/');
         char left[32];
         if (!slash || (size_t)(slash - text) >= sizeof left) {
-            snprintf(err, errlen, "--shard: expected I/N, slurm or k8s[:N], got '%s'", text);
+            snprintf(err, errlen, "--shard: expected I/N, slurm[:N] or k8s[:N], got '%s'", text);
             return -EINVAL;
         }
         memcpy(left, text, (size_t)(slash - text));

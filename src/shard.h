@@ -13,7 +13,8 @@ struct rb_shard {
     long count; /* 0: not sharded */
 };
 
-/* Parses "I/N" (0 <= I < N), "slurm" (SLURM_ARRAY_TASK_ID and friends) or
+/* Parses "I/N" (0 <= I < N), "slurm" (SLURM_ARRAY_TASK_ID and friends),
+ * "slurm:N" (shard SLURM_ARRAY_TASK_ID of N, for re-submitted tasks) or
  * "k8s" / "k8s:N" (JOB_COMPLETION_INDEX, and N or RUNBOX_SHARD_COUNT). On
  * failure `err` says what is missing or wrong. */
 int rb_shard_parse(const char *text, struct rb_shard *out, char *err, size_t errlen);

@@ -107,6 +107,12 @@ class ShardRunTest(unittest.TestCase):
                                 env=clean_env(SLURM_ARRAY_TASK_ID="2", SLURM_ARRAY_TASK_COUNT="3",
                                               SLURM_ARRAY_TASK_MIN="1"))
         self.assertEqual(sorted(slurm1), want)
+        # A re-submission of task 1 alone (sbatch --array=1) is an array of one
+        # task: slurm:N names the batch's shard count.
+        again = self.run_shard(self.manifest, "slurm:3", os.path.join(self.dir, "e-slurm3.jsonl"),
+                               env=clean_env(SLURM_ARRAY_TASK_ID="1", SLURM_ARRAY_TASK_COUNT="1",
+                                             SLURM_ARRAY_TASK_MIN="1"))
+        self.assertEqual(sorted(again), want)
         k8s = self.run_shard(self.manifest, "k8s:3", os.path.join(self.dir, "e-k8s.jsonl"),
                              env=clean_env(JOB_COMPLETION_INDEX="1"))
         self.assertEqual(sorted(k8s), want)
@@ -229,6 +235,10 @@ class MergeRunTest(unittest.TestCase):
         self.assertEqual(r3.returncode, 0, r3.describe())
         self.assertIn("32 of 32", r3.stderr)
         self.assertSameAsSingle(out2)
+        # Merged complete into the first output, the stale missing file goes.
+        r4 = self.merge([self.shards[0], self.shards[1], rerun], out)
+        self.assertEqual(r4.returncode, 0, r4.describe())
+        self.assertFalse(os.path.exists(missing), "a complete merge left %s" % missing)
 
     def test_duplicated_records_are_reported_and_the_first_kept(self):
         out = os.path.join(self.dir, "dup.jsonl")
@@ -338,6 +348,29 @@ class ShardEvalTest(unittest.TestCase):
             self.assertEqual(g, w, "merged line %d differs from the single run's" % n)
         self.assertEqual(r.stdout.strip().split("\n")[-1], self.single_passk)
         self.assertEqual(json.loads(self.single_passk)["pass@1"], 0.5)
+
+    def test_a_shard_of_other_completions_does_not_fill_the_gaps(self):
+        # Same tasks in the same places, other code: samples regenerated.
+        recs = [json.loads(x) for x in lines_of(self.shard_files[2])]
+        other = os.path.join(self.dir, "other-completions.jsonl")
+        with open(other, "w") as f:
+            for rec in recs:
+                if isinstance(rec.get("completion"), str):
+                    rec["completion"] += "    # another sample\n"
+                f.write(json.dumps(rec) + "\n")
+        out = os.path.join(self.dir, "other-merged.jsonl")
+        r = run_runbox(["merge", self.shard_files[0], self.shard_files[1], other,
+                        self.shard_files[3], "-o", out, "--samples", self.samples])
+        self.assertEqual(r.returncode, 1, r.describe())
+        self.assertIn("not in the samples %d" % len(recs), r.stderr)
+
+    def test_a_finished_shard_resumed_reports_as_a_shard(self):
+        r = run_runbox(["eval", "--problems", HUMANEVAL, "--samples", self.samples, "-q",
+                        "--shard", "1/4", "--resume"], env=clean_env(), timeout=300)
+        self.assertEqual(r.returncode, 0, r.describe())
+        last = json.loads(r.stdout.strip().split("\n")[-1])
+        self.assertEqual(last["shard"], "1/4", r.stdout)
+        self.assertEqual(last["samples"], len(lines_of(self.shard_files[1])))
 
     def test_passk_command_agrees_with_merge(self):
         out = os.path.join(self.dir, "merged2.jsonl")
