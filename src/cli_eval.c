@@ -343,7 +343,7 @@ static int journal_load(struct eval_state *st)
     while ((rc = rb_line_reader_next(&r, &line, &len)) == 1) {
         if (line + len >= r.buf.data + r.buf.len)
             break; /* no newline: torn */
-        cJSON *rec = cJSON_ParseWithLength(line, len);
+        cJSON *rec = rb_record_parse(line, len);
         long index = journal_index(line, len);
         int is_solution;
         char *task = rb_task_id_text(cJSON_GetObjectItemCaseSensitive(rec, "task_id"));
@@ -449,7 +449,7 @@ static int finalize(struct eval_state *st, long total, struct rb_passk_table *ta
             rc = -EIO;
             break;
         }
-        cJSON *rec = cJSON_ParseWithLength(buf, entries[i].len);
+        cJSON *rec = rb_record_parse(buf, entries[i].len);
         if (!rec) {
             rc = -EINVAL;
             break;

@@ -256,7 +256,7 @@ static int read_shard(struct merge *m, const char *path, bool quiet)
                 rb_cli_error("%s: dropping a torn last line (its job counts as missing)", path);
             break;
         }
-        cJSON *rec = cJSON_ParseWithLength(line, len);
+        cJSON *rec = rb_record_parse(line, len);
         long i = rec ? entry_of(m, rec) : -1;
         cJSON_Delete(rec);
         if (i < 0) {
@@ -375,7 +375,7 @@ int rb_cli_merge(int argc, char **argv)
                 rc = -EIO;
             continue;
         }
-        cJSON *rec = cJSON_ParseWithLength(e->record, e->reclen);
+        cJSON *rec = rb_record_parse(e->record, e->reclen);
         if (m.eval) {
             cJSON_DeleteItemFromObjectCaseSensitive(rec, "sample_index");
             const cJSON *st = cJSON_GetObjectItemCaseSensitive(rec, "status");

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "results.h"
 #include "manifest.h"
 #include "passk.h"
 #include "problems.h"
@@ -53,7 +54,7 @@ int rb_passk_of_file(const char *path, struct rb_passk_table *table, long counts
             blank = line[i] == ' ' || line[i] == '\t' || line[i] == '\r';
         if (blank)
             continue;
-        cJSON *rec = cJSON_ParseWithLength(line, len);
+        cJSON *rec = rb_record_parse(line, len);
         const cJSON *passed = cJSON_GetObjectItemCaseSensitive(rec, "passed");
         const cJSON *status = cJSON_GetObjectItemCaseSensitive(rec, "status");
         char *task = rb_task_id_text(cJSON_GetObjectItemCaseSensitive(rec, "task_id"));

@@ -258,7 +258,7 @@ static int load_done_ids(struct run_state *st, int fd)
         if (!complete)
             break;
         good_end += (off_t)len + 1;
-        cJSON *rec = cJSON_ParseWithLength(line, len);
+        cJSON *rec = rb_record_parse(line, len);
         const cJSON *id = cJSON_GetObjectItemCaseSensitive(rec, "id");
         const cJSON *ln = cJSON_GetObjectItemCaseSensitive(rec, "line");
         if (cJSON_IsString(id)) {

@@ -629,7 +629,8 @@ void rb_line_reader_init_fn(struct rb_line_reader *r,
 int rb_line_reader_next(struct rb_line_reader *r, const char **line, size_t *len)
 {
     for (;;) {
-        char *base = r->buf.data + r->start;
+        /* Before the first read there is no buffer: no arithmetic on NULL. */
+        char *base = r->buf.data ? r->buf.data + r->start : NULL;
         size_t avail = r->buf.len - r->start;
         char *nl = avail > r->scanned ? memchr(base + r->scanned, '\n', avail - r->scanned) : NULL;
         if (nl) {

@@ -1,7 +1,10 @@
+#define _GNU_SOURCE
 #include "results.h"
 
 #include <errno.h>
 #include <math.h>
+#include <stdbool.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -162,23 +165,39 @@ cJSON *rb_result_to_json(const rb_result *r)
             rc = -ENOMEM;
     }
     if (rc == 0 && r->ntracked) {
-        cJSON *files = cJSON_AddObjectToObject(o, "tracked_files");
-        cJSON *cut = NULL;
-        for (size_t i = 0; rc == 0 && files && i < r->ntracked; i++) {
+        /* Written as text: a path is bytes too, escaped like the data, where
+         * cJSON would copy a key's bytes out as they are, invalid UTF-8 and all. */
+        struct rb_buf files = { 0 }, cut = { 0 };
+        rc = rb_buf_append_str(&files, "{");
+        for (size_t i = 0; rc == 0 && i < r->ntracked; i++) {
             const rb_tracked_file *t = &r->tracked[i];
             if (!t->data)
                 continue; /* absent: left out */
-            rc = rb_json_add_bytes(files, t->path, t->data, t->len);
+            if (files.len > 1)
+                rc = rb_buf_append_str(&files, ",");
+            if (rc == 0)
+                rc = rb_json_quote_bytes(&files, t->path, strlen(t->path));
+            if (rc == 0)
+                rc = rb_buf_append_str(&files, ":");
+            if (rc == 0)
+                rc = rb_json_quote_bytes(&files, t->data, t->len);
             if (rc == 0 && t->truncated) {
-                if (!cut)
-                    cut = cJSON_CreateArray();
-                cJSON_AddItemToArray(cut, cJSON_CreateString(t->path));
+                rc = rb_buf_append_str(&cut, cut.len ? "," : "[");
+                if (rc == 0)
+                    rc = rb_json_quote_bytes(&cut, t->path, strlen(t->path));
             }
         }
-        if (!files)
+        if (rc == 0)
+            rc = rb_buf_append_str(&files, "}");
+        if (rc == 0 && !cJSON_AddRawToObject(o, "tracked_files", files.data))
             rc = -ENOMEM;
-        if (cut)
-            cJSON_AddItemToObject(o, "tracked_files_truncated", cut);
+        if (rc == 0 && cut.len) {
+            rc = rb_buf_append_str(&cut, "]");
+            if (rc == 0 && !cJSON_AddRawToObject(o, "tracked_files_truncated", cut.data))
+                rc = -ENOMEM;
+        }
+        rb_buf_free(&files);
+        rb_buf_free(&cut);
     }
     if (rc < 0) {
         cJSON_Delete(o);
@@ -205,4 +224,70 @@ int rb_record_write(int fd, const cJSON *record)
     rb_buf_free(&line);
     cJSON_free(text);
     return rc;
+}
+
+static int hex4(const char *p, unsigned *out)
+{
+    unsigned v = 0;
+    for (int i = 0; i < 4; i++) {
+        char c = p[i];
+        unsigned d = c >= '0' && c <= '9' ? (unsigned)(c - '0')
+                     : c >= 'a' && c <= 'f' ? (unsigned)(c - 'a' + 10)
+                     : c >= 'A' && c <= 'F' ? (unsigned)(c - 'A' + 10)
+                                            : 16u;
+        if (d > 15)
+            return -1;
+        v = v << 4 | d;
+    }
+    *out = v;
+    return 0;
+}
+
+cJSON *rb_record_parse(const char *line, size_t len)
+{
+    if (!memmem(line, len, "\\udc", 4) && !memmem(line, len, "\\uDC", 4))
+        return cJSON_ParseWithLength(line, len);
+    char *copy = malloc(len ? len : 1);
+    if (!copy)
+        return NULL;
+    size_t n = 0;
+    bool in_string = false, after_high = false;
+    for (size_t i = 0; i < len; i++) {
+        char c = line[i];
+        if (!in_string) {
+            in_string = c == '"';
+            copy[n++] = c;
+            continue;
+        }
+        if (c == '"') {
+            in_string = false;
+            after_high = false;
+            copy[n++] = c;
+            continue;
+        }
+        if (c != '\\' || i + 1 >= len) {
+            after_high = false;
+            copy[n++] = c;
+            continue;
+        }
+        unsigned u;
+        if (line[i + 1] == 'u' && i + 5 < len && hex4(line + i + 2, &u) == 0) {
+            if (u >= 0xdc80 && u <= 0xdcff && !after_high) {
+                copy[n++] = (char)(u & 0xff); /* the byte it stands for */
+            } else {
+                memcpy(copy + n, line + i, 6);
+                n += 6;
+            }
+            after_high = u >= 0xd800 && u <= 0xdbff;
+            i += 5;
+            continue;
+        }
+        /* Any other escape, copied whole (so that "\\\\udc80" stays text). */
+        copy[n++] = c;
+        copy[n++] = line[++i];
+        after_high = false;
+    }
+    cJSON *tree = cJSON_ParseWithLength(copy, n);
+    free(copy);
+    return tree;
 }

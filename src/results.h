@@ -26,4 +26,11 @@ cJSON *rb_result_to_json(const rb_result *r);
  * single write where possible, so a crash leaves at most a torn last line. */
 int rb_record_write(int fd, const cJSON *record);
 
+/* Parses a results line as runbox wrote it. Bytes that were not UTF-8 are
+ * written as lone surrogate escapes (\udc80 to \udcff), which cJSON
+ * refuses; they are read back here as the bytes they stand for, so an id or
+ * output with such bytes round-trips (--resume, eval's journal, passk,
+ * merge). NULL when the line is not JSON. */
+cJSON *rb_record_parse(const char *line, size_t len);
+
 #endif

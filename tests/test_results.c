@@ -81,6 +81,39 @@ static rb_result sample(void)
     return r;
 }
 
+START_TEST(records_read_back_every_byte)
+{
+    /* Every byte value in an id and an output, written as runbox writes
+     * records, must come back as the same bytes (--resume, merge, passk). */
+    char raw[256 + 8];
+    for (int i = 0; i < 256; i++)
+        raw[i] = (char)(i == 0 ? 1 : i);
+    memcpy(raw + 256, "caf\xe9!", 6);
+    cJSON *rec = cJSON_CreateObject();
+    ck_assert_int_eq(rb_json_add_bytes(rec, "id", raw, sizeof raw - 2), 0);
+    ck_assert_int_eq(rb_json_add_bytes(rec, "stdout", "\\udc80 is text, \xff is a byte", 30), 0);
+    char *text = cJSON_PrintUnformatted(rec);
+    cJSON_Delete(rec);
+    ck_assert_ptr_nonnull(strstr(text, "\\udcff"));
+    cJSON *back = rb_record_parse(text, strlen(text));
+    ck_assert_ptr_nonnull(back);
+    const char *id = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(back, "id"));
+    ck_assert_ptr_nonnull(id);
+    ck_assert_mem_eq(id, raw, sizeof raw - 2);
+    ck_assert_str_eq(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(back, "stdout")),
+                     "\\udc80 is text, \xff is a byte");
+    cJSON_Delete(back);
+    free(text);
+    /* A real surrogate pair stays a character; a line that is not JSON stays NULL. */
+    const char *pair = "{\"s\":\"\\ud83d\\ude00 \\udc80\"}";
+    back = rb_record_parse(pair, strlen(pair));
+    ck_assert_ptr_nonnull(back);
+    ck_assert_str_eq(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(back, "s")), "\xf0\x9f\x98\x80 \x80");
+    cJSON_Delete(back);
+    ck_assert_ptr_null(rb_record_parse("{\"a\":\"\\udc80", 11));
+}
+END_TEST
+
 START_TEST(record_has_documented_fields_in_order)
 {
     rb_result r = sample();
@@ -183,6 +216,7 @@ static Suite *results_suite(void)
     tcase_add_test(tc, valid_utf8_passes_through);
     tcase_add_test(tc, invalid_bytes_become_surrogate_escapes);
     tcase_add_test(tc, every_byte_value_yields_parseable_json);
+    tcase_add_test(tc, records_read_back_every_byte);
     suite_add_tcase(s, tc);
     TCase *tr = tcase_create("records");
     tcase_add_test(tr, record_has_documented_fields_in_order);
