@@ -208,15 +208,19 @@ static void handle_fork(const struct rbz_msg *req, int fds[RBZ_NFDS])
         .nheld = Z.nheld,
     };
     reply.start_ns = now_ns();
-    /* Whatever the zygote allocated since the last fork joins the permanent
-     * generation, so no worker's collection walks (and copies) it. */
-    refreeze();
+    /* Nothing in the zygote's loop creates Python objects; were anything
+     * to (an after-fork hook of a preloaded module), they join the
+     * permanent generation every so often. Each call into Python here is a
+     * few pages of the zygote written, and so copied while workers share
+     * them. */
+    static unsigned forks;
+    if (forks++ % 64 == 0)
+        refreeze();
     settle_heap();
     PyOS_BeforeFork();
     pid_t pid = fork();
     if (pid == 0) {
-        if (access("/tmp/rb_no_childalloc", F_OK) != 0)
-            rb_childalloc_install();
+        rb_childalloc_install();
         PyOS_AfterFork_Child();
         rb_worker_main(fds, &ctx);
     }

@@ -60,6 +60,7 @@ void rb_multirun_init(struct rb_multirun_set *set, const char *workdir_parent,
     set->ctx = ctx;
     set->workdir_parent = workdir_parent;
     set->root.fd = -1;
+    set->root.janitor_fd = -1;
 }
 
 bool rb_multirun_wants(const struct rb_manifest_job *m)
@@ -88,7 +89,7 @@ static void job_free(struct rb_multirun_set *set, struct multi_job *mj)
         free(c->doc);
     }
     if (mj->workdir) {
-        rb_workdir_remove(&set->root, mj->workdir);
+        rb_workdir_discard(&set->root, mj->workdir);
         free(mj->workdir);
     }
     free(mj->results);
@@ -371,10 +372,14 @@ static int make_shared_dir(struct rb_multirun_set *set, struct multi_job *mj)
         if ((rc = rb_workdir_root_create(parent, &set->root)) < 0)
             return rc;
     }
-    bool root = geteuid() == 0;
-    uid_t owner = root ? RB_SANDBOX_UID : (uid_t)-1;
-    gid_t group = root ? RB_SANDBOX_GID : (gid_t)-1;
+    /* The commands run one after another in whatever slots are free; they
+     * all take the uid that owns their shared dir, one of the pool's slots
+     * never use. */
     static uint64_t seq;
+    bool root = geteuid() == 0;
+    uid_t owner = root ? RB_JOB_UID_BASE + RB_JOB_UID_SHARED + (uid_t)(seq % (RB_JOB_UID_COUNT - RB_JOB_UID_SHARED))
+                       : (uid_t)-1;
+    gid_t group = (gid_t)owner;
     if ((rc = rb_workdir_create(&set->root, ++seq, owner, group, &mj->workdir)) < 0)
         return rc;
     int dirfd = open(mj->workdir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);

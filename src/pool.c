@@ -36,6 +36,7 @@
 #include <sys/epoll.h>
 #include <sys/mman.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 #include <sys/timerfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -94,6 +95,7 @@ struct slot {
     uint64_t seq;
     struct pool_job *job;
     char *workdir;
+    char *spare_workdir; /* the last job's dir, emptied, for the next one */
     int fd_stdin, fd_stdout, fd_stderr, fd_status;
     size_t stdin_off;
     struct capture out, err, status;
@@ -125,8 +127,7 @@ struct rb_pool {
     int epfd, timerfd;
     int64_t timer_armed_ns;
     struct rb_workdir_root root;
-    uid_t workdir_owner;
-    gid_t workdir_group;
+    bool as_root; /* jobs run as uids of their own (RB_JOB_UID_BASE) */
 
     struct slot *slots;
     size_t nslots;
@@ -374,7 +375,21 @@ static int new_nonce(char hex[RBZ_NONCE_HEX + 1])
     return 0;
 }
 
-static int spec_memfd(struct pool_job *job, const char *workdir)
+/* The uid a job runs as in a slot (-1: runbox is not root, jobs keep its
+ * uid): the slot's own, or for a job given a dir (a command list sharing
+ * one) the owner of that dir. */
+static uid_t slot_uid(const rb_pool *p, const struct slot *s)
+{
+    if (!p->as_root)
+        return (uid_t)-1;
+    if (s->job && s->job->workdir) {
+        struct stat st;
+        return stat(s->job->workdir, &st) == 0 ? st.st_uid : (uid_t)-1;
+    }
+    return RB_JOB_UID_BASE + (uid_t)(s - p->slots);
+}
+
+static int spec_memfd(struct pool_job *job, const char *workdir, uid_t uid)
 {
     /* A new secret for every start, so a rerun cannot be answered by a
      * record from the first attempt. */
@@ -391,6 +406,9 @@ static int spec_memfd(struct pool_job *job, const char *workdir)
     cJSON_AddItemToObject(job->spec, RBZ_SPEC_WORKDIR, wd);
     cJSON_DeleteItemFromObjectCaseSensitive(job->spec, RBZ_SPEC_NONCE);
     cJSON_AddItemToObject(job->spec, RBZ_SPEC_NONCE, nonce);
+    cJSON_DeleteItemFromObjectCaseSensitive(job->spec, RBZ_SPEC_UID);
+    if (uid != (uid_t)-1 && !cJSON_AddNumberToObject(job->spec, RBZ_SPEC_UID, (double)uid))
+        return -ENOMEM;
     char *text = cJSON_PrintUnformatted(job->spec);
     if (!text)
         return -ENOMEM;
@@ -427,7 +445,17 @@ static void slot_clear(rb_pool *p, struct slot *s)
 {
     slot_release_fds(p, s);
     if (s->workdir) {
-        int rc = s->job && s->job->workdir ? 0 : rb_workdir_remove(&p->root, s->workdir);
+        int rc = 0;
+        if (!(s->job && s->job->workdir)) {
+            /* Emptied now, so nothing of the job outlives its record;
+             * renamed when the slot's next job starts. */
+            if (!s->spare_workdir && rb_workdir_scrub(&p->root, s->workdir, slot_uid(p, s)) == 0) {
+                s->spare_workdir = s->workdir;
+                s->workdir = NULL;
+            } else {
+                rc = rb_workdir_discard(&p->root, s->workdir);
+            }
+        }
         if (rc < 0 && p->verbose)
             fprintf(stderr, "runbox: removing %s: %s\n", s->workdir, strerror(-rc));
         free(s->workdir);
@@ -438,7 +466,7 @@ static void slot_clear(rb_pool *p, struct slot *s)
     p->busy--;
 }
 
-static int write_job_files(rb_pool *p, const struct pool_job *job, const char *dir)
+static int write_job_files(const struct pool_job *job, const char *dir, uid_t uid)
 {
     if (!job->nfiles)
         return 0;
@@ -448,7 +476,7 @@ static int write_job_files(rb_pool *p, const struct pool_job *job, const char *d
     int rc = 0;
     for (size_t i = 0; rc == 0 && i < job->nfiles; i++)
         rc = rb_job_file_write(dirfd, job->files[i].path, job->files[i].data, job->files[i].len,
-                               p->workdir_owner, p->workdir_group);
+                               uid, (gid_t)uid);
     close(dirfd);
     return rc;
 }
@@ -488,15 +516,25 @@ static void tracked_free(rb_tracked_file *t, size_t n)
     free(t);
 }
 
+/* Our end of a pipe just made: its only status flag is O_NONBLOCK, so one
+ * F_SETFL does (no F_GETFL first). The job's end stays blocking. */
+static int pipe_nonblocking(int fd)
+{
+    return fcntl(fd, F_SETFL, O_NONBLOCK) < 0 ? -errno : 0;
+}
+
 static int start_in_slot(rb_pool *p, size_t index, struct pool_job *job)
 {
     struct slot *s = &p->slots[index];
     int pin[2] = { -1, -1 }, pout[2] = { -1, -1 }, perr[2] = { -1, -1 }, pst[2] = { -1, -1 };
     int spec = -1, rc;
 
-    /* The capture buffers are kept from job to job; everything else starts over. */
+    /* The capture buffers and the spare dir are kept from job to job;
+     * everything else starts over. */
     struct capture out = s->out, err = s->err, status = s->status;
+    char *spare = s->spare_workdir;
     memset(s, 0, sizeof *s);
+    s->spare_workdir = spare;
     s->out = out;
     s->err = err;
     s->status = status;
@@ -514,13 +552,22 @@ static int start_in_slot(rb_pool *p, size_t index, struct pool_job *job)
         s->workdir = strdup(job->workdir);
         rc = s->workdir ? 0 : -ENOMEM;
     } else {
-        rc = rb_workdir_create(&p->root, s->seq, p->workdir_owner, p->workdir_group, &s->workdir);
+        rc = -ENOENT;
+        if (s->spare_workdir) {
+            rc = rb_workdir_reuse(&p->root, s->spare_workdir, s->seq, &s->workdir);
+            if (rc < 0)
+                rb_workdir_discard(&p->root, s->spare_workdir);
+            free(s->spare_workdir);
+            s->spare_workdir = NULL;
+        }
+        if (rc < 0)
+            rc = rb_workdir_create(&p->root, s->seq, slot_uid(p, s), (gid_t)slot_uid(p, s), &s->workdir);
     }
     if (rc < 0)
         goto fail;
-    if ((rc = write_job_files(p, job, s->workdir)) < 0)
+    if ((rc = write_job_files(job, s->workdir, slot_uid(p, s))) < 0)
         goto fail;
-    if ((rc = spec_memfd(job, s->workdir)) < 0)
+    if ((rc = spec_memfd(job, s->workdir, slot_uid(p, s))) < 0)
         goto fail;
     spec = rc;
     if (pipe2(pin, O_CLOEXEC) < 0 || pipe2(pout, O_CLOEXEC) < 0 || pipe2(perr, O_CLOEXEC) < 0 ||
@@ -533,8 +580,8 @@ static int start_in_slot(rb_pool *p, size_t index, struct pool_job *job)
     s->fd_stderr = perr[0];
     s->fd_status = pst[0];
     pin[1] = pout[0] = perr[0] = pst[0] = -1;
-    if ((rc = rb_set_nonblocking(s->fd_stdin)) < 0 || (rc = rb_set_nonblocking(s->fd_stdout)) < 0 ||
-        (rc = rb_set_nonblocking(s->fd_stderr)) < 0 || (rc = rb_set_nonblocking(s->fd_status)) < 0)
+    if ((rc = pipe_nonblocking(s->fd_stdin)) < 0 || (rc = pipe_nonblocking(s->fd_stdout)) < 0 ||
+        (rc = pipe_nonblocking(s->fd_stderr)) < 0 || (rc = pipe_nonblocking(s->fd_status)) < 0)
         goto fail;
     if ((rc = watch(p, s->fd_stdout, EPOLLIN, ev_data(EV_STDOUT, index, s->seq))) < 0 ||
         (rc = watch(p, s->fd_stderr, EPOLLIN, ev_data(EV_STDERR, index, s->seq))) < 0 ||
@@ -1237,6 +1284,7 @@ int rb_pool_new(const rb_pool_config *config, rb_result_fn on_result, void *ctx,
     p->verbose = config->verbose;
     p->epfd = p->timerfd = -1;
     p->root.fd = -1;
+    p->root.janitor_fd = -1;
     p->zygote.sock = -1;
     p->zygote.pid = -1;
     p->timer_armed_ns = INT64_MAX;
@@ -1261,8 +1309,7 @@ int rb_pool_new(const rb_pool_config *config, rb_result_fn on_result, void *ctx,
             p->slots[i].fd_status = -1;
 
     bool root = geteuid() == 0;
-    p->workdir_owner = root ? RB_SANDBOX_UID : (uid_t)-1;
-    p->workdir_group = root ? RB_SANDBOX_GID : (gid_t)-1;
+    p->as_root = root;
     const char *parent = config->workdir_root;
     if (!parent || !*parent)
         parent = getenv("TMPDIR");
@@ -1338,7 +1385,7 @@ int rb_pool_layers(const rb_pool *p, rb_layers *out)
     out->private_proc = f & RBZ_HAVE_PRIVATE_PROC;
     out->ipc_namespace = f & RBZ_HAVE_IPCNS;
     out->uts_namespace = f & RBZ_HAVE_UTSNS;
-    out->privilege_drop = p->workdir_owner != (uid_t)-1;
+    out->privilege_drop = p->as_root;
     snprintf(out->python, sizeof out->python, "%s", p->zygote.version);
     snprintf(out->landlock_why, sizeof out->landlock_why, "%s", p->zygote.landlock_why);
     snprintf(out->namespaces_why, sizeof out->namespaces_why, "%s", p->zygote.namespaces_why);
@@ -1399,6 +1446,8 @@ void rb_pool_free(rb_pool *p)
         rb_buf_free(&s->out.buf);
         rb_buf_free(&s->err.buf);
         rb_buf_free(&s->status.buf);
+        free(s->spare_workdir); /* the dir itself goes with the root */
+        s->spare_workdir = NULL;
     }
     while (p->queue_head) {
         struct pool_job *job = p->queue_head;

@@ -8,14 +8,82 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <limits.h>
+#include <sys/prctl.h>
 #include <sys/random.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+/* The janitor: removes each name it reads (relative to the root) until the
+ * supervisor closes the pipe, or dies. */
+_Noreturn static void janitor_main(int rootfd, int in)
+{
+    prctl(PR_SET_NAME, "runbox-janitor");
+    /* Nothing of the supervisor's but the root and the pipe. */
+    if (dup2(rootfd, 3) < 0 || dup2(in, 4) < 0)
+        _exit(1);
+    syscall(SYS_close_range, 5u, ~0u, 0u);
+    FILE *f = fdopen(4, "r");
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n;
+    while (f && (n = getline(&line, &cap, f)) > 0) {
+        if (line[n - 1] == '\n')
+            line[n - 1] = '\0';
+        if (line[0] && !strchr(line, '/'))
+            rb_remove_tree_at(3, line);
+    }
+    _exit(0);
+}
+
+static void start_janitor(struct rb_workdir_root *root)
+{
+    int p[2];
+    root->janitor = 0;
+    root->janitor_fd = -1;
+    if (pipe2(p, O_CLOEXEC) < 0)
+        return;
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(p[1]);
+        janitor_main(root->fd, p[0]);
+    }
+    close(p[0]);
+    if (pid < 0) {
+        close(p[1]);
+        return;
+    }
+    /* Never block the supervisor on a busy janitor: a full pipe means the
+     * dir is removed the slow way instead. */
+    fcntl(p[1], F_SETFL, O_NONBLOCK);
+    root->janitor = pid;
+    root->janitor_fd = p[1];
+}
+
+static void stop_janitor(struct rb_workdir_root *root)
+{
+    if (root->janitor_fd >= 0)
+        close(root->janitor_fd);
+    root->janitor_fd = -1;
+    if (root->janitor > 0) {
+        while (waitpid(root->janitor, NULL, 0) < 0 && errno == EINTR)
+            ;
+    }
+    root->janitor = 0;
+}
 
 int rb_workdir_root_create(const char *parent, struct rb_workdir_root *root)
 {
     char *tmpl;
-    if (asprintf(&tmpl, "%s/runbox-XXXXXX", parent) < 0)
+    char cwd[PATH_MAX];
+    /* Absolute, whatever the caller gave: jobs chdir into their dirs, and
+     * Landlock rules are made from these paths. */
+    if (parent[0] != '/' && !getcwd(cwd, sizeof cwd))
+        return -errno;
+    if (asprintf(&tmpl, "%s%s%s/runbox-XXXXXX", parent[0] == '/' ? "" : cwd, parent[0] == '/' ? "" : "/",
+                 parent) < 0)
         return -ENOMEM;
     if (!mkdtemp(tmpl)) {
         int rc = -errno;
@@ -36,6 +104,8 @@ int rb_workdir_root_create(const char *parent, struct rb_workdir_root *root)
         return rc;
     }
     root->path = tmpl;
+    root->discarded = 0;
+    start_janitor(root);
     return 0;
 }
 
@@ -43,6 +113,7 @@ void rb_workdir_root_remove(struct rb_workdir_root *root)
 {
     if (!root->path)
         return;
+    stop_janitor(root);
     DIR *d = fdopendir(dup(root->fd));
     if (d) {
         struct dirent *e;
@@ -58,18 +129,35 @@ void rb_workdir_root_remove(struct rb_workdir_root *root)
     root->fd = -1;
 }
 
-int rb_workdir_create(const struct rb_workdir_root *root, uint64_t seq, uid_t owner, gid_t group,
-                      char **path)
+static int fresh_name(uint64_t seq, char name[64])
 {
     uint64_t nonce = 0;
     if (getrandom(&nonce, sizeof nonce, 0) != (ssize_t)sizeof nonce)
         return -EIO;
+    snprintf(name, 64, "j%" PRIu64 "-%016" PRIx64, seq, nonce);
+    return 0;
+}
+
+/* The name of `path` in the root, or NULL when it is not directly inside. */
+static const char *name_in_root(const struct rb_workdir_root *root, const char *path)
+{
+    size_t n = strlen(root->path);
+    if (strncmp(path, root->path, n) != 0 || path[n] != '/' || strchr(path + n + 1, '/'))
+        return NULL;
+    return path + n + 1;
+}
+
+int rb_workdir_create(const struct rb_workdir_root *root, uint64_t seq, uid_t owner, gid_t group,
+                      char **path)
+{
     char name[64];
-    snprintf(name, sizeof name, "j%" PRIu64 "-%016" PRIx64, seq, nonce);
+    int rc = fresh_name(seq, name);
+    if (rc < 0)
+        return rc;
     if (mkdirat(root->fd, name, 0700) < 0)
         return -errno;
     if (owner != (uid_t)-1 && fchownat(root->fd, name, owner, group, AT_SYMLINK_NOFOLLOW) < 0) {
-        int rc = -errno;
+        rc = -errno;
         unlinkat(root->fd, name, AT_REMOVEDIR);
         return rc;
     }
@@ -125,8 +213,92 @@ int rb_remove_tree_at(int dirfd, const char *name)
 
 int rb_workdir_remove(const struct rb_workdir_root *root, const char *path)
 {
-    size_t n = strlen(root->path);
-    if (strncmp(path, root->path, n) != 0 || path[n] != '/' || strchr(path + n + 1, '/'))
+    const char *name = name_in_root(root, path);
+    return name ? rb_remove_tree_at(root->fd, name) : -EINVAL;
+}
+
+#define SCRUB_MAX_FILES 64
+
+int rb_workdir_scrub(const struct rb_workdir_root *root, const char *path, uid_t owner)
+{
+    const char *name = name_in_root(root, path);
+    if (!name)
         return -EINVAL;
-    return rb_remove_tree_at(root->fd, path + n + 1);
+    /* O_NOFOLLOW, and the owner checked: whatever the job left under this
+     * name must be the dir it was given, or it is not kept. */
+    int fd = openat(root->fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    struct stat st;
+    uid_t want = owner != (uid_t)-1 ? owner : geteuid();
+    if (fstat(fd, &st) < 0 || !S_ISDIR(st.st_mode) || st.st_uid != want ||
+        (st.st_mode & 0700) != 0700) {
+        close(fd);
+        return -EPERM;
+    }
+    DIR *d = fdopendir(fd);
+    if (!d) {
+        close(fd);
+        return -errno;
+    }
+    /* Only a few plain files are removed here; anything more is the
+     * janitor's, so that the supervisor's loop never waits on a job's mess. */
+    char *names[SCRUB_MAX_FILES];
+    size_t n = 0;
+    int rc = 0;
+    struct dirent *e;
+    while (rc == 0 && (e = readdir(d))) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        if (e->d_type == DT_DIR || e->d_type == DT_UNKNOWN || n == SCRUB_MAX_FILES)
+            rc = -ENOTEMPTY;
+        else if (!(names[n++] = strdup(e->d_name)))
+            rc = -ENOMEM;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (rc == 0 && unlinkat(dirfd(d), names[i], 0) < 0)
+            rc = -errno;
+        free(names[i]);
+    }
+    /* Mode 0700 again, whatever the job made of it (setgid, sticky). */
+    if (rc == 0 && fchmod(dirfd(d), 0700) < 0)
+        rc = -errno;
+    closedir(d);
+    return rc;
+}
+
+int rb_workdir_discard(struct rb_workdir_root *root, const char *path)
+{
+    const char *name = name_in_root(root, path);
+    if (!name)
+        return -EINVAL;
+    if (root->janitor_fd >= 0) {
+        char trash[64], line[80];
+        snprintf(trash, sizeof trash, ".done-%" PRIu64, ++root->discarded);
+        if (renameat2(root->fd, name, root->fd, trash, RENAME_NOREPLACE) == 0) {
+            int len = snprintf(line, sizeof line, "%s\n", trash);
+            if (write(root->janitor_fd, line, (size_t)len) == len)
+                return 0;
+            name = trash; /* the janitor is busy or gone: remove it here */
+        } else if (errno == ENOENT) {
+            return 0;
+        }
+    }
+    return rb_remove_tree_at(root->fd, name);
+}
+
+int rb_workdir_reuse(const struct rb_workdir_root *root, const char *spare, uint64_t seq, char **path)
+{
+    const char *old = name_in_root(root, spare);
+    char name[64];
+    int rc = old ? fresh_name(seq, name) : -EINVAL;
+    if (rc < 0)
+        return rc;
+    if (renameat2(root->fd, old, root->fd, name, RENAME_NOREPLACE) < 0)
+        return -errno;
+    if (asprintf(path, "%s/%s", root->path, name) < 0) {
+        renameat(root->fd, name, root->fd, old);
+        return -ENOMEM;
+    }
+    return 0;
 }
