@@ -187,7 +187,7 @@ typedef struct rb_layers {
     bool private_proc;     /* /proc shows the jobs only */
     bool ipc_namespace;
     bool uts_namespace;
-    bool privilege_drop;   /* runbox runs as root and jobs as nobody */
+    bool privilege_drop;   /* runbox runs as root, each job under a uid of its own */
     char python[128];      /* the interpreter's version */
     char landlock_why[256];   /* why Landlock is off, or "" */
     char namespaces_why[256]; /* why a namespace is missing, or "" */

@@ -47,10 +47,18 @@ enum rbz_fd {
  * get the numbers they would get under python3 (3, 4, ...). */
 #define RBZ_WORKER_STATUS_FD 1020
 
-/* The unprivileged ids a worker takes when runbox runs as root; the
- * supervisor gives each job's working dir to them. */
-#define RB_SANDBOX_UID 65534
-#define RB_SANDBOX_GID 65534
+/* The ids jobs run under when runbox runs as root: uids of their own, in no
+ * passwd file, so that nothing on the host belongs to them and no two jobs
+ * running at once share one. Slot i of a pool runs its jobs as
+ * RB_JOB_UID_BASE + i (a slot runs one job at a time); jobs that share a
+ * dir (a command list) take RB_JOB_UID_BASE + RB_JOB_UID_SHARED + n. The
+ * gid is the uid. 0x70000000 lies between the ranges systemd hands to
+ * containers (0x80000-0x6fffffff) and the one it keeps (0x7ffe0000-). The
+ * supervisor gives each job's working dir to its uid and tells the worker
+ * which one it is in the spec (RBZ_SPEC_UID). */
+#define RB_JOB_UID_BASE 0x70000000u
+#define RB_JOB_UID_SHARED 4096u /* above every slot: -j is at most 4096 */
+#define RB_JOB_UID_COUNT 8192u
 
 /* The zygote's end of the control socket when it is exec'd. */
 #define RBZ_CONTROL_FD 3
@@ -96,6 +104,7 @@ struct rbz_msg {
 #define RBZ_SPEC_ARGV0 "argv0"
 #define RBZ_SPEC_ARGV "argv"
 #define RBZ_SPEC_WORKDIR "workdir"
+#define RBZ_SPEC_UID "uid" /* the uid (and gid) to run as, when runbox is root */
 #define RBZ_SPEC_CPU_TIME "cpu_time"
 #define RBZ_SPEC_MEMORY_MB "memory_mb"
 #define RBZ_SPEC_CHECKS "checks"       /* [{"source": ..., "path": ...}] */

@@ -12,7 +12,7 @@
  *   6. stray fds closed           no other job's pipe ends, no control socket
  *   7. working dir
  *   8. program text               file jobs are read while still privileged
- *   9. privileges dropped         root only: to nobody
+ *   9. privileges dropped         root only: to the job's own uid
  *  10. rlimits                    layer 1
  *  11. no_new_privs, seccomp      layer 2, last: everything above needs
  *                                 syscalls the filter denies
@@ -61,6 +61,7 @@ struct spec {
     size_t nchecks;
     const char *package;
     char *globals_json;
+    double uid; /* RBZ_SPEC_UID, or -1 */
     const char **capture;
     size_t ncapture;
     size_t capture_limit;
@@ -237,6 +238,8 @@ static int spec_parse(int fd, struct spec *s)
     if (!s->kind || !s->program || !s->path || !s->argv0 || !s->workdir ||
         !cJSON_IsNumber(cpu) || !cJSON_IsNumber(mem) || !cJSON_IsArray(argv))
         return -EINVAL;
+    cJSON *uid = cJSON_GetObjectItemCaseSensitive(s->tree, RBZ_SPEC_UID);
+    s->uid = cJSON_IsNumber(uid) ? uid->valuedouble : -1;
     s->cpu_time = cpu->valuedouble;
     s->memory_mb = (long)mem->valuedouble;
     s->argc = (size_t)cJSON_GetArraySize(argv);
@@ -387,12 +390,17 @@ static int drop_capabilities(void)
     return 0;
 }
 
-static int drop_privileges(void)
+static int drop_privileges(double uid_number)
 {
     if (geteuid() != 0)
         return drop_capabilities();
-    if (setgroups(0, NULL) < 0 || setresgid(RB_SANDBOX_GID, RB_SANDBOX_GID, RB_SANDBOX_GID) < 0 ||
-        setresuid(RB_SANDBOX_UID, RB_SANDBOX_UID, RB_SANDBOX_UID) < 0)
+    /* As root the supervisor names the job's uid; it must be one of the
+     * range it hands out, never 0 or an account of the host. */
+    if (!(uid_number >= RB_JOB_UID_BASE && uid_number < (double)RB_JOB_UID_BASE + RB_JOB_UID_COUNT))
+        return -EINVAL;
+    uid_t uid = (uid_t)uid_number;
+    gid_t gid = (gid_t)uid;
+    if (setgroups(0, NULL) < 0 || setresgid(gid, gid, gid) < 0 || setresuid(uid, uid, uid) < 0)
         return -errno;
     /* Changing all uids away from 0 clears every capability; check it did. */
     if (setresuid(0, 0, 0) == 0)
@@ -400,9 +408,6 @@ static int drop_privileges(void)
     return 0;
 }
 
-/* HOME and TMPDIR point at the working dir, in the C environment and in
- * os.environ's mapping (which holds bytes on POSIX), set from C: the Python
- * route, os.environ.__setitem__, runs its encoders in every job. */
 /* HOME and TMPDIR as the job sees them, set without allocating: the C
  * environment holds these two buffers themselves (putenv, in the zygote), and
  * os.environ's dict and keys were looked up there too. Setting them in the
@@ -504,7 +509,7 @@ _Noreturn void rb_worker_main(const int fds[RBZ_NFDS], const struct rb_worker_co
         source = read_program_file(spec.program, &source_len);
 
     /* 9. */
-    if ((rc = drop_privileges()) < 0)
+    if ((rc = drop_privileges(spec.uid)) < 0)
         fail_setup("dropping privileges", -rc);
 
     /* 10. */

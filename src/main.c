@@ -35,7 +35,8 @@ void rb_cli_warn_if_exposed(const rb_pool *pool)
     fprintf(stderr,
             "runbox: warning: jobs run as your user (uid %u) without Landlock: seccomp still confines\n"
             "  them, but they can read and write what you can, this batch's results file included.\n"
-            "  Run runbox as root (jobs then run as nobody) or where Landlock works (runbox doctor).\n",
+            "  Run runbox as root (jobs then run under uids of their own) or where Landlock\n"
+            "  works (runbox doctor).\n",
             (unsigned)getuid());
 }
 

@@ -24,7 +24,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from rbtest import (  # noqa: E402
     layers,
-    IS_ROOT, NOBODY, PTRACE_NR, PYTHON3, RUNBOX, RunboxTestCase, alive, between,
+    IS_ROOT, JOB_UID_BASE, JOB_UID_COUNT, NOBODY, PTRACE_NR, PYTHON3, RUNBOX, RunboxTestCase, alive, between,
     children_of, cleanup_tmp_root, contains, descendants_of, fmt_record, new_tmpdir,
     private_runbox_copy, remove_tree, run_batch, run_runbox, startswith, wait_until,
     write_manifest, zygotes_of)
@@ -722,9 +722,21 @@ class SandboxTests(SharedBatchCase):
         self.assertIn("7 jobs", run.stderr, "summary line missing\n" + run.describe())
 
     @unittest.skipUnless(IS_ROOT, "runbox drops privileges only when run as root")
-    def test_job_runs_as_nobody_when_root(self):
-        self.assertRecord(self.rec("env_identity"), status="ok",
-                          stdout="%d %d %d\n" % (NOBODY, NOBODY, NOBODY))
+    def test_jobs_run_under_uids_of_their_own_when_root(self):
+        rec = self.rec("env_identity")
+        self.assertRecord(rec, status="ok")
+        uid, euid, gid = map(int, rec["stdout"].split())
+        self.assertTrue(JOB_UID_BASE <= uid < JOB_UID_BASE + JOB_UID_COUNT, fmt_record(rec))
+        self.assertEqual((euid, gid), (uid, uid))
+        # Jobs in flight at once never share a uid: nothing of one job
+        # (its files, its processes) is another's, even without Landlock.
+        jobs = [{"id": "j%d" % i, "source": "import os, time\ntime.sleep(0.5)\nprint(os.getuid())"}
+                for i in range(4)]
+        run = run_batch(jobs, ["--no-landlock", "--no-namespaces"], jobs_n=4, prefix="uids")
+        self.assertRunOK(run)
+        uids = [int(self.one_record(run, "j%d" % i)["stdout"]) for i in range(4)]
+        self.assertEqual(len(set(uids)), 4, uids)
+        self.assertTrue(all(JOB_UID_BASE <= u < JOB_UID_BASE + JOB_UID_COUNT for u in uids), uids)
 
     @unittest.skipUnless(IS_ROOT, "needs root to start runbox as uid 65534 with setpriv")
     def test_unprivileged_runbox_survives_dangerous_jobs(self):
@@ -808,7 +820,7 @@ class SandboxTests(SharedBatchCase):
                     self.assertEqual(err, "")
         finally:
             remove_tree(bindir)
-        # As root, jobs run as nobody: no warning, with or without Landlock.
+        # As root, jobs run under uids of their own: no warning, with or without Landlock.
         run = run_batch([{"id": "a", "source": "print(1)"}], ["--no-landlock", "-q"])
         self.assertEqual(run.returncode, 0, run.describe())
         self.assertEqual(run.stderr, "")
@@ -1719,7 +1731,9 @@ class BigBatchTests(RunboxTestCase):
                 self.assertRecord(rec, status=ref["status"], timed_out=ref["timed_out"],
                                   stdout_truncated=ref["stdout_truncated"],
                                   stderr_truncated=ref["stderr_truncated"], doc=ref["doc"])
-                if name not in ("env_environment",):   # prints its own working dir
+                # env_environment prints its own working dir, env_identity its
+                # slot's uid.
+                if name not in ("env_environment", "env_identity"):
                     self.assertRecord(rec, stdout=ref["stdout"])
 
 
@@ -1876,6 +1890,39 @@ class WorkingDirTests(SharedBatchCase):
         for cwd in (a["cwd"], b["cwd"]):
             self.assertFalse(os.path.exists(cwd), "working dir %s left behind" % cwd)
         self.assertEqual(os.listdir(root), [], "left under --workdir: %s" % os.listdir(root))
+
+    def test_a_deep_tree_left_behind_does_not_hold_up_other_jobs(self):
+        # Removing what a job left is the janitor's work, not the event
+        # loop's: the jobs after it keep their clocks (docs/design.md).
+        root = new_tmpdir("workroot")
+        jobs = [{"id": "tree", "source": src("""
+            import os
+            os.chdir(os.getcwd())
+            for i in range(1500):
+                os.mkdir('d')
+                os.chdir('d')
+                for j in range(3):
+                    open('f%d' % j, 'w').close()
+            print('planted')
+            """)}]
+        jobs += [{"id": "nap%d" % i, "source": "import time; time.sleep(0.3); print('up')",
+                  "timeout": 4} for i in range(12)]
+        run = run_batch(jobs, ["--workdir", root], jobs_n=2, prefix="tree")
+        self.assertRunOK(run)
+        self.assertRecord(self.one_record(run, "tree"), status="ok", stdout="planted\n")
+        for i in range(12):
+            self.assertRecord(self.one_record(run, "nap%d" % i), status="ok", stdout="up\n")
+        self.assertEqual(os.listdir(root), [], "left under --workdir: %s" % os.listdir(root))
+
+    def test_a_relative_workdir_is_made_absolute(self):
+        base = new_tmpdir("relwd")
+        os.mkdir(os.path.join(base, "rel"))
+        run = run_batch([{"id": "w", "source": "import os\nopen('x', 'w').write('1')\nprint(os.getcwd())"}],
+                        ["--workdir", "rel"], cwd=base, prefix="relwd")
+        self.assertRunOK(run)
+        rec = self.one_record(run, "w")
+        self.assertRecord(rec, status="ok")
+        self.assertTrue(rec["stdout"].startswith(os.path.join(base, "rel") + "/runbox-"), fmt_record(rec))
 
     def test_concurrent_job_cannot_see_another_jobs_files(self):
         root = new_tmpdir("workroot")
