@@ -66,6 +66,7 @@ static struct {
     const char **read_paths;   /* Landlock: what every job may read */
     size_t nread_paths;
     struct rb_landlock_held held[RB_LANDLOCK_MAX_HELD]; /* those paths, open */
+    bool python_fork_hooks; /* call PyOS_BeforeFork / PyOS_AfterFork_Parent */
     size_t nheld;
 } Z;
 
@@ -182,6 +183,26 @@ static void settle_heap(void)
     free(p);
 }
 
+/* PyOS_BeforeFork takes the import lock and runs the before-fork hooks
+ * modules registered; PyOS_AfterFork_Parent undoes both. The zygote has one
+ * thread and holds no lock when it forks, so with no such hooks the pair
+ * only writes to pages every live worker shares (each a page copied, and a
+ * TLB flush, in the zygote). The default preloads register none (random's is
+ * an after-in-child hook, which PyOS_AfterFork_Child runs regardless);
+ * modules that do (threading, logging, concurrent.futures, multiprocessing)
+ * or any preload list of the user's keep them. */
+static bool might_have_fork_hooks(const char *preload_list)
+{
+    if (strcmp(preload_list, RB_DEFAULT_PRELOAD) != 0)
+        return true;
+    static const char *const hooked[] = { "threading", "logging", "concurrent.futures", "multiprocessing" };
+    PyObject *modules = PyImport_GetModuleDict(); /* borrowed */
+    for (size_t i = 0; i < sizeof hooked / sizeof hooked[0]; i++)
+        if (PyDict_GetItemString(modules, hooked[i]))
+            return true;
+    return false;
+}
+
 static void refreeze(void)
 {
     static PyObject *freeze; /* gc.freeze, looked up once */
@@ -217,7 +238,8 @@ static void handle_fork(const struct rbz_msg *req, int fds[RBZ_NFDS])
     if (forks++ % 64 == 0)
         refreeze();
     settle_heap();
-    PyOS_BeforeFork();
+    if (Z.python_fork_hooks)
+        PyOS_BeforeFork();
     pid_t pid = fork();
     if (pid == 0) {
         rb_childalloc_install();
@@ -225,7 +247,8 @@ static void handle_fork(const struct rbz_msg *req, int fds[RBZ_NFDS])
         rb_worker_main(fds, &ctx);
     }
     int saved = errno;
-    PyOS_AfterFork_Parent();
+    if (Z.python_fork_hooks)
+        PyOS_AfterFork_Parent();
     for (int i = 0; i < RBZ_NFDS; i++)
         close(fds[i]);
     if (pid < 0) {
@@ -496,6 +519,7 @@ int main(int argc, char **argv)
         send_init_failed("%s", err);
     if (rb_worker_prepare_python() < 0)
         send_init_failed("os.environ is not what the worker expects");
+    Z.python_fork_hooks = might_have_fork_hooks(preload_list);
     if (rb_coderunner_prepare() < 0)
         send_init_failed("the interpreter lacks builtins, sys.modules or gc");
     rb_interp_cheap_reseed();
