@@ -2,6 +2,7 @@
 #include "results.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -43,51 +44,85 @@ static size_t utf8_sequence(const unsigned char *s, size_t n)
     return len;
 }
 
-int rb_json_quote_bytes(struct rb_buf *out, const char *s, size_t len)
+/* Writes the JSON string for p[0..len) at w (quotes included), or with w
+ * NULL only counts it; returns its length. */
+static size_t quote(char *w, const unsigned char *p, size_t len)
 {
-    const unsigned char *p = (const unsigned char *)s;
-    /* Worst case: every byte becomes a six-character escape. */
-    int rc = rb_buf_reserve(out, len * 6 + 2);
-    if (rc < 0)
-        return rc;
-    char *w = out->data + out->len;
-    *w++ = '"';
-    size_t i = 0;
+    static const char hex[] = "0123456789abcdef";
+    size_t out = 2, i = 0;
+    if (w)
+        *w++ = '"';
     while (i < len) {
         unsigned char c = p[i];
         if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
-            *w++ = (char)c;
-            i++;
+            /* The common case, a run of plain ASCII, copied whole. */
+            size_t j = i + 1;
+            while (j < len && p[j] >= 0x20 && p[j] < 0x80 && p[j] != '"' && p[j] != '\\')
+                j++;
+            if (w) {
+                memcpy(w, p + i, j - i);
+                w += j - i;
+            }
+            out += j - i;
+            i = j;
             continue;
         }
+        char esc = 0;
         switch (c) {
-        case '"': *w++ = '\\'; *w++ = '"'; i++; continue;
-        case '\\': *w++ = '\\'; *w++ = '\\'; i++; continue;
-        case '\n': *w++ = '\\'; *w++ = 'n'; i++; continue;
-        case '\r': *w++ = '\\'; *w++ = 'r'; i++; continue;
-        case '\t': *w++ = '\\'; *w++ = 't'; i++; continue;
-        case '\b': *w++ = '\\'; *w++ = 'b'; i++; continue;
-        case '\f': *w++ = '\\'; *w++ = 'f'; i++; continue;
+        case '"': esc = '"'; break;
+        case '\\': esc = '\\'; break;
+        case '\n': esc = 'n'; break;
+        case '\r': esc = 'r'; break;
+        case '\t': esc = 't'; break;
+        case '\b': esc = 'b'; break;
+        case '\f': esc = 'f'; break;
         default: break;
         }
-        if (c < 0x20) {
-            w += sprintf(w, "\\u%04x", c);
+        if (esc) {
+            if (w) {
+                *w++ = '\\';
+                *w++ = esc;
+            }
+            out += 2;
             i++;
             continue;
         }
-        size_t n = utf8_sequence(p + i, len - i);
+        size_t n = c < 0x20 ? 0 : utf8_sequence(p + i, len - i);
         if (n == 0) {
-            w += sprintf(w, "\\udc%02x", c);
+            /* A control character, \u00XX; a byte that is not UTF-8,
+             * \udcXX (Python's surrogateescape). */
+            if (w) {
+                memcpy(w, c < 0x20 ? "\\u00" : "\\udc", 4);
+                w[4] = hex[c >> 4];
+                w[5] = hex[c & 15];
+                w += 6;
+            }
+            out += 6;
             i++;
             continue;
         }
-        memcpy(w, p + i, n);
-        w += n;
+        if (w) {
+            memcpy(w, p + i, n);
+            w += n;
+        }
+        out += n;
         i += n;
     }
-    *w++ = '"';
-    *w = '\0';
-    out->len = (size_t)(w - out->data);
+    if (w)
+        *w = '"';
+    return out;
+}
+
+int rb_json_quote_bytes(struct rb_buf *out, const char *s, size_t len)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t n = quote(NULL, p, len);
+    int rc = rb_buf_reserve(out, n);
+    if (rc < 0)
+        return rc;
+    quote(out->data + out->len, p, len);
+    out->len += n;
+    out->data[out->len] = '\0';
     return 0;
 }
 
@@ -97,10 +132,17 @@ int rb_json_add_bytes(cJSON *obj, const char *key, const char *s, size_t len)
         return cJSON_AddNullToObject(obj, key) ? 0 : -ENOMEM;
     struct rb_buf buf = { 0 };
     int rc = rb_json_quote_bytes(&buf, s, len);
-    if (rc == 0 && !cJSON_AddRawToObject(obj, key, buf.data))
-        rc = -ENOMEM;
-    rb_buf_free(&buf);
-    return rc;
+    /* The item takes the buffer as it is: megabytes of output are not
+     * copied once more. */
+    cJSON *item = rc == 0 ? cJSON_CreateRaw("") : NULL;
+    if (!item || !cJSON_AddItemToObject(obj, key, item)) {
+        cJSON_Delete(item);
+        rb_buf_free(&buf);
+        return -ENOMEM;
+    }
+    cJSON_free(item->valuestring);
+    item->valuestring = buf.data;
+    return 0;
 }
 
 static int add_cstr(cJSON *obj, const char *key, const char *s)
@@ -206,23 +248,47 @@ cJSON *rb_result_to_json(const rb_result *r)
     return o;
 }
 
+/* About how long the printed record will be: its strings and raw values
+ * (output, tracebacks), and room for the rest. */
+static size_t printed_estimate(const cJSON *record)
+{
+    size_t n = 256;
+    for (const cJSON *c = record->child; c; c = c->next) {
+        n += (c->string ? strlen(c->string) : 0) + 32;
+        if ((cJSON_IsRaw(c) || cJSON_IsString(c)) && c->valuestring)
+            n += strlen(c->valuestring) + (cJSON_IsString(c) ? 16 : 0);
+        else if (c->child)
+            n += printed_estimate(c);
+    }
+    return n;
+}
+
 int rb_record_write(int fd, const cJSON *record)
 {
-    char *text = cJSON_PrintUnformatted(record);
+    /* Printed into one buffer big enough from the start (cJSON would grow
+     * its own by doubling, copying megabytes of output each time), with
+     * room for the newline: one write, so the line lands whole or not at
+     * all unless the disk fills up mid-write. */
+    size_t cap = printed_estimate(record);
+    char *text = malloc(cap + 1);
     if (!text)
         return -ENOMEM;
-    size_t len = strlen(text);
-    /* One buffer with the newline, one write: the line lands whole or not at all
-     * unless the disk fills up mid-write. */
-    struct rb_buf line = { 0 };
-    int rc = rb_buf_reserve(&line, len + 1);
-    if (rc == 0) {
-        rb_buf_append(&line, text, len);
-        rb_buf_append(&line, "\n", 1);
-        rc = rb_write_all(fd, line.data, line.len);
+    if (!cJSON_PrintPreallocated((cJSON *)record, text, (int)(cap < INT_MAX ? cap : INT_MAX), false)) {
+        free(text);
+        text = cJSON_PrintUnformatted(record); /* the estimate fell short */
+        if (!text)
+            return -ENOMEM;
+        char *grown = realloc(text, strlen(text) + 2);
+        if (!grown) {
+            cJSON_free(text);
+            return -ENOMEM;
+        }
+        text = grown;
     }
-    rb_buf_free(&line);
-    cJSON_free(text);
+    size_t len = strlen(text);
+    text[len] = '\n';
+    int rc = rb_write_all(fd, text, len + 1);
+    free(text);
     return rc;
 }
 

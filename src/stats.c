@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -32,6 +33,22 @@ static double seconds(struct timeval tv)
     return (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
 }
 
+/* The supervisor's own peak resident size. Not ru_maxrss: Linux carries
+ * that across execve, so runbox started by a large process would report the
+ * starter's peak. VmHWM is this image's. */
+static long peak_rss_kb(const struct rusage *self)
+{
+    FILE *f = fopen("/proc/self/status", "re");
+    char line[256];
+    long kb = -1;
+    while (f && kb < 0 && fgets(line, sizeof line, f))
+        if (strncmp(line, "VmHWM:", 6) == 0)
+            kb = strtol(line + 6, NULL, 10);
+    if (f)
+        fclose(f);
+    return kb >= 0 ? kb : self->ru_maxrss;
+}
+
 static double r6(double v)
 {
     return round(v * 1e6) / 1e6;
@@ -52,7 +69,7 @@ int rb_stats_write(const struct rb_stats *st, const char *path)
     cJSON_AddNumberToObject(o, "wall_s", r6(wall));
     cJSON_AddNumberToObject(o, "jobs_per_s", wall > 0 ? r6((double)st->jobs / wall) : 0);
     cJSON_AddNumberToObject(o, "supervisor_cpu_s", r6(sup));
-    cJSON_AddNumberToObject(o, "supervisor_max_rss_kb", (double)self.ru_maxrss);
+    cJSON_AddNumberToObject(o, "supervisor_max_rss_kb", (double)peak_rss_kb(&self));
     cJSON_AddNumberToObject(o, "zygote_cpu_s", r6(all_children - st->job_cpu > 0 ? all_children - st->job_cpu : 0));
     cJSON_AddNumberToObject(o, "job_cpu_s", r6(st->job_cpu));
     cJSON_AddNumberToObject(o, "job_cpu_per_run_ms", r6(st->job_cpu / (double)runs * 1e3));
