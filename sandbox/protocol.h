@@ -49,16 +49,19 @@ enum rbz_fd {
 
 /* The ids jobs run under when runbox runs as root: uids of their own, in no
  * passwd file, so that nothing on the host belongs to them and no two jobs
- * running at once share one. Slot i of a pool runs its jobs as
- * RB_JOB_UID_BASE + i (a slot runs one job at a time); jobs that share a
- * dir (a command list) take RB_JOB_UID_BASE + RB_JOB_UID_SHARED + n. The
- * gid is the uid. 0x70000000 lies between the ranges systemd hands to
- * containers (0x80000-0x6fffffff) and the one it keeps (0x7ffe0000-). The
+ * running at once share one. Every pool claims a block of RB_JOB_UID_COUNT
+ * uids (src/jobuids.c: two runbox processes, or two pools of one program,
+ * never get the same block); slot i runs its jobs as block + i (a slot runs
+ * one job at a time), and jobs that share a dir (a command list) take
+ * block + RB_JOB_UID_SHARED + n. The gid is the uid. 0x70000000 lies between
+ * the ranges systemd hands to containers (0x80000-0x6fffffff) and the one it
+ * keeps (0x7ffe0000-); 1024 blocks of 8192 end at 0x70800000. The
  * supervisor gives each job's working dir to its uid and tells the worker
  * which one it is in the spec (RBZ_SPEC_UID). */
 #define RB_JOB_UID_BASE 0x70000000u
 #define RB_JOB_UID_SHARED 4096u /* above every slot: -j is at most 4096 */
 #define RB_JOB_UID_COUNT 8192u
+#define RB_JOB_UID_BLOCKS 1024u
 
 /* The zygote's end of the control socket when it is exec'd. */
 #define RBZ_CONTROL_FD 3

@@ -396,7 +396,8 @@ static int drop_privileges(double uid_number)
         return drop_capabilities();
     /* As root the supervisor names the job's uid; it must be one of the
      * range it hands out, never 0 or an account of the host. */
-    if (!(uid_number >= RB_JOB_UID_BASE && uid_number < (double)RB_JOB_UID_BASE + RB_JOB_UID_COUNT))
+    if (!(uid_number >= RB_JOB_UID_BASE &&
+          uid_number < (double)RB_JOB_UID_BASE + (double)RB_JOB_UID_COUNT * RB_JOB_UID_BLOCKS))
         return -EINVAL;
     uid_t uid = (uid_t)uid_number;
     gid_t gid = (gid_t)uid;

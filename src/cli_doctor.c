@@ -220,7 +220,7 @@ int rb_cli_doctor(int argc, char **argv)
             l.ipc_namespace ? "no System V IPC or message queues shared with the host; host name 'runbox'" : ns_why);
     p = probe("user");
     add_row(layers, rows, &nrows, "privilege_drop", l.privilege_drop || geteuid() != 0, "%s",
-            l.privilege_drop ? "runbox runs as root; each job under a uid of its own (1879048192 + slot)"
+            l.privilege_drop ? "runbox runs as root; each job under a uid of its own (from 1879048192)"
                              : "runbox is not root: jobs run as its user, without capabilities");
     add_row(layers, rows, &nrows, "not_dumpable", rc == 0, "%s",
             "no job can read runbox's or another job's memory through /proc");

@@ -427,7 +427,7 @@ static int finalize(struct eval_state *st, long total, struct rb_passk_table *ta
         free(entries);
         return -ENOMEM;
     }
-    int out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    int out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600); /* see open_results */
     int rc = out < 0 ? -errno : 0;
     long expect = 0; /* how many expected indexes are written */
     char *buf = NULL;
@@ -701,7 +701,8 @@ static int open_outputs(struct eval_state *st)
 static int open_journal(struct eval_state *st)
 {
     const struct eval_options *o = &st->opt;
-    st->journal_fd = open(st->journal_path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    /* 0600: the journal holds every graded sample, read by no job (see cli_run.c open_results). */
+    st->journal_fd = open(st->journal_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     if (st->journal_fd < 0) {
         rb_cli_error("cannot open %s: %s", st->journal_path, strerror(errno));
         return -errno;

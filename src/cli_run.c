@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "jobuids.h"
 #include "multirun.h"
 #include "idset.h"
 #include "manifest.h"
@@ -303,7 +304,10 @@ static int open_results(struct run_state *st)
     int flags = O_RDWR | O_CREAT | O_CLOEXEC;
     if (!o->resume && !o->overwrite)
         flags |= O_EXCL;
-    int fd = open(o->output, flags, 0644);
+    /* 0600: the results hold every job's output. Without Landlock, as root,
+     * jobs run under uids of their own and would otherwise read them (the
+     * path is in runbox's command line, which /proc shows to anyone). */
+    int fd = open(o->output, flags, 0600);
     if (fd < 0 && errno == EEXIST) {
         struct stat sb;
         if (stat(o->output, &sb) == 0 && sb.st_size == 0) {
@@ -633,6 +637,7 @@ int rb_cli_run(int argc, char **argv)
         goto out;
     }
     rb_cli_warn_if_exposed(pool);
+    st.multi.uid_base = rb_pool_job_uid_base(pool);
     status = run_batch(&st, pool, manifest_fd, base_dir, sigfd);
     rb_pool_free(pool); /* kills what is still in flight after an interruption */
     pool = NULL;

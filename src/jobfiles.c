@@ -104,8 +104,15 @@ int rb_job_file_read(int dirfd, const char *path, size_t limit, char **data, siz
     close(dir);
     if (fd < 0)
         return err == ENOENT || err == ELOOP || err == ENOTDIR || err == ENXIO ? 0 : -err;
-    struct stat sb;
+    struct stat sb, db;
     if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode)) {
+        close(fd);
+        return 0;
+    }
+    /* Only a file of the dir's owner (the job's uid): a hard link the job made
+     * to someone else's file (allowed where fs.protected_hardlinks is 0) must
+     * not be read back with runbox's rights, which as root are root's. */
+    if (fstat(dirfd, &db) < 0 || sb.st_uid != db.st_uid) {
         close(fd);
         return 0;
     }

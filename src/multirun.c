@@ -60,6 +60,7 @@ void rb_multirun_init(struct rb_multirun_set *set, const char *workdir_parent,
     set->ctx = ctx;
     set->workdir_parent = workdir_parent;
     set->root.fd = -1;
+    set->uid_base = (uid_t)-1;
     set->root.janitor_fd = -1;
 }
 
@@ -376,9 +377,9 @@ static int make_shared_dir(struct rb_multirun_set *set, struct multi_job *mj)
      * all take the uid that owns their shared dir, one of the pool's slots
      * never use. */
     static uint64_t seq;
-    bool root = geteuid() == 0;
-    uid_t owner = root ? RB_JOB_UID_BASE + RB_JOB_UID_SHARED + (uid_t)(seq % (RB_JOB_UID_COUNT - RB_JOB_UID_SHARED))
-                       : (uid_t)-1;
+    uid_t owner = set->uid_base != (uid_t)-1
+                      ? set->uid_base + RB_JOB_UID_SHARED + (uid_t)(seq % (RB_JOB_UID_COUNT - RB_JOB_UID_SHARED))
+                      : (uid_t)-1;
     gid_t group = (gid_t)owner;
     if ((rc = rb_workdir_create(&set->root, ++seq, owner, group, &mj->workdir)) < 0)
         return rc;

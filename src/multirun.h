@@ -27,6 +27,8 @@ struct rb_multirun_set {
     void *ctx;
     const char *workdir_parent;  /* where shared working dirs go (commands) */
     struct rb_workdir_root root; /* made when the first commands job needs it */
+    uid_t uid_base;              /* the pool's block of job uids (rb_pool_job_uid_base),
+                                    -1 when not root; set before the first job */
 };
 
 void rb_multirun_init(struct rb_multirun_set *set, const char *workdir_parent,

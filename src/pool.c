@@ -43,6 +43,7 @@
 
 #include "jobfiles.h"
 #include "util.h"
+#include "jobuids.h"
 #include "workdir.h"
 #include "zygote_client.h"
 
@@ -127,7 +128,8 @@ struct rb_pool {
     int epfd, timerfd;
     int64_t timer_armed_ns;
     struct rb_workdir_root root;
-    bool as_root; /* jobs run as uids of their own (RB_JOB_UID_BASE) */
+    bool as_root; /* jobs run as uids of their own, from job_uids */
+    struct rb_job_uids job_uids;
 
     struct slot *slots;
     size_t nslots;
@@ -386,7 +388,7 @@ static uid_t slot_uid(const rb_pool *p, const struct slot *s)
         struct stat st;
         return stat(s->job->workdir, &st) == 0 ? st.st_uid : (uid_t)-1;
     }
-    return RB_JOB_UID_BASE + (uid_t)(s - p->slots);
+    return p->job_uids.base + (uid_t)(s - p->slots);
 }
 
 static int spec_memfd(struct pool_job *job, const char *workdir, uid_t uid)
@@ -1285,6 +1287,7 @@ int rb_pool_new(const rb_pool_config *config, rb_result_fn on_result, void *ctx,
     p->epfd = p->timerfd = -1;
     p->root.fd = -1;
     p->root.janitor_fd = -1;
+    p->job_uids.lock = -1;
     p->zygote.sock = -1;
     p->zygote.pid = -1;
     p->timer_armed_ns = INT64_MAX;
@@ -1310,6 +1313,10 @@ int rb_pool_new(const rb_pool_config *config, rb_result_fn on_result, void *ctx,
 
     bool root = geteuid() == 0;
     p->as_root = root;
+    if (root && (rc = rb_job_uids_claim(&p->job_uids)) < 0) {
+        snprintf(errbuf, errlen, "cannot claim a block of uids for the jobs: %s", strerror(-rc));
+        goto fail;
+    }
     const char *parent = config->workdir_root;
     if (!parent || !*parent)
         parent = getenv("TMPDIR");
@@ -1371,6 +1378,11 @@ int rb_pool_submit(rb_pool *p, const rb_job *job)
         enqueue(p, copy, false);
     }
     return 0;
+}
+
+uid_t rb_pool_job_uid_base(const rb_pool *p)
+{
+    return p->as_root ? p->job_uids.base : (uid_t)-1;
 }
 
 int rb_pool_layers(const rb_pool *p, rb_layers *out)
@@ -1455,6 +1467,7 @@ void rb_pool_free(rb_pool *p)
         job_free(job);
     }
     rb_workdir_root_remove(&p->root);
+    rb_job_uids_release(&p->job_uids);
     if (p->timerfd >= 0)
         close(p->timerfd);
     if (p->epfd >= 0)

@@ -276,6 +276,18 @@ int rb_workdir_discard(struct rb_workdir_root *root, const char *path)
         char trash[64], line[80];
         snprintf(trash, sizeof trash, ".done-%" PRIu64, ++root->discarded);
         if (renameat2(root->fd, name, root->fd, trash, RENAME_NOREPLACE) == 0) {
+            /* The trash name is predictable and the dir still belongs to the
+             * job's uid, which is also the uid of the slot's next job (and of
+             * the same slot in any other runbox): make it runbox's, mode 0700,
+             * before the next job starts, so that none of them can enter it
+             * while the janitor works. Through a descriptor opened O_NOFOLLOW:
+             * a symlink left in the dir's place is not followed. */
+            int fd = openat(root->fd, trash, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+            if (fd >= 0) {
+                if (fchown(fd, geteuid(), getegid()) == 0)
+                    fchmod(fd, 0700);
+                close(fd);
+            }
             int len = snprintf(line, sizeof line, "%s\n", trash);
             if (write(root->janitor_fd, line, (size_t)len) == len)
                 return 0;

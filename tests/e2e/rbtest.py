@@ -21,7 +21,7 @@ IS_ROOT = os.geteuid() == 0
 NOBODY = 65534
 # As root, runbox runs jobs under uids of their own (sandbox/protocol.h).
 JOB_UID_BASE = 0x70000000
-JOB_UID_COUNT = 8192
+JOB_UID_COUNT = 8192 * 1024  # every block a runbox may claim
 
 # Exactly these keys, in this order; invalid records add "line" at the end.
 RECORD_KEYS = (
