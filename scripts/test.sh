@@ -13,4 +13,7 @@ run_suite() {
 }
 run_suite unit
 run_suite e2e
+# Only now, with the sandbox's own tests passed: programs that attack it.
+run_suite hostile
+run_suite slurm
 echo "== all tests passed"

@@ -1,0 +1,601 @@
+"""What runbox must do with each hostile program, per sandbox configuration.
+
+One entry per file in programs/ (the runner refuses to run when the two
+disagree). An entry gives the program's category, the manifest fields its job
+gets (limits, stdin, tracked files), and `expect`: an Expect, or a function of
+the active layers (a Layers) returning one.
+
+Conventions of the programs, which the expectations rely on:
+  - a line starting "ESCAPED" means an attack worked: no record may ever
+    have one, in any configuration (the runner checks it for every job);
+  - "DENIED ..." means an attempt was refused;
+  - "GAP ..." means an attempt worked in a harmless way that only a layer
+    which is off would have stopped (writing /tmp without Landlock). Such a
+    line is a failure unless the expectation names the gap (Expect.gap), and
+    then the runner reports it as a known gap of that configuration;
+  - a "GAP shared-uid ..." line means the program reached something of its
+    own uid (another job's dir, the results file, another process's memory):
+    programs judge what they reach by its owner, so the same attack prints
+    "ESCAPED (uid N's) ..." when it reaches something of another uid.
+
+Passes (run_hostile.py): "full" (runbox as uid 65534, every layer doctor
+reports), "reduced" (uid 65534, --no-landlock --no-namespaces: the
+configuration docs/sandbox.md calls "Running without root and without
+Landlock", where the shared-uid attacks are documented gaps) and "root"
+(runbox as root, --no-landlock --no-namespaces: rlimits, seccomp and the
+per-job uids alone, where the same attacks must be denied). A Layers says
+which one a record came from.
+
+Every GAP constant below cites the section of docs/sandbox.md that documents
+the gap.
+
+Limits: every job runs with --memory 256 --timeout 3 unless its job fields say
+otherwise, and -j 2. Wall-clock limits of programs that need real CPU time to
+reach their end (deep recursion, a 10 MB syntax error, CPU limits) are
+generous: they cost nothing on an idle machine, and keep the verdicts right on
+a loaded one (the suite was written on 2 cores at a load average above 10).
+"""
+import re
+
+CPU_LIMIT = "CPU time limit"
+WALL_LIMIT = "wall time limit"
+
+
+class Layers:
+    """The layers `runbox doctor --json` reports active, as booleans."""
+
+    def __init__(self, active, root=False):
+        self.active = dict(active)
+        self.root = bool(root)  # runbox itself runs as root
+        self.landlock = bool(active.get("landlock"))
+        self.pid_ns = bool(active.get("pid_namespace"))
+        self.net_ns = bool(active.get("network_namespace"))
+        self.user_ns = bool(active.get("user_namespace"))
+        self.ipc_ns = bool(active.get("ipc_uts_namespaces"))
+        self.seccomp = bool(active.get("seccomp"))
+        self.rlimits = bool(active.get("rlimits"))
+        # As root, each job runs under a uid of its own (from JOB_UID_BASE).
+        self.own_uids = self.root and bool(active.get("privilege_drop"))
+        # docs/sandbox.md, "Running without root and without Landlock": jobs
+        # run as runbox's own user and only DAC stands between them and what
+        # that user owns. runbox must warn on stderr.
+        self.exposed = not self.root and not self.landlock
+
+    def describe(self):
+        return ("runbox as %s; " % ("root" if self.root else "an ordinary user")) + ", ".join(
+            "%s %s" % (k, "on" if v else "OFF") for k, v in sorted(self.active.items()))
+
+
+class Expect:
+    """The outcome a record must have.
+
+    status      a status or a tuple of acceptable ones
+    return_code an int, a tuple of acceptable ones, or None (not checked)
+    signal      likewise
+    error       a prefix the record's error must start with (None: not checked)
+    error_has   substrings the error must contain
+    stdout_has  substrings (or compiled regexes) stdout must contain
+    stdout_lacks substrings stdout must not contain
+    check       a function(record) returning a problem string, or None
+    gap         when set, the outcome is a known gap of this configuration:
+                the attack "succeeds" harmlessly (stdout has "GAP" lines);
+                the text says what the gap is
+    note        shown in the table's expected column
+    """
+
+    def __init__(self, status, return_code=None, signal=None, error=None, error_has=(),
+                 stdout_has=(), stdout_lacks=(), check=None, gap=None, note=None):
+        self.status = status if isinstance(status, tuple) else (status,)
+        self.return_code = return_code
+        self.signal = signal
+        self.error = error
+        self.error_has = tuple(error_has)
+        self.stdout_has = tuple(stdout_has)
+        self.stdout_lacks = tuple(stdout_lacks)
+        self.check = check
+        self.gap = gap
+        self.note = note
+
+    def describe(self):
+        parts = ["/".join(self.status)]
+        if self.return_code is not None:
+            parts.append("rc=%s" % ("|".join(map(str, self.return_code))
+                                    if isinstance(self.return_code, tuple) else self.return_code))
+        if self.signal is not None:
+            parts.append("sig=%s" % self.signal)
+        markers = [m for m in self.stdout_has if isinstance(m, str)]
+        if markers:
+            first = "".join(c if c.isprintable() else "\\x%02x" % ord(c) if ord(c) < 256 else "\\u%04x" % ord(c)
+                            for c in markers[0])
+            first = first if len(first) <= 34 else first[:31] + "..."
+            parts.append('"%s"%s' % (first, " +%d" % (len(markers) - 1) if len(markers) > 1 else ""))
+        if self.note:
+            parts.append(self.note)
+        if self.gap:
+            parts.append("(GAP)")
+        return " ".join(parts)
+
+    def problems(self, rec):
+        """Every way the record differs from the expectation."""
+        out = []
+        if rec.get("status") not in self.status:
+            out.append("status %r, expected %s" % (rec.get("status"), " or ".join(self.status)))
+        for key in ("return_code", "signal"):
+            want = getattr(self, key)
+            if want is None:
+                continue
+            ok = rec.get(key) in want if isinstance(want, tuple) else rec.get(key) == want
+            if not ok:
+                out.append("%s %r, expected %r" % (key, rec.get(key), want))
+        err = rec.get("error") or ""
+        if self.error is not None and not err.startswith(self.error):
+            out.append("error %r does not start with %r" % (err[:200], self.error))
+        for part in self.error_has:
+            if part not in err:
+                out.append("error %r lacks %r" % (err[:200], part))
+        stdout = rec.get("stdout") or ""
+        for m in self.stdout_has:
+            if isinstance(m, str):
+                if m not in stdout:
+                    out.append("stdout lacks %r" % m)
+            elif not m.search(stdout):
+                out.append("stdout does not match /%s/" % m.pattern)
+        for m in self.stdout_lacks:
+            if m in stdout:
+                out.append("stdout has %r" % m)
+        if not self.gap and re.search(r"(?m)^GAP\b", stdout):
+            out.append("stdout has GAP lines, but no gap is expected in this configuration: %s" %
+                       "; ".join(l for l in stdout.splitlines() if l.startswith("GAP"))[:400])
+        if self.check:
+            p = self.check(rec)
+            if p:
+                out.append(p)
+        return out
+
+
+class Prog:
+    """copies: ((id suffix, extra job fields), ...) to run the program as
+    several jobs (one record each, all checked against the expectation); a
+    "commands" field whose entries have no argv gets the runner's context."""
+
+    def __init__(self, category, expect, job=None, order=100, copies=(("", {}),)):
+        self.category = category
+        self.expect = expect
+        self.job = dict(job or {})
+        self.order = order  # lower runs earlier in the manifest
+        self.copies = tuple(copies)
+
+    def expectation(self, layers):
+        return self.expect(layers) if callable(self.expect) else self.expect
+
+
+# ---- helpers -------------------------------------------------------------------
+
+def ok(*markers, **kw):
+    """Ran to its end; every attempt refused."""
+    return Expect("ok", return_code=0, stdout_has=markers or ("DENIED",), **kw)
+
+
+def violation(marker="calling"):
+    """Killed by the seccomp filter (SIGSYS) for an escape-only system call."""
+    return Expect("violation", return_code=-31, signal=31,
+                  error="killed by the sandbox: a forbidden system call", stdout_has=(marker,))
+
+
+def cpu_timeout(rc=(-24, -9), cpu_markers=(), **kw):
+    """Stopped by the CPU-time limit: SIGXCPU (-24) at the soft limit, or
+    SIGKILL (-9) at the hard one for a program that survives SIGXCPU.
+
+    On a machine so loaded that the job gets less than its CPU limit within
+    its wall-clock limit, the wall limit fires first; that is accepted (the
+    program is still stopped) and shown as "wall" in the table, but then the
+    CPU-limit path was not exercised. `cpu_markers` are stdout markers
+    required only when the CPU limit fired."""
+    rcs = rc if isinstance(rc, tuple) else (rc,)
+
+    def check(rec):
+        err = rec.get("error") or ""
+        if err.startswith(CPU_LIMIT):
+            if rec.get("return_code") not in rcs:
+                return "CPU limit hit with return_code %r, expected %s" % (rec.get("return_code"), rcs)
+            missing = [m for m in cpu_markers if m not in (rec.get("stdout") or "")]
+            return "stdout lacks %s" % missing if missing else None
+        if err.startswith(WALL_LIMIT):
+            return None if rec.get("return_code") == -9 else "wall limit with return_code %r" % rec.get("return_code")
+        return "error %r is neither the CPU nor the wall-clock limit" % err[:100]
+    return Expect("timeout", check=check, note="CPU limit, rc %s" % "|".join(map(str, rcs)), **kw)
+
+
+def wall_timeout(**kw):
+    return Expect("timeout", return_code=-9, signal=9, error=WALL_LIMIT, **kw)
+
+
+def killed_by(sig, status="signal"):
+    return Expect(status, return_code=-sig, signal=sig, error="killed by SIG")
+
+
+def number_after(label, rec):
+    """The last integer printed after `label` on stdout, or None."""
+    found = re.findall(r"(?m)^%s (\d+)" % re.escape(label), rec.get("stdout") or "")
+    return int(found[-1]) if found else None
+
+
+def at_most(label, limit):
+    def check(rec):
+        n = number_after(label, rec)
+        if n is None:
+            return "stdout does not report %s" % label
+        if n > limit:
+            return "%s %d, more than %d" % (label, n, limit)
+        return None
+    return check
+
+
+def exact_size(field, size):
+    def check(rec):
+        n = len((rec.get(field) or "").encode("utf-8", "surrogateescape"))
+        return None if n == size else "%s holds %d bytes, expected exactly the limit, %d" % (field, n, size)
+    return check
+
+
+def no_tracked_files(rec):
+    tf = rec.get("tracked_files")
+    if tf:
+        return "tracked_files holds %s: runbox read files the job planted" % sorted(tf)
+    return None
+
+
+def record_size_at_most(n):
+    def check(rec):
+        import json
+        size = len(json.dumps(rec))
+        return None if size <= n else "the record is %d bytes, more than %d" % (size, n)
+    return check
+
+
+def both(*checks):
+    def check(rec):
+        for c in checks:
+            p = c(rec)
+            if p:
+                return p
+        return None
+    return check
+
+
+DOC_HOST = 'docs/sandbox.md, threat model, "A host without seccomp" (without Landlock or namespaces)'
+DOC_SHARED = 'docs/sandbox.md, threat model, "Running without root and without Landlock"'
+GAP_WRITE = ("writes outside the working dir succeed where the job's uid may write (/tmp, /dev/shm; "
+             "Landlock off); the runner deletes what was written (%s)" % DOC_HOST)
+GAP_READ = ("reads a file of runbox's own user outside the working dir (Landlock off, jobs run as "
+            "runbox's user) (%s)" % DOC_SHARED)
+GAP_CMDLINE = ("runbox's and the zygote's command lines are readable in /proc (no PID namespace): "
+               "the results path is visible (%s; %s)" % (DOC_HOST, DOC_SHARED))
+# The shared-uid gaps: jobs run as the user who started runbox, and only DAC
+# stands between them and what that user owns. runbox warns on stderr (the
+# runner checks it). As root the same attacks must be denied.
+GAP_OTHER_WORKDIRS = ("lists runbox's dir of working dirs, reads the secret holder's file and writes "
+                      "into other jobs' working dirs: they are runbox's user's, so the job's (%s)" % DOC_SHARED)
+GAP_RUNBOX_DIR = ("renames its own working dir and writes beside it in runbox's dir of working dirs, "
+                  "which belongs to the job's uid (%s)" % DOC_SHARED)
+GAP_RESULTS = ("reads the results file (another job's output) and appends a forged record to it; the "
+               "runner accepts that one record, id hostile-forged-record, and nothing else (%s)" % DOC_SHARED)
+GAP_BYSTANDER = ("reaches the memory of the runner's bystander, a dumpable process of the job's own uid "
+                 "outside any sandbox, through /proc/<pid>/mem: job_scan_proc reads it, job_bystander_mem "
+                 "also overwrites it (%s: memory of that user's other dumpable processes)" % DOC_SHARED)
+
+JOB_UID_BASE = 0x70000000   # sandbox/protocol.h RB_JOB_UID_BASE
+JOB_UID_SLOTS = 4096        # a pool slot's job: block + slot
+JOB_UID_BLOCK = 8192        # a command list: block + 4096 + n
+JOB_UID_COUNT = JOB_UID_BLOCK * 1024  # every block (each runbox claims one)
+NOBODY = 65534
+FORGED_ID = "hostile-forged-record"
+IDS = re.compile(r"(?m)^UID (\d+) (\d+) (\d+) GID (\d+) (\d+) (\d+) GROUPS (\S+)")
+
+
+def ids_note(L):
+    return "own uid from 0x70000000" if L.own_uids else "uid %d" % NOBODY
+
+
+def ids_check(L):
+    """The ids a program printed ("UID r e s GID r e s GROUPS g"), against the
+    pass: as root, a uid of the job's own in the range of its kind (a pool
+    slot's, or a command list's), gid equal, no groups; otherwise runbox's
+    own user, 65534."""
+    def check(rec):
+        commands = bool(rec.get("commands"))
+        outs = [c.get("stdout") or "" for c in rec["commands"]] if commands else [rec.get("stdout") or ""]
+        seen = []
+        for out in outs:
+            m = IDS.search(out)
+            if not m:
+                return "stdout does not report the ids (UID ... GID ... GROUPS ...)"
+            uids, gids, groups = [int(x) for x in m.groups()[:3]], [int(x) for x in m.groups()[3:6]], m.group(7)
+            seen.append(uids[0])
+            if L.own_uids:
+                if len(set(uids + gids)) != 1:
+                    return "ids differ: uids %s gids %s (expected one value)" % (uids, gids)
+                off = (uids[0] - JOB_UID_BASE) % JOB_UID_BLOCK
+                in_range = JOB_UID_BASE <= uids[0] < JOB_UID_BASE + JOB_UID_COUNT
+                if not in_range or (off >= JOB_UID_SLOTS) != commands:
+                    return "uid %d is not one of %s (block + %s)" % (
+                        uids[0], "a command list's uids" if commands else "the pool slots' uids",
+                        "4096 + n" if commands else "slot")
+                if groups != "-":
+                    return "supplementary groups %s (expected none)" % groups
+            elif set(uids + gids) != {NOBODY}:
+                return "ids %s %s: expected runbox's own user, %d" % (uids, gids, NOBODY)
+        if commands and len(set(seen)) != 1:
+            return "the commands of one list ran under different uids %s (they share a dir)" % seen
+        return None
+    return check
+GAP_DISK = ("no disk quota in any configuration: a job writes into its working dir as fast as it can "
+            "until its time limit (64 MiB per file); runbox removes it afterwards")
+
+STDIN_BIG = ("".join("%07d abcdefghijklmnopqrstuvwxyz ABCDEFGHIJKLMNOPQRSTUVWXYZ 0123456789 %%\n" % i
+                     for i in range(60000)))[:4 << 20]
+
+
+def _huge_syntax_error(source):
+    # A 10 MB single line whose syntax error is at its very end.
+    return source + "x = '" + "A" * (10 << 20) + "' 1 +\n"
+
+
+# ---- the table -------------------------------------------------------------------
+
+PROGRAMS = {
+    # -- time ------------------------------------------------------------------------
+    "time_busy_loop": Prog("time", cpu_timeout(rc=-24), {"cpu_time": 1, "timeout": 8}),
+    "time_regex_backtrack": Prog("time", cpu_timeout(rc=-24), {"cpu_time": 1, "timeout": 8}),
+    "time_bigint_power": Prog("time", cpu_timeout(rc=-24), {"cpu_time": 1, "timeout": 8}),
+    "time_sleep": Prog("time", wall_timeout(), {"timeout": 1}),
+    "time_sigxcpu_ignored": Prog("time", cpu_timeout(rc=-9), {"cpu_time": 1, "timeout": 12}),
+    "time_sigxcpu_handler": Prog("time", cpu_timeout(rc=-9, cpu_markers=("caught SIGXCPU",)),
+                                 {"cpu_time": 1, "timeout": 12}),
+    "time_sigstop_self": Prog("time", wall_timeout(stdout_has=("stopping myself",), stdout_lacks=("resumed",)),
+                              {"timeout": 1}),
+    "time_alarm_rearm": Prog("time", wall_timeout(), {"timeout": 1.5}),
+    "time_ignore_all_signals": Prog("time", cpu_timeout(rc=-9), {"cpu_time": 1, "timeout": 12}),
+    "time_thread_spin": Prog("time", cpu_timeout(rc=-24), {"cpu_time": 1, "timeout": 8}),
+    "time_select_forever": Prog("time", wall_timeout(), {"timeout": 1}),
+
+    # -- memory ----------------------------------------------------------------------
+    "mem_list_growth": Prog("memory", Expect("memory", error_has=("MemoryError",), note="MemoryError"),
+                            {"memory_mb": 96, "timeout": 15}),
+    "mem_huge_alloc": Prog("memory", Expect("memory", return_code=1, error="MemoryError"), {"timeout": 6}),
+    "mem_retry_loop": Prog("memory", cpu_timeout(), {"cpu_time": 1, "timeout": 4}),
+    "mem_thread_bomb": Prog("memory", Expect("ok", return_code=0, stdout_has=("THREADS",),
+                                             check=at_most("THREADS", 64), note="<=64 threads")),
+    "mem_thread_bomb_small_stacks": Prog("memory", Expect(
+        ("timeout", "ok", "error", "memory"), stdout_has=("THREADS",),
+        check=at_most("THREADS", 10000), note="<=10000 threads, bounded by memory"), {"timeout": 3}),
+    "mem_memfd_outside_limit": Prog("memory", ok("DENIED memfd beyond the memory limit"), {"timeout": 8}),
+    "mem_mlock": Prog("memory", ok("DENIED mlock")),
+
+    # -- processes -------------------------------------------------------------------
+    "proc_fork": Prog("processes", ok("DENIED fork")),
+    "proc_fork_bomb": Prog("processes", ok("DENIED 20000 forks refused")),
+    "proc_subprocess": Prog("processes", ok("DENIED subprocess")),
+    "proc_os_system": Prog("processes", ok("DENIED os.system returned 32512")),
+    "proc_multiprocessing": Prog("processes", ok("DENIED fork", "DENIED spawn", "DENIED forkserver")),
+    "proc_double_fork_setsid": Prog("processes", ok("DENIED setsid", "DENIED fork")),
+    "proc_daemon_keeps_stdout": Prog("processes", ok("DENIED posix_spawn", "DENIED clone", "DENIED fork")),
+    "proc_exec": Prog("processes", ok("DENIED exec /bin/sh", "DENIED exec /usr/bin/python3")),
+    "proc_thread_never_ends": Prog("processes", wall_timeout(stdout_has=("BEFORE-THREAD",)), {"timeout": 1.5}),
+    "proc_atexit_never_ends": Prog("processes", wall_timeout(stdout_has=("BEFORE-ATEXIT",)), {"timeout": 1.5}),
+    "proc_atexit_forges_success": Prog("processes", Expect("error", return_code=1, error="ValueError")),
+    "proc_forge_status_record": Prog("processes", Expect("error", return_code=1, error="RuntimeError")),
+
+    # -- output and input ------------------------------------------------------------
+    "io_stdout_flood_lines": Prog("output", Expect(
+        "output_limit", return_code=-9, error="stdout exceeded the output limit of 64 KB",
+        check=both(exact_size("stdout", 64 << 10), lambda r: None if r["stdout_truncated"] else "stdout_truncated false")),
+        {"output_limit_kb": 64}),
+    "io_stdout_flood_nonewline": Prog("output", Expect(
+        "output_limit", return_code=-9, error="stdout exceeded the output limit of 64 KB",
+        check=exact_size("stdout", 64 << 10)), {"output_limit_kb": 64}),
+    "io_stderr_flood_lines": Prog("output", Expect(
+        "output_limit", return_code=-9, error="stderr exceeded the output limit of 64 KB",
+        check=both(exact_size("stderr", 64 << 10), lambda r: None if r["stderr_truncated"] else "stderr_truncated false")),
+        {"output_limit_kb": 64}),
+    "io_stderr_flood_nonewline": Prog("output", Expect(
+        "output_limit", return_code=-9, error="stderr exceeded the output limit of 64 KB",
+        check=exact_size("stderr", 64 << 10)), {"output_limit_kb": 64}),
+    "io_huge_syntax_error": Prog("output", Expect(
+        ("error", "output_limit"), check=both(
+            record_size_at_most(1 << 20),
+            lambda r: None if r["status"] != "error" or (r["error"] or "").startswith("Invalid syntax")
+            else "error %r" % (r["error"] or "")[:100]),
+        note="record <= 1 MiB"), {"output_limit_kb": 256, "timeout": 30, "transform": _huge_syntax_error}),
+    "io_closed_stdout": Prog("output", Expect("ok", return_code=0, stdout_has=("before closing",),
+                                              stdout_lacks=("after closing",))),
+    "io_stdin_absent": Prog("input", Expect("error", return_code=1, error="EOFError", stdout_has=("read b''",))),
+    "io_stdin_large_print_first": Prog("input", Expect("ok", return_code=0, stdout_has=(
+        "STDIN_BYTES %d " % len(STDIN_BIG.encode()),)), {"stdin": STDIN_BIG, "output_limit_kb": 2048, "timeout": 5}),
+    "io_binary_garbage": Prog("output", Expect("ok", return_code=0, stdout_has=(
+        "MARK-START\x00\udcff\udcfe", "MARK-END", '"fake-record"'),
+        check=lambda r: None if "\udc80" in r["stderr"] else "stderr lost its non-UTF-8 bytes")),
+    "io_fd_inventory": Prog("supervisor", Expect("ok", return_code=0, stdout_has=("EXTRA_FDS",),
+                                                 check=at_most("EXTRA_FDS", 1), note="<=1 extra fd")),
+    "io_dev_tty": Prog("supervisor", ok("DENIED /dev/tty", "DENIED TIOCSTI fd 0", "DENIED TIOCSTI fd 2")),
+
+    # -- attacks on the supervisor -----------------------------------------------------
+    # Inside a PID namespace getppid() is 0 and kill(0) is the job's own group:
+    # the job kills itself. Outside, the parent is the zygote: EPERM.
+    "sup_kill_parent": Prog("supervisor", lambda L: Expect("signal", return_code=-9, signal=9, stdout_has=("PPID 0",))
+                            if L.pid_ns else ok("DENIED kill parent")),
+    "sup_kill_runbox": Prog("supervisor", ok("DENIED kill(runbox, SIGSTOP)", "DENIED kill(runbox, SIGKILL)",
+                                             "DENIED rt_sigqueueinfo")),
+    "sup_kill_all": Prog("supervisor", ok("DENIED kill(-1, 19)", "DENIED kill(-1, 9)")),
+    "sup_killpg_parent_group": Prog("supervisor", lambda L: Expect(
+        "signal", return_code=-9, signal=9, stdout_has=("DENIED killpg(runbox's group)",))
+        if L.pid_ns else ok("DENIED killpg(runbox's group)", "DENIED killpg(parent's group)")),
+    "sup_proc_of_runbox": Prog("supervisor", lambda L: ok("DENIED runbox maps/mem", "DENIED runbox environ")
+                               if L.pid_ns else ok("DENIED runbox maps/mem", "DENIED runbox environ",
+                                                   "DENIED runbox fd/", "DENIED parent mem", "DENIED parent environ",
+                                                   "GAP runbox cmdline visible", gap=GAP_CMDLINE)),
+    "sup_proc_write_runbox": Prog("supervisor", ok("DENIED /proc/")),
+    "sup_ptrace_runbox": Prog("supervisor", violation("attaching")),
+    "sup_ptrace_traceme": Prog("supervisor", violation("traceme")),
+    "sup_process_vm_readv": Prog("supervisor", violation("reading")),
+    "sup_pidfd": Prog("supervisor", violation("pidfd_open")),
+    "sup_sigio_fsetown": Prog("supervisor", ok("DENIED F_SETOWN pid", "DENIED F_SETOWN_EX", "DENIED FIOSETOWN",
+                                               stdout_lacks=("accepted",))),
+    "sup_env_and_ids": Prog("supervisor", lambda L: ok(
+        "DENIED no canary", "DENIED CapEff 0", "NoNewPrivs 1 Seccomp 2", "DENIED setuid(0)",
+        "DENIED setresuid to a neighbour's uid", "DENIED setresgid to a neighbour's gid", check=ids_check(L))),
+    "sup_setrlimit_raise": Prog("supervisor", ok("DENIED 1 GiB allocation", "DENIED file")),
+    "sup_prctl_games": Prog("supervisor", ok("DENIED PR_SET_DUMPABLE 1", "DENIED PR_SET_PDEATHSIG 0",
+                                             "DENIED PR_SET_PTRACER any", "dumpable now 0")),
+    "sup_personality": Prog("supervisor", ok("DENIED personality ADDR_NO_RANDOMIZE",
+                                             "DENIED personality READ_IMPLIES_EXEC")),
+    "sup_tracked_file_symlink": Prog("supervisor", Expect("ok", return_code=0, stdout_has=("planted",),
+                                                          check=no_tracked_files, note="nothing tracked"),
+                                     {"tracked_files": ["out.txt", "canary.txt", "shadow.txt", "results.txt"]}),
+    "sup_tracked_file_fifo": Prog("supervisor", Expect("ok", return_code=0, stdout_has=("planted fifos",),
+                                                       check=no_tracked_files, note="nothing tracked"),
+                                  {"tracked_files": ["out.txt", "log.txt"]}),
+    # A link to a file of another uid is "LINKED" (fs.protected_hardlinks 0):
+    # not a failure by itself; runbox reading it back with its rights would be,
+    # and the runner finds the canary or root's secret in the record then.
+    "sup_tracked_file_hardlink": Prog("supervisor", lambda L: Expect(
+        "ok", return_code=0, stdout_has=("GAP canary: hard link", "root file:"), gap=GAP_READ)
+        if L.exposed else Expect("ok", return_code=0, stdout_has=("canary:", "root file:"),
+                                 check=None if L.own_uids else no_tracked_files),
+        {"tracked_files": ["out.txt", "root.txt"]}),
+    "sup_deep_dir_tree": Prog("supervisor", Expect("ok", return_code=0, stdout_has=("DEPTH 3000",),
+                                                   note="removed after"), {"timeout": 15}),
+    "sup_escape_workdir_rename": Prog("supervisor", lambda L: ok("GAP renamed", "GAP wrote beside", gap=GAP_RUNBOX_DIR)
+                                      if L.exposed else ok("DENIED rename", "DENIED write beside")),
+
+    # -- attacks on other jobs (the holder runs first, the others while it lives) -------
+    "job_secret_holder": Prog("other jobs", lambda L: wall_timeout(stdout_has=("holding 3 secrets",),
+                                                                   check=ids_check(L), note=ids_note(L)),
+                              {"timeout": 8, "role": "holder"}, order=0),
+    # The victim and the reader run back to back in one slot while the holder
+    # keeps the other busy: the reader starts while the janitor is removing
+    # the victim's dir. Finding the victim's secret is racing the janitor, so
+    # in the reduced pass the gap is allowed, not required.
+    "job_trash_victim": Prog("other jobs", Expect("ok", return_code=0, stdout_has=("left 3 answers",)),
+                             {"role": "trash_victim", "timeout": 10}, order=1),
+    "job_trash_reader": Prog("other jobs", lambda L: Expect(
+        "ok", return_code=0, stdout_has=("TRASH",), gap=GAP_OTHER_WORKDIRS, note="GAP if it wins the race")
+        if L.exposed else ok("TRASH", "read 0 secrets"), order=2),
+    "job_secret_printer": Prog("other jobs", Expect("ok", return_code=0, stdout_has=("RBSECRET-OUT-",)),
+                               {"role": "printer"}, order=3),
+    # The shared-uid attacks: documented gaps as runbox's own user without
+    # Landlock (the "reduced" pass), denied with Landlock and as root.
+    "job_scan_proc": Prog("other jobs", lambda L: ok(
+        "GAP shared-uid found b'RBSECRET-BYSTANDER-", "SCANNED", gap=GAP_BYSTANDER)
+        if L.exposed else ok("SCANNED", "0 secrets found"), order=4),
+    "job_bystander_mem": Prog("other jobs", lambda L: ok(
+        "GAP shared-uid read the bystander's memory", "GAP shared-uid wrote the bystander's memory",
+        gap=GAP_BYSTANDER) if L.exposed else ok("DENIED the bystander is not visible") if L.pid_ns
+        else ok("DENIED reading the bystander's memory", "DENIED writing the bystander's memory"), order=4),
+    "job_read_other_workdirs": Prog("other jobs", lambda L: ok(
+        "GAP shared-uid listed the parent", "GAP shared-uid read another job's file",
+        "GAP shared-uid wrote into another job's working dir", gap=GAP_OTHER_WORKDIRS)
+        if L.exposed else ok("DENIED listing the parent", "DONE 0 dirs"), order=5),
+    "job_results_file": Prog("other jobs", lambda L: ok(
+        "GAP shared-uid read runbox's results file", "GAP shared-uid another job's output",
+        "GAP shared-uid appended a forged record", gap=GAP_RESULTS)
+        if L.exposed else ok("candidates []") if L.pid_ns else ok("runbox's command line is visible", "DENIED reading"),
+        {"timeout": 6}, order=6),
+    # Signals everything it sees while the holder lives; the holder must still
+    # end by its own time limit.
+    "job_kill_other_jobs": Prog("other jobs", ok("DENIED", stdout_lacks=("ESCAPED",)), order=7),
+    # Not an attack: its ids, checked per pass, and its run times, which the
+    # runner compares with every other job's (no two jobs in flight may share
+    # a uid as root). Run as three jobs and a command list of two (".commands":
+    # both commands under one uid of the command-list range).
+    "job_uid_probe": Prog("other jobs", lambda L: Expect("ok", return_code=0, stdout_has=("UID", "END"),
+                                                         check=ids_check(L), note=ids_note(L)),
+                          order=8, copies=(("", {}), (".2", {}), (".3", {}), (".commands", {"commands": [{}, {}]}))),
+
+    # -- system calls ----------------------------------------------------------------
+    "sys_x32_abi": Prog("syscalls", violation()),
+    "sys_int80_i386": Prog("syscalls", Expect(
+        ("violation", "signal"), return_code=(-31, -11), stdout_has=("calling",),
+        note="SIGSYS; SIGSEGV on kernels without IA-32 emulation")),
+    "sys_io_uring_setup": Prog("syscalls", violation()),
+    "sys_clone3": Prog("syscalls", ok("DENIED clone3 errno 38", "DENIED clone errno 1")),
+    "sys_memfd_exec": Prog("syscalls", ok("DENIED memfd_create", "DENIED execve of the copy by path errno 1",
+                                          "DENIED execve of the copy errno 1", "DENIED execveat of the copy errno 1")),
+    "sys_unknown_numbers": Prog("syscalls", ok("DENIED syscall 463", "DENIED syscall 1000", "DENIED syscall 4095",
+                                               "DENIED syscall 1073741823")),
+    "sys_mount": Prog("syscalls", violation()),
+    "sys_unshare": Prog("syscalls", violation()),
+    "sys_setns": Prog("syscalls", violation()),
+    "sys_bpf": Prog("syscalls", violation()),
+    "sys_perf_event_open": Prog("syscalls", violation()),
+    "sys_keyctl": Prog("syscalls", violation()),
+    "sys_add_key": Prog("syscalls", violation()),
+    "sys_userfaultfd": Prog("syscalls", violation()),
+    "sys_reboot": Prog("syscalls", violation()),
+    "sys_clock_settime": Prog("syscalls", violation()),
+    "sys_open_by_handle_at": Prog("syscalls", violation()),
+    "sys_kcmp": Prog("syscalls", violation()),
+    "sys_modify_ldt": Prog("syscalls", violation()),
+    "sys_iopl": Prog("syscalls", violation()),
+    "sys_sysv_ipc": Prog("syscalls", ok("DENIED shmget", "DENIED msgget", "DENIED semget", "DENIED mq_open")),
+
+    # -- files -----------------------------------------------------------------------
+    "fs_write_tmp": Prog("files", lambda L: ok("DENIED /tmp") if L.landlock else ok("GAP wrote /tmp/", gap=GAP_WRITE)),
+    "fs_write_shm_vartmp": Prog("files", lambda L: ok("DENIED /dev/shm", "DENIED /var/tmp") if L.landlock
+                                else ok("GAP wrote /dev/shm/", "GAP wrote /var/tmp/", gap=GAP_WRITE)),
+    "fs_write_workdir_parents": Prog("files", lambda L: ok("DENIED", stdout_lacks=("GAP",)) if L.landlock
+                                     else ok("GAP wrote", gap=GAP_WRITE)),
+    "fs_write_root_home": Prog("files", ok("DENIED /root/", "DENIED /etc/", "DENIED sysrq-trigger")),
+    "fs_symlink_out": Prog("files", lambda L: ok("DENIED /tmp") if L.landlock
+                           else ok("GAP wrote through a symlink into /tmp", gap=GAP_WRITE)),
+    "fs_read_secret_0700": Prog("files", ok("DENIED secret")),
+    "fs_read_system_secrets": Prog("files", ok("DENIED /etc/shadow", "DENIED /dev/kmsg")),
+    # The canary is uid 65534's: readable by jobs only when they run as 65534.
+    "fs_read_user_canary": Prog("files", lambda L: ok("GAP read the canary", gap=GAP_READ) if L.exposed
+                                else ok("DENIED canary")),
+    "fs_fill_disk": Prog("files", Expect(("ok", "timeout"), stdout_has=("DENIED file past 64 MiB",),
+                                         gap=GAP_DISK), {"timeout": 4}),
+    "fs_many_files": Prog("files", Expect(("ok", "timeout"), stdout_has=("FILES",), note="removed after"),
+                          {"timeout": 5}),
+
+    # -- network -----------------------------------------------------------------------
+    "net_tcp_localhost": Prog("network", ok("DENIED tcp", "DENIED udp")),
+    "net_tcp6_udp": Prog("network", ok("DENIED tcp6", "DENIED udp 127.0.0.1", "DENIED udp ::1")),
+    "net_dns_http": Prog("network", ok("DENIED urlopen http://127.0.0.1", "DENIED urlopen http://[::1]",
+                                       "DENIED http.client", "DENIED create_connection(localhost)", "DENIED dns")),
+    "net_unix_path": Prog("network", ok("DENIED unix", "DENIED unix dgram socket()")),
+    "net_unix_abstract": Prog("network", ok("DENIED abstract")),
+    "net_socketpair_sendto": Prog("network", ok(
+        "DENIED socketpair SOCK_DGRAM:", "DENIED socketpair SOCK_DGRAM|flags", "DENIED socketpair SOCK_SEQPACKET:",
+        "DENIED socketpair SOCK_SEQPACKET|flags", "stream pair works: b'ping'", "stream pair with flags works",
+        "DENIED stream socketpair sendto", "DENIED stream socketpair with flags sendto", stdout_lacks=("made a",))),
+    "net_netlink_packet": Prog("network", ok("DENIED netlink route", "DENIED packet", "DENIED raw icmp")),
+
+    # -- crashes -----------------------------------------------------------------------
+    "crash_c_stack_overflow": Prog("crashes", killed_by(11), {"timeout": 20}),
+    # Python 3.11 ends it with MemoryError, or "SystemError: error return without
+    # exception set" when a frame cannot be allocated; a SIGSEGV is contained too.
+    "crash_python_recursion": Prog("crashes", Expect(("memory", "signal", "error"), note="MemoryError or SIGSEGV"),
+                                   {"memory_mb": 32, "timeout": 20}),
+    "crash_thread_small_stack": Prog("crashes", killed_by(11), {"timeout": 15}),
+    "crash_ctypes_recursion": Prog("crashes", Expect("signal", return_code=-11, signal=11, stdout_has=("recursing",)),
+                                   {"timeout": 15}),
+    "crash_faulthandler": Prog("crashes", Expect(
+        "signal", return_code=-11, signal=11, stdout_has=("survived SIGUSR1 dump",),
+        check=lambda r: None if "Fatal Python error" in r["stderr"] else "stderr lacks faulthandler's dump")),
+    "crash_faulthandler_exit": Prog("crashes", Expect(
+        "error", return_code=1, error="exited with code 1 before its main module finished", stdout_has=("armed",))),
+    "crash_thread_huge_stack": Prog("crashes", Expect(("error", "memory"), return_code=1,
+                                                      error_has=("can't start new thread",))),
+    "crash_ctypes_segfault": Prog("crashes", Expect("signal", return_code=-11, signal=11,
+                                                    stdout_has=("about to crash",))),
+    "crash_abort": Prog("crashes", killed_by(6)),
+    "crash_json_deep": Prog("crashes", Expect("error", return_code=1, error="RecursionError")),
+    "crash_json_deep_raised_limit": Prog("crashes", killed_by(11), {"timeout": 15}),
+    # A SyntaxError raised at run time: its type and message, not its 100 KB source line.
+    "crash_eval_parens": Prog("crashes", Expect("error", return_code=1, error="SyntaxError: too many nested parentheses",
+                                                check=lambda r: None if len(r["error"]) <= 8192
+                                                else "error is %d chars" % len(r["error"]))),
+    "crash_compile_deep": Prog("crashes", Expect(("memory", "error", "signal"), stdout_has=("first:",),
+                                                 note="MemoryError/RecursionError/SIGSEGV")),
+}

@@ -1,0 +1,2 @@
+"""eval of '(' * 100000: the parser's own nesting limit."""
+eval("(" * 100000)
