@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages runbox builds and tests with (DESIGN.md's list,
 # plus the compiler and setpriv). Installs only what is missing.
+#   scripts/install-deps.sh [--test] [PACKAGE...]
+# --test adds what scripts/test.sh needs beyond that (docs/testing.md).
 set -euo pipefail
 
 packages=(
@@ -10,6 +12,15 @@ packages=(
     check                              # unit tests
     util-linux                         # setpriv: hostile tests run unprivileged
 )
+# The fuzz targets' compiler and libFuzzer (Debian 12's clang is 14; libFuzzer
+# is in libclang-rt-14-dev, which clang only recommends), and llvm-symbolizer
+# for file:line in their crash reports. The sanitizer build uses gcc, whose
+# ASan and UBSan runtimes (libasan8, libubsan1) come with it.
+test_packages=(clang-14 libclang-rt-14-dev llvm-14)
+if [ "${1:-}" = --test ]; then
+    shift
+    packages+=("${test_packages[@]}")
+fi
 packages+=("$@")
 
 missing=()
