@@ -16,9 +16,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+static int empty_dir(int fd);
+
 /* The janitor: removes each name it reads (relative to the root) until the
- * supervisor closes the pipe, or dies. */
-_Noreturn static void janitor_main(int rootfd, int in)
+ * pipe closes, then the root itself with whatever is in it. The pipe closes
+ * when the supervisor is done with the root, or when it dies however it
+ * dies (SIGKILL, the OOM killer): a killed runbox leaves no working dirs
+ * behind. The signals the supervisor blocks (SIGINT, SIGTERM, SIGHUP) stay
+ * blocked here, so a Ctrl-C to the process group lets it finish. */
+_Noreturn static void janitor_main(int rootfd, int in, const char *path)
 {
     prctl(PR_SET_NAME, "runbox-janitor");
     /* Nothing of the supervisor's but the root and the pipe. */
@@ -35,7 +41,14 @@ _Noreturn static void janitor_main(int rootfd, int in)
         if (line[0] && !strchr(line, '/'))
             rb_remove_tree_at(3, line);
     }
-    _exit(0);
+    /* After a supervisor's death its jobs may still be writing for a moment
+     * (the zygote's PID namespace ends them as it goes): try for a while. */
+    for (int tries = 0; tries < 50; tries++) {
+        if (empty_dir(dup(3)) == 0 && (rmdir(path) == 0 || errno == ENOENT))
+            _exit(0);
+        usleep(100 * 1000);
+    }
+    _exit(1);
 }
 
 static void start_janitor(struct rb_workdir_root *root)
@@ -48,7 +61,7 @@ static void start_janitor(struct rb_workdir_root *root)
     pid_t pid = fork();
     if (pid == 0) {
         close(p[1]);
-        janitor_main(root->fd, p[0]);
+        janitor_main(root->fd, p[0], root->path);
     }
     close(p[0]);
     if (pid < 0) {
@@ -113,15 +126,10 @@ void rb_workdir_root_remove(struct rb_workdir_root *root)
 {
     if (!root->path)
         return;
+    /* The janitor removes the root as it ends; this is for when there was
+     * none, or it could not. */
     stop_janitor(root);
-    DIR *d = fdopendir(dup(root->fd));
-    if (d) {
-        struct dirent *e;
-        while ((e = readdir(d)))
-            if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, ".."))
-                rb_remove_tree_at(root->fd, e->d_name);
-        closedir(d);
-    }
+    empty_dir(dup(root->fd));
     close(root->fd);
     rmdir(root->path);
     free(root->path);
@@ -168,13 +176,15 @@ int rb_workdir_create(const struct rb_workdir_root *root, uint64_t seq, uid_t ow
     return 0;
 }
 
-/* Empties the directory open as `fd` (which it closes). */
+/* Empties the directory open as `fd` (which it closes; -1 fails). */
 static int empty_dir(int fd)
 {
-    DIR *d = fdopendir(fd);
+    DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
     if (!d) {
-        close(fd);
-        return -errno;
+        int rc = -errno;
+        if (fd >= 0)
+            close(fd);
+        return rc;
     }
     int rc = 0;
     struct dirent *e;

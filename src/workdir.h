@@ -18,11 +18,13 @@ struct rb_workdir_root {
  * root's path is absolute), and starts its janitor: a process of its own
  * that removes the dirs jobs are done with, so that a job leaving a deep
  * tree of thousands of files never holds up the supervisor's loop (and with
- * it every other job's clock and output). */
+ * it every other job's clock and output). When the supervisor dies, the
+ * janitor removes the whole root. */
 int rb_workdir_root_create(const char *parent, struct rb_workdir_root *root);
 
-/* Waits for the janitor to finish, then removes the root and anything left
- * in it. */
+/* Closes the janitor's pipe and waits for it: it removes the root and
+ * anything left in it (as it does when the supervisor dies without calling
+ * this); then removes whatever it could not. */
 void rb_workdir_root_remove(struct rb_workdir_root *root);
 
 /* Hands a job dir to the janitor: renamed out of the way at once, removed

@@ -1556,8 +1556,8 @@ class BigBatchTests(RunboxTestCase):
             except OSError:
                 return 0
 
-        # Its own --workdir: a SIGKILLed runbox cannot remove the working
-        # dirs of the jobs it had in flight.
+        # Its own --workdir, to see that the janitor removes the working
+        # dirs of the jobs a SIGKILLed runbox had in flight.
         wd = os.path.join(d, "wd")
         os.mkdir(wd)
         p = subprocess.Popen([runbox, "run", m, "-o", out, "-j", "2", "-q", "--workdir", wd],
@@ -1581,6 +1581,8 @@ class BigBatchTests(RunboxTestCase):
         # The PID namespace's init and its jobs die a moment after the zygote.
         wait_until(lambda: not alive(batch_procs), 3)
         self.assertEqual(alive(batch_procs), [], "processes of the killed batch still alive")
+        emptied = wait_until(lambda: os.listdir(wd) == [], 10)
+        self.assertTrue(emptied, "a SIGKILLed runbox left working dirs: %s" % os.listdir(wd))
 
         with open(out, "rb") as f:
             before = f.read()
