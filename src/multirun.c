@@ -31,6 +31,8 @@ struct run_result {
     char *error, *error_detail, *doc;
     int signal;
     bool had_unexpected_error;
+    rb_tracked_file *tracked; /* repeats and cases: this run's tracked files */
+    size_t ntracked;
 };
 
 struct run_ref {
@@ -88,6 +90,9 @@ static void job_free(struct rb_multirun_set *set, struct multi_job *mj)
         free(c->error);
         free(c->error_detail);
         free(c->doc);
+        for (size_t k = 0; k < c->ntracked; k++)
+            free((char *)c->tracked[k].data);
+        free(c->tracked);
     }
     if (mj->workdir) {
         rb_workdir_discard(&set->root, mj->workdir);
@@ -170,31 +175,27 @@ static cJSON *run_entry(const struct multi_job *mj, const struct run_result *c)
 /* Tracked files of a commands job, read from its shared dir. */
 static void add_tracked(const struct multi_job *mj, cJSON *rec)
 {
-    if (!mj->m.job.ntracked || !mj->workdir)
+    size_t n = mj->m.job.ntracked;
+    if (!n || !mj->workdir)
         return;
     int dirfd = open(mj->workdir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (dirfd < 0)
         return;
-    cJSON *files = cJSON_AddObjectToObject(rec, "tracked_files");
-    cJSON *cut = NULL;
+    rb_tracked_file *t = calloc(n, sizeof *t);
     size_t limit = (size_t)(mj->m.job.limits.output_limit_kb ? mj->m.job.limits.output_limit_kb
                                                                : RB_DEFAULT_OUTPUT_LIMIT_KB) * 1024;
-    for (size_t i = 0; files && i < mj->m.job.ntracked; i++) {
+    for (size_t i = 0; t && i < n; i++) {
         char *data;
-        size_t len;
-        bool truncated;
-        const char *path = mj->m.job.tracked_files[i];
-        if (rb_job_file_read(dirfd, path, limit, &data, &len, &truncated) != 1)
-            continue;
-        rb_json_add_bytes(files, path, data, len);
-        if (truncated) {
-            if (!cut)
-                cut = cJSON_AddArrayToObject(rec, "tracked_files_truncated");
-            cJSON_AddItemToArray(cut, cJSON_CreateString(path));
-        }
-        free(data);
+        t[i].path = mj->m.job.tracked_files[i];
+        if (rb_job_file_read(dirfd, t[i].path, limit, &data, &t[i].len, &t[i].truncated) == 1)
+            t[i].data = data;
     }
     close(dirfd);
+    if (t)
+        rb_json_add_tracked(rec, t, n);
+    for (size_t i = 0; t && i < n; i++)
+        free((char *)t[i].data);
+    free(t);
 }
 
 /* The record: the top-level fields are those of the run that decided the
@@ -244,8 +245,12 @@ static void write_record(struct rb_multirun_set *set, struct multi_job *mj)
     cJSON *list = cJSON_AddArrayToObject(rec, list_name);
     for (size_t i = 0; list && i < mj->nruns; i++)
         cJSON_AddItemToArray(list, run_entry(mj, &mj->results[i]));
+    /* Tracked files: a command list's from the dir they share, after the
+     * last; a repeated job's or a case list's from the deciding run's dir. */
     if (mj->kind == MULTI_COMMANDS)
         add_tracked(mj, rec);
+    else if (mj->results[deciding].ntracked)
+        rb_json_add_tracked(rec, mj->results[deciding].tracked, mj->results[deciding].ntracked);
     cJSON_Delete(runtimes);
     set->write(rec, top.status, set->ctx);
     cJSON_Delete(rec);
@@ -277,6 +282,17 @@ void rb_multirun_on_result(struct rb_multirun_set *set, const rb_result *r)
     c->doc = r->doc ? strdup(r->doc) : NULL;
     c->signal = r->signal;
     c->had_unexpected_error = r->had_unexpected_error;
+    if (r->ntracked && (c->tracked = calloc(r->ntracked, sizeof *c->tracked))) {
+        c->ntracked = r->ntracked;
+        for (size_t k = 0; k < r->ntracked; k++) {
+            const rb_tracked_file *t = &r->tracked[k];
+            /* The path points into the job, which outlives the record. */
+            c->tracked[k] = (rb_tracked_file){ .path = mj->m.job.tracked_files[k], .len = t->len,
+                                               .truncated = t->truncated };
+            if (t->data && !(c->tracked[k].data = copy_bytes(t->data, t->len)))
+                c->tracked[k].len = 0;
+        }
+    }
     if (mj->kind == MULTI_CASES) {
         const struct rb_manifest_case *want = &mj->m.cases[ref->index];
         c->passed = r->status == RB_STATUS_OK && !r->stdout_truncated &&

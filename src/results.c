@@ -145,6 +145,44 @@ int rb_json_add_bytes(cJSON *obj, const char *key, const char *s, size_t len)
     return 0;
 }
 
+int rb_json_add_tracked(cJSON *obj, const rb_tracked_file *tracked, size_t n)
+{
+    /* Written as text: a path is bytes too, escaped like the data, where
+     * cJSON would copy a key's bytes out as they are, invalid UTF-8 and all. */
+    struct rb_buf files = { 0 }, cut = { 0 };
+    int rc = rb_buf_append_str(&files, "{");
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        const rb_tracked_file *t = &tracked[i];
+        if (!t->data)
+            continue; /* absent: left out */
+        if (files.len > 1)
+            rc = rb_buf_append_str(&files, ",");
+        if (rc == 0)
+            rc = rb_json_quote_bytes(&files, t->path, strlen(t->path));
+        if (rc == 0)
+            rc = rb_buf_append_str(&files, ":");
+        if (rc == 0)
+            rc = rb_json_quote_bytes(&files, t->data, t->len);
+        if (rc == 0 && t->truncated) {
+            rc = rb_buf_append_str(&cut, cut.len ? "," : "[");
+            if (rc == 0)
+                rc = rb_json_quote_bytes(&cut, t->path, strlen(t->path));
+        }
+    }
+    if (rc == 0)
+        rc = rb_buf_append_str(&files, "}");
+    if (rc == 0 && !cJSON_AddRawToObject(obj, "tracked_files", files.data))
+        rc = -ENOMEM;
+    if (rc == 0 && cut.len) {
+        rc = rb_buf_append_str(&cut, "]");
+        if (rc == 0 && !cJSON_AddRawToObject(obj, "tracked_files_truncated", cut.data))
+            rc = -ENOMEM;
+    }
+    rb_buf_free(&files);
+    rb_buf_free(&cut);
+    return rc;
+}
+
 static int add_cstr(cJSON *obj, const char *key, const char *s)
 {
     return rb_json_add_bytes(obj, key, s, s ? strlen(s) : 0);
@@ -206,41 +244,8 @@ cJSON *rb_result_to_json(const rb_result *r)
             (r->namespace_truncated && !cJSON_AddTrueToObject(o, "namespace_truncated")))
             rc = -ENOMEM;
     }
-    if (rc == 0 && r->ntracked) {
-        /* Written as text: a path is bytes too, escaped like the data, where
-         * cJSON would copy a key's bytes out as they are, invalid UTF-8 and all. */
-        struct rb_buf files = { 0 }, cut = { 0 };
-        rc = rb_buf_append_str(&files, "{");
-        for (size_t i = 0; rc == 0 && i < r->ntracked; i++) {
-            const rb_tracked_file *t = &r->tracked[i];
-            if (!t->data)
-                continue; /* absent: left out */
-            if (files.len > 1)
-                rc = rb_buf_append_str(&files, ",");
-            if (rc == 0)
-                rc = rb_json_quote_bytes(&files, t->path, strlen(t->path));
-            if (rc == 0)
-                rc = rb_buf_append_str(&files, ":");
-            if (rc == 0)
-                rc = rb_json_quote_bytes(&files, t->data, t->len);
-            if (rc == 0 && t->truncated) {
-                rc = rb_buf_append_str(&cut, cut.len ? "," : "[");
-                if (rc == 0)
-                    rc = rb_json_quote_bytes(&cut, t->path, strlen(t->path));
-            }
-        }
-        if (rc == 0)
-            rc = rb_buf_append_str(&files, "}");
-        if (rc == 0 && !cJSON_AddRawToObject(o, "tracked_files", files.data))
-            rc = -ENOMEM;
-        if (rc == 0 && cut.len) {
-            rc = rb_buf_append_str(&cut, "]");
-            if (rc == 0 && !cJSON_AddRawToObject(o, "tracked_files_truncated", cut.data))
-                rc = -ENOMEM;
-        }
-        rb_buf_free(&files);
-        rb_buf_free(&cut);
-    }
+    if (rc == 0 && r->ntracked)
+        rc = rb_json_add_tracked(o, r->tracked, r->ntracked);
     if (rc < 0) {
         cJSON_Delete(o);
         return NULL;

@@ -18,6 +18,11 @@ int rb_json_quote_bytes(struct rb_buf *out, const char *s, size_t len);
 /* Adds `s` under `key` as a string (escaped as above), or null when s is NULL. */
 int rb_json_add_bytes(cJSON *obj, const char *key, const char *s, size_t len);
 
+/* Adds "tracked_files" (an object of path: contents, paths escaped as
+ * the data is; absent files left out) and, when any was cut at the limit,
+ * "tracked_files_truncated" (their paths). 0 or -ENOMEM. */
+int rb_json_add_tracked(cJSON *obj, const rb_tracked_file *tracked, size_t n);
+
 /* The record of one result, with the documented fields in their documented
  * order. The caller owns the tree (cJSON_Delete). */
 cJSON *rb_result_to_json(const rb_result *r);

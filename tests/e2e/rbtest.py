@@ -82,12 +82,13 @@ def cleanup_tmp_root():
 # ---- running runbox ----------------------------------------------------------
 
 def job_line(job):
-    """A manifest line: a dict is dumped as JSON, a str is taken as it is."""
-    return job if isinstance(job, str) else json.dumps(job)
+    """A manifest line: a dict is dumped as JSON, a str is taken as it is.
+    A lone surrogate (U+DC80 to U+DCFF) is written as the raw byte it stands for."""
+    return job if isinstance(job, str) else json.dumps(job, ensure_ascii=False)
 
 
 def write_manifest(path, jobs):
-    with open(path, "w", encoding="utf-8", newline="\n") as f:
+    with open(path, "w", encoding="utf-8", errors="surrogateescape", newline="\n") as f:
         for job in jobs:
             f.write(job_line(job) + "\n")
     return path
@@ -115,6 +116,13 @@ def parse_records(text):
     elif lines:
         problems.append("results do not end with a newline (torn last line: %r)" % lines[-1][:200])
     for n, line in enumerate(lines, 1):
+        # Results were read with surrogateescape; the contract is stricter:
+        # every line is UTF-8, bytes that are not being escaped as \udcXX.
+        try:
+            line.encode("utf-8", "surrogateescape").decode("utf-8")
+        except UnicodeDecodeError as e:
+            problems.append("results line %d is not UTF-8 (%s): %r" % (n, e, line[:300]))
+            continue
         try:
             rec = json.loads(line, object_pairs_hook=_no_duplicates)
         except ValueError as e:

@@ -210,6 +210,14 @@ class RunnerFeatureTests(RunboxTestCase):
                 {"id": "commands_timeout", "source": "import time\ntime.sleep(float(input()))\nprint('done')",
                  "commands": [{"stdin": "0"}, {"stdin": "5", "timeout": 0.3}, {"stdin": "0"}]},
                 {"id": "libpath", "source": "import util\nprint(util.helper())", "python_path": ["lib"]},
+                # A tracked path that is not UTF-8 (a raw byte 0xE9 in the
+                # manifest line), in a single run, a repeated job and a command list.
+                {"id": "raw_path", "source": "open(b'caf\\xe9.txt', 'wb').write(b'x')",
+                 "tracked_files": ["caf\udce9.txt"]},
+                {"id": "raw_path_repeat", "source": "open(b'caf\\xe9.txt', 'wb').write(b'x' * 2000)",
+                 "num_times": 2, "tracked_files": ["caf\udce9.txt"], "output_limit_kb": 1},
+                {"id": "raw_path_commands", "source": "open(b'caf\\xe9.txt', 'ab').write(b'y')",
+                 "commands": [{}, {}], "tracked_files": ["caf\udce9.txt"]},
             ]
             cls._run = run_batch(jobs, manifest_dir=d, prefix="features")
         return cls._run
@@ -276,6 +284,17 @@ class RunnerFeatureTests(RunboxTestCase):
         r = self.rec("commands_timeout")
         self.assertEqual([c["status"] for c in r["commands"]], ["ok", "timeout", "ok"], fmt_record(r))
         self.assertEqual(r["status"], "timeout")
+
+    def test_tracked_paths_that_are_not_utf8(self):
+        # The record is UTF-8 (parse_records checks every line); the path's
+        # byte comes back as \udce9, as the data's bytes do.
+        r = self.rec("raw_path")
+        self.assertEqual(r["tracked_files"], {"caf\udce9.txt": "x"}, fmt_record(r))
+        r = self.rec("raw_path_repeat")
+        self.assertEqual(r["tracked_files"], {"caf\udce9.txt": "x" * 1024}, fmt_record(r))
+        self.assertEqual(r["tracked_files_truncated"], ["caf\udce9.txt"])
+        r = self.rec("raw_path_commands")
+        self.assertEqual(r["tracked_files"], {"caf\udce9.txt": "yy"}, fmt_record(r))
 
     def test_python_path_relative_to_the_manifest(self):
         self.assertEqual(self.rec("libpath")["stdout"], "42\n")
