@@ -46,7 +46,9 @@ struct probe {
 static struct probe PROBES[] = {
     { .id = "seccomp", .source = "import os\ntry:\n    os.fork()\n    print('fork worked')\n"
                                  "except PermissionError:\n    print('refused')" },
-    { .id = "landlock", .source = "try:\n    open('/tmp/.runbox-doctor-probe', 'w')\n    print('wrote')\n"
+    /* A name of its own, removed again: without Landlock the write works. */
+    { .id = "landlock", .source = "import os\npath = '/tmp/.runbox-doctor-probe-' + os.urandom(8).hex()\n"
+                                  "try:\n    open(path, 'x').close()\n    os.unlink(path)\n    print('wrote')\n"
                                   "except PermissionError:\n    print('refused')" },
     { .id = "network", .source = "lines = open('/proc/net/dev').read().splitlines()[2:]\n"
                                  "print(' '.join(sorted(l.split(':')[0].strip() for l in lines)))" },

@@ -118,6 +118,10 @@ static int take_record(struct rb_problems *p, const cJSON *o, const char *where,
         }
         pr->ntests = (size_t)cJSON_GetArraySize(list);
         pr->test_list = calloc(pr->ntests, sizeof *pr->test_list);
+        if (!pr->test_list) {
+            free(pr->task_id);
+            return fail(err, errlen, "%s: out of memory", where);
+        }
         struct rb_buf imp = { 0 };
         size_t i = 0;
         cJSON_ArrayForEach(it, list) pr->test_list[i++] = it->valuestring;
@@ -168,9 +172,15 @@ int rb_problems_load(const char *path, struct rb_problems *out, char *err, size_
             return fail(err, errlen, "problems file '%s' is not a valid JSON array", path);
         }
         out->trees = calloc(1, sizeof *out->trees);
+        out->items = calloc((size_t)cJSON_GetArraySize(arr) + 1, sizeof *out->items);
+        if (!out->trees || !out->items) {
+            cJSON_Delete(arr);
+            rb_buf_free(&text);
+            rb_problems_free(out);
+            return fail(err, errlen, "problems file '%s': out of memory", path);
+        }
         out->trees[0] = arr;
         out->ntrees = 1;
-        out->items = calloc((size_t)cJSON_GetArraySize(arr) + 1, sizeof *out->items);
         int i = 0;
         const cJSON *o;
         cJSON_ArrayForEach(o, arr) {
@@ -184,8 +194,10 @@ int rb_problems_load(const char *path, struct rb_problems *out, char *err, size_
             lines += *q == '\n';
         out->trees = calloc(lines, sizeof *out->trees);
         out->items = calloc(lines, sizeof *out->items);
+        if (!out->trees || !out->items)
+            rc = fail(err, errlen, "problems file '%s': out of memory", path);
         long line_no = 0;
-        for (const char *line = text.data; line && *line && rc == 0;) {
+        for (const char *line = rc == 0 ? text.data : NULL; line && *line && rc == 0;) {
             const char *nl = strchr(line, '\n');
             size_t len = nl ? (size_t)(nl - line) : strlen(line);
             line_no++;
@@ -213,6 +225,8 @@ int rb_problems_load(const char *path, struct rb_problems *out, char *err, size_
         while (out->index_cap < out->count * 2)
             out->index_cap *= 2;
         out->index = calloc(out->index_cap, sizeof *out->index);
+        if (!out->index)
+            rc = fail(err, errlen, "problems file '%s': out of memory", path);
         for (size_t i = 0; i < out->count && rc == 0; i++)
             rc = index_add(out, i, err, errlen);
     }
