@@ -56,10 +56,13 @@ static const char *json_type_name(const cJSON *v)
  * Returns the key (copied into `key`), or NULL when there is none. */
 static const char *escaped_nul_field(const char *s, size_t len, char *key, size_t keylen)
 {
+    key[0] = '\0';
+    /* Almost every line has none: one fast search before the careful scan. */
+    if (!memmem(s, len, "\\u0000", 6))
+        return NULL;
     int depth = 0;
     bool in_string = false, expecting_key = false, string_is_key = false;
     size_t key_start = 0;
-    key[0] = '\0';
     for (size_t i = 0; i < len; i++) {
         char c = s[i];
         if (in_string) {
