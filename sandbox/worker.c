@@ -428,11 +428,11 @@ void rb_worker_prepare_environment(void)
 int rb_worker_prepare_python(void)
 {
     PyObject *os = PyImport_ImportModule("os");
-    PyObject *environ = os ? PyObject_GetAttrString(os, "environ") : NULL;
-    environ_data = environ ? PyObject_GetAttrString(environ, "_data") : NULL;
+    PyObject *os_environ = os ? PyObject_GetAttrString(os, "environ") : NULL;
+    environ_data = os_environ ? PyObject_GetAttrString(os_environ, "_data") : NULL;
     key_home = PyBytes_FromString("HOME");
     key_tmpdir = PyBytes_FromString("TMPDIR");
-    Py_XDECREF(environ);
+    Py_XDECREF(os_environ);
     Py_XDECREF(os);
     if (!environ_data || !PyDict_Check(environ_data) || !key_home || !key_tmpdir) {
         PyErr_Clear();

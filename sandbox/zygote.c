@@ -87,6 +87,7 @@ static void send_msg(const struct rbz_msg *msg)
         _exit(0); /* the supervisor is gone; so are we */
 }
 
+static void send_init_failed(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void send_init_failed(const char *fmt, ...)
 {
     struct rbz_msg msg = { .type = RBZ_INIT_FAILED };

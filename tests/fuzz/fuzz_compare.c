@@ -22,15 +22,7 @@
 #include <string.h>
 
 #include "compare.h"
-
-#define CHECK(cond)                                                                     \
-    do {                                                                                \
-        if (!(cond)) {                                                                  \
-            fprintf(stderr, "fuzz_compare: check failed at %s:%d: %s\n", __FILE__,     \
-                    __LINE__, #cond);                                                   \
-            abort();                                                                    \
-        }                                                                               \
-    } while (0)
+#include "fuzz_check.h"
 
 static bool is_space(unsigned char c)
 {

@@ -24,15 +24,7 @@
 #include <string.h>
 
 #include "manifest.h"
-
-#define CHECK(cond)                                                                     \
-    do {                                                                                \
-        if (!(cond)) {                                                                  \
-            fprintf(stderr, "fuzz_manifest: check failed at %s:%d: %s\n", __FILE__,    \
-                    __LINE__, #cond);                                                   \
-            abort();                                                                    \
-        }                                                                               \
-    } while (0)
+#include "fuzz_check.h"
 
 struct feed {
     const uint8_t *data;

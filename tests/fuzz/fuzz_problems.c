@@ -28,15 +28,7 @@
 #include <unistd.h>
 
 #include "problems.h"
-
-#define CHECK(cond)                                                                     \
-    do {                                                                                \
-        if (!(cond)) {                                                                  \
-            fprintf(stderr, "fuzz_problems: check failed at %s:%d: %s\n", __FILE__,    \
-                    __LINE__, #cond);                                                   \
-            abort();                                                                    \
-        }                                                                               \
-    } while (0)
+#include "fuzz_check.h"
 
 static bool starts_with(const char *s, const char *prefix)
 {

@@ -41,15 +41,7 @@
 
 #include "results.h"
 #include "runbox.h"
-
-#define CHECK(cond)                                                                     \
-    do {                                                                                \
-        if (!(cond)) {                                                                  \
-            fprintf(stderr, "fuzz_results: check failed at %s:%d: %s\n", __FILE__,     \
-                    __LINE__, #cond);                                                   \
-            abort();                                                                    \
-        }                                                                               \
-    } while (0)
+#include "fuzz_check.h"
 
 /* ---- reading the input ----------------------------------------------------- */
 
