@@ -51,6 +51,30 @@ static const char *json_type_name(const cJSON *v)
     return "something else";
 }
 
+static int compare_strings(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* A string that stands twice in list[0..n), NULL when none does, or
+ * (const char *)-1 when there is no memory to look. */
+static const char *first_duplicate(const char *const *list, size_t n)
+{
+    if (n < 2)
+        return NULL;
+    const char **sorted = malloc(n * sizeof *sorted);
+    if (!sorted)
+        return (const char *)-1;
+    memcpy(sorted, list, n * sizeof *sorted);
+    qsort(sorted, n, sizeof *sorted, compare_strings);
+    const char *twice = NULL;
+    for (size_t i = 1; i < n && !twice; i++)
+        if (strcmp(sorted[i - 1], sorted[i]) == 0)
+            twice = sorted[i];
+    free(sorted);
+    return twice;
+}
+
 /* cJSON cuts a string at an escaped NUL (\u0000) without telling, so look
  * for one in the raw text, keeping track of the top-level key it falls under.
  * Returns the key (copied into `key`), or NULL when there is none. */
@@ -326,6 +350,12 @@ static int parse_runner_fields(const cJSON *obj, const char *base_dir, struct rb
         if (why)
             return fail(err, line_no, "field 'tracked_files': '%.100s' %s", out->tracked[i], why);
     }
+    /* A path twice would be a key twice in the record's tracked_files. */
+    const char *twice = first_duplicate(out->tracked, out->job.ntracked);
+    if (twice == (const char *)-1)
+        return fail(err, line_no, "out of memory");
+    if (twice)
+        return fail(err, line_no, "field 'tracked_files': '%.100s' is listed twice", twice);
     /* Relative import roots are taken from the manifest's directory, like files. */
     for (size_t i = 0; i < out->job.npython_path; i++) {
         if (!*out->python_path[i])
