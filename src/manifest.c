@@ -350,12 +350,18 @@ static int parse_runner_fields(const cJSON *obj, const char *base_dir, struct rb
         if (why)
             return fail(err, line_no, "field 'tracked_files': '%.100s' %s", out->tracked[i], why);
     }
-    /* A path twice would be a key twice in the record's tracked_files. */
+    /* A name twice would be a key twice in the record's namespace or
+     * tracked_files object. */
     const char *twice = first_duplicate(out->tracked, out->job.ntracked);
+    const char *field = "tracked_files";
+    if (!twice) {
+        twice = first_duplicate(out->capture, out->job.ncapture);
+        field = "capture";
+    }
     if (twice == (const char *)-1)
         return fail(err, line_no, "out of memory");
     if (twice)
-        return fail(err, line_no, "field 'tracked_files': '%.100s' is listed twice", twice);
+        return fail(err, line_no, "field '%s': '%.100s' is listed twice", field, twice);
     /* Relative import roots are taken from the manifest's directory, like files. */
     for (size_t i = 0; i < out->job.npython_path; i++) {
         if (!*out->python_path[i])

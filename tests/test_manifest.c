@@ -124,6 +124,7 @@ static const struct {
     { "{\"id\": \"a\", \"source\": \"x\", \"files\": [\"a\"]}", "field 'files' must be an object", "a" },
     { "{\"id\": \"a\", \"source\": \"x\", \"tracked_files\": [\"../x\"]}", "field 'tracked_files': '../x'", "a" },
     { "{\"id\": \"a\", \"source\": \"x\", \"tracked_files\": [\"o.txt\", \"b\", \"o.txt\"]}", "field 'tracked_files': 'o.txt' is listed twice", "a" },
+    { "{\"id\": \"a\", \"source\": \"x\", \"capture\": [\"x\", \"x\"]}", "field 'capture': 'x' is listed twice", "a" },
     { "{\"id\": \"a\", \"source\": \"x\", \"num_times\": 0}", "field 'num_times' must be between 1", "a" },
     { "{\"id\": \"a\", \"source\": \"x\", \"commands\": []}", "field 'commands' must be a non-empty array", "a" },
     { "{\"id\": \"a\", \"source\": \"x\", \"commands\": [{\"stdin\": 1}]}", "'stdin' must be a string", "a" },
