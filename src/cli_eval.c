@@ -219,16 +219,6 @@ static int parse_options(int argc, char **argv, struct eval_options *o)
 
 /* ---- samples -------------------------------------------------------------- */
 
-static ssize_t gz_read(void *ctx, char *buf, size_t len)
-{
-    int n = gzread((gzFile)ctx, buf, (unsigned)(len > (1u << 30) ? (1u << 30) : len));
-    if (n < 0) {
-        errno = EIO;
-        return -1;
-    }
-    return n;
-}
-
 static bool blank(const char *s, size_t len)
 {
     for (size_t i = 0; i < len; i++)
@@ -243,7 +233,7 @@ static long count_samples(const char *path)
     if (!f)
         return -1;
     struct rb_line_reader r;
-    rb_line_reader_init_fn(&r, gz_read, f);
+    rb_line_reader_init_gz(&r, f);
     const char *line;
     size_t len;
     long n = 0;
@@ -734,7 +724,7 @@ static int sigfd_for_termination(void)
 static int grade_all(struct eval_state *st, gzFile samples, int sigfd, long *total)
 {
     struct rb_line_reader reader;
-    rb_line_reader_init_fn(&reader, gz_read, samples);
+    rb_line_reader_init_gz(&reader, samples);
     bool done = false, interrupted = false;
     int status = RB_EXIT_OK;
     long index = 0;
@@ -745,7 +735,11 @@ static int grade_all(struct eval_state *st, gzFile samples, int sigfd, long *tot
             int rc = rb_line_reader_next(&reader, &line, &len);
             if (rc <= 0) {
                 if (rc < 0) {
-                    rb_cli_error("reading %s: %s", st->opt.samples, strerror(-rc));
+                    if (reader.line_no > 0)
+                        rb_cli_error("reading %s after line %ld: %s", st->opt.samples, reader.line_no,
+                                     rb_line_reader_strerror(rc));
+                    else
+                        rb_cli_error("reading %s: %s", st->opt.samples, rb_line_reader_strerror(rc));
                     status = RB_EXIT_FAILURE;
                 }
                 done = true;

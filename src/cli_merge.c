@@ -164,12 +164,6 @@ static uint64_t code_hash(const cJSON *obj)
     return c ? rb_id_hash(c, strlen(c)) : 0;
 }
 
-static ssize_t gz_read(void *ctx, char *buf, size_t len)
-{
-    int n = gzread((gzFile)ctx, buf, (unsigned)(len > (1u << 30) ? (1u << 30) : len));
-    return n < 0 ? -1 : n;
-}
-
 static int read_samples(struct merge *m, const char *path, char *err, size_t errlen)
 {
     gzFile f = gzopen(path, "rb");
@@ -178,7 +172,7 @@ static int read_samples(struct merge *m, const char *path, char *err, size_t err
         return -1;
     }
     struct rb_line_reader r;
-    rb_line_reader_init_fn(&r, gz_read, f);
+    rb_line_reader_init_gz(&r, f);
     const char *line;
     size_t len;
     int rc = 0;

@@ -393,6 +393,47 @@ static void write_invalid(struct run_state *st, const char *id, long line_no, co
 
 /* ---- the manifest -------------------------------------------------------- */
 
+/* A regular file that starts as gzip does is read through zlib, from its
+ * start (the copy of the descriptor shares its offset). Pipes are not:
+ * their bytes cannot be looked at first (zcat them instead). */
+static gzFile open_gzip_manifest(int fd)
+{
+    struct stat sb;
+    unsigned char magic[2];
+    if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode) || pread(fd, magic, 2, 0) != 2 || magic[0] != 0x1f ||
+        magic[1] != 0x8b || lseek(fd, 0, SEEK_SET) < 0)
+        return NULL;
+    int copy = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+    gzFile gz = copy >= 0 ? gzdopen(copy, "rb") : NULL;
+    if (!gz && copy >= 0)
+        close(copy);
+    return gz;
+}
+
+/* Jobs in a gzip manifest, for the progress line: one pass through it,
+ * after which the manifest is read again from its start. */
+static long count_gzip_jobs(int fd)
+{
+    gzFile gz = open_gzip_manifest(fd);
+    if (!gz)
+        return -1;
+    struct rb_line_reader r;
+    rb_line_reader_init_gz(&r, gz);
+    const char *line;
+    size_t len;
+    long n = 0;
+    int rc;
+    while ((rc = rb_line_reader_next(&r, &line, &len)) == 1)
+        for (size_t i = 0; i < len; i++)
+            if (line[i] != ' ' && line[i] != '\t' && line[i] != '\r') {
+                n++;
+                break;
+            }
+    rb_line_reader_free(&r);
+    gzclose(gz);
+    return rc < 0 ? -1 : n;
+}
+
 static long count_jobs(int fd)
 {
     struct stat sb;
@@ -513,11 +554,14 @@ static int block_termination_signals(void)
     return fd < 0 ? -errno : fd;
 }
 
-static int run_batch(struct run_state *st, rb_pool *pool, int manifest_fd, const char *base_dir,
+static int run_batch(struct run_state *st, rb_pool *pool, int manifest_fd, gzFile gz, const char *base_dir,
                      int sigfd)
 {
     struct rb_line_reader reader;
-    rb_line_reader_init(&reader, manifest_fd);
+    if (gz)
+        rb_line_reader_init_gz(&reader, gz);
+    else
+        rb_line_reader_init(&reader, manifest_fd);
     bool manifest_done = false, waiting_for_input = false, interrupted = false;
     int status = RB_EXIT_OK;
 
@@ -534,12 +578,24 @@ static int run_batch(struct run_state *st, rb_pool *pool, int manifest_fd, const
             }
             if (rc < 0) {
                 rb_progress_clear(&st->progress);
-                rb_cli_error("reading the manifest: %s", strerror(-rc));
+                if (reader.line_no > 0)
+                    rb_cli_error("reading the manifest after line %ld: %s", reader.line_no,
+                                 rb_line_reader_strerror(rc));
+                else
+                    rb_cli_error("reading the manifest: %s", rb_line_reader_strerror(rc));
                 status = RB_EXIT_FAILURE;
                 manifest_done = true;
                 break;
             }
             if (rc == 0) {
+                manifest_done = true;
+                break;
+            }
+            if (reader.line_no == 1 && len >= 2 && (unsigned char)line[0] == 0x1f && (unsigned char)line[1] == 0x8b) {
+                rb_progress_clear(&st->progress);
+                rb_cli_error("the manifest on standard input is gzip-compressed: give runbox the file's "
+                             "path, or pipe it through zcat");
+                status = RB_EXIT_FAILURE;
                 manifest_done = true;
                 break;
             }
@@ -620,11 +676,20 @@ int rb_cli_run(int argc, char **argv)
 
     status = RB_EXIT_FAILURE;
     rb_pool *pool = NULL;
+    gzFile gz = NULL;
     int sigfd = -1;
     if (open_results(&st) < 0)
         goto out;
-    rb_progress_init(&st.progress, STDERR_FILENO, st.opt.quiet,
-                     st.opt.shard.count ? -1 : count_jobs(manifest_fd));
+    long total = -1;
+    gz = open_gzip_manifest(manifest_fd);
+    if (gz && !st.opt.shard.count) {
+        gzclose(gz); /* counted first, then read again from the start */
+        total = count_gzip_jobs(manifest_fd);
+        gz = open_gzip_manifest(manifest_fd);
+    } else if (!gz && !st.opt.shard.count) {
+        total = count_jobs(manifest_fd);
+    }
+    rb_progress_init(&st.progress, STDERR_FILENO, st.opt.quiet, total);
     sigfd = block_termination_signals();
     if (sigfd < 0) {
         rb_cli_error("signalfd: %s", strerror(-sigfd));
@@ -638,7 +703,7 @@ int rb_cli_run(int argc, char **argv)
     }
     rb_cli_warn_if_exposed(pool);
     st.multi.uid_base = rb_pool_job_uid_base(pool);
-    status = run_batch(&st, pool, manifest_fd, base_dir, sigfd);
+    status = run_batch(&st, pool, manifest_fd, gz, base_dir, sigfd);
     rb_pool_free(pool); /* kills what is still in flight after an interruption */
     pool = NULL;
     rb_multirun_free(&st.multi); /* unfinished (interrupted) jobs get no record */
@@ -649,6 +714,8 @@ int rb_cli_run(int argc, char **argv)
 
 out:
     rb_pool_free(pool);
+    if (gz)
+        gzclose(gz);
     if (sigfd >= 0)
         close(sigfd);
     if (st.results_fd > STDERR_FILENO) {

@@ -665,6 +665,29 @@ void rb_line_reader_init_fn(struct rb_line_reader *r,
     r->read_ctx = ctx;
 }
 
+static ssize_t gz_read(void *ctx, char *buf, size_t len)
+{
+    int n = gzread((gzFile)ctx, buf, (unsigned)(len > (1u << 30) ? (1u << 30) : len));
+    int errnum = Z_OK;
+    if (n == 0)
+        gzerror((gzFile)ctx, &errnum); /* Z_BUF_ERROR: the stream ended before its end */
+    if (n < 0 || errnum == Z_BUF_ERROR) {
+        errno = n < 0 && errnum == Z_ERRNO ? errno : EBADMSG;
+        return -1;
+    }
+    return n;
+}
+
+const char *rb_line_reader_strerror(int rc)
+{
+    return rc == -EBADMSG ? "the gzip data is corrupt or cut short" : strerror(-rc);
+}
+
+void rb_line_reader_init_gz(struct rb_line_reader *r, gzFile f)
+{
+    rb_line_reader_init_fn(r, gz_read, f);
+}
+
 int rb_line_reader_next(struct rb_line_reader *r, const char **line, size_t *len)
 {
     for (;;) {

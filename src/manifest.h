@@ -8,6 +8,7 @@
 #include <cjson/cJSON.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <zlib.h>
 
 #include "compare.h"
 #include "runbox.h"
@@ -82,9 +83,14 @@ struct rb_line_reader {
 void rb_line_reader_init(struct rb_line_reader *r, int fd);
 void rb_line_reader_init_fn(struct rb_line_reader *r,
                             ssize_t (*read_fn)(void *ctx, char *buf, size_t len), void *ctx);
+/* Lines of a gzip file, or of a plain one (gzread passes those through);
+ * the caller keeps `f` open while reading and closes it after. */
+void rb_line_reader_init_gz(struct rb_line_reader *r, gzFile f);
 /* 1 with a line in *line and *len (valid until the next call), 0 at the end, or
  * -EAGAIN when a non-blocking fd has no full line yet, or another -errno. */
 int rb_line_reader_next(struct rb_line_reader *r, const char **line, size_t *len);
 void rb_line_reader_free(struct rb_line_reader *r);
+/* What a negative rb_line_reader_next result means, for a message. */
+const char *rb_line_reader_strerror(int rc);
 
 #endif

@@ -37,9 +37,12 @@ static int read_whole(const char *path, struct rb_buf *out, char *err, size_t er
             return fail(err, errlen, "out of memory reading '%s'", path);
         }
     }
-    int errnum = 0;
-    const char *msg = n < 0 ? gzerror(f, &errnum) : NULL;
-    if (msg) {
+    /* A stream cut short reads as its end, with Z_BUF_ERROR left behind. */
+    int errnum = Z_OK;
+    const char *msg = gzerror(f, &errnum);
+    if (n < 0 || errnum == Z_BUF_ERROR) {
+        if (errnum == Z_BUF_ERROR)
+            msg = "the gzip data is cut short";
         fail(err, errlen, "cannot read problems file '%s': %s", path, msg);
         gzclose(f);
         return -1;

@@ -1326,6 +1326,27 @@ class CliErrorTests(EvalTestCase):
         self.assertTrue(any(f in r.stderr for f in ("test_list", "entry_point", "test")),
                         "the message should name a field\n" + r.describe())
 
+    def test_gzip_files_cut_short(self):
+        # A problems file cut short is refused whole (a task missing from it
+        # would fail every sample of that task); a samples file cut short
+        # keeps what was graded and says where it stopped.
+        with open(HUMANEVAL, "rb") as f:
+            data = f.read()
+        cut = os.path.join(self.dir, "HumanEval-cut.jsonl.gz")
+        with open(cut, "wb") as f:
+            f.write(data[:len(data) // 2])
+        r = run_runbox(["eval", "--problems", cut, "--samples", self.samples])
+        self.assertUsageError(r, 1, ["HumanEval-cut.jsonl.gz", "cut short"])
+        samples_gz = os.path.join(self.dir, "samples-cut.jsonl.gz")
+        with open(self.samples, "rb") as f:
+            packed = gzip.compress(f.read())
+        with open(samples_gz, "wb") as f:
+            f.write(packed[:len(packed) - 12])  # no gzip trailer: the stream never ends
+        r = run_runbox(["eval", "--problems", HUMANEVAL, "--samples", samples_gz, "-q"])
+        self.assertEqual(r.returncode, 1, r.describe())
+        self.assertIn("samples-cut.jsonl.gz", r.stderr)
+        self.assertIn("corrupt or cut short", r.stderr)
+
     def test_missing_files(self):
         r = run_runbox(["eval", "--problems", os.path.join(self.dir, "nope.jsonl"), "--samples", self.samples])
         self.assertUsageError(r, 1, ["nope.jsonl"])

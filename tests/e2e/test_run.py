@@ -10,6 +10,7 @@ Safety: programs that attack processes (kill -1, kill of the parent, fork)
 are only ever run through runbox, never with a bare python3. The python3
 comparison (PythonParityTests) runs harmless programs only.
 """
+import gzip
 import hashlib
 import json
 import os
@@ -1190,6 +1191,62 @@ class CliTests(RunboxTestCase):
             self.assertIn(m, lines[0], run.describe())
         for bad in ("Traceback", "Segmentation", "core dumped", "Aborted", "AddressSanitizer"):
             self.assertNotIn(bad, run.stderr)
+
+    def gzip_manifest(self, n=20):
+        d, m = self.simple_manifest(n)
+        with open(m, "rb") as f:
+            data = gzip.compress(f.read())
+        gz = m + ".gz"
+        with open(gz, "wb") as f:
+            f.write(data)
+        return d, gz, data
+
+    def test_gzip_manifest(self):
+        # docs/cli.md: a manifest file compressed with gzip is read as it is,
+        # by path or as standard input redirected from the file.
+        d, gz, data = self.gzip_manifest()
+        out = os.path.join(d, "r.jsonl")
+        run = run_runbox(["run", gz, "-o", out])
+        self.assertEqual(run.returncode, 0, run.describe())
+        self.assertIn("20 jobs", run.stderr)
+        with open(out) as f:
+            recs = [json.loads(line) for line in f]
+        self.assertEqual(sorted(r["id"] for r in recs), sorted("c%d" % i for i in range(20)))
+        self.assertTrue(all(r["status"] == "ok" for r in recs))
+        with open(gz, "rb") as f:
+            p = subprocess.run([RUNBOX, "run", "-", "-q"], stdin=f, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, timeout=60)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(p.stdout.count(b"\n"), 20)
+        # --resume of a gzip manifest: nothing left to do.
+        run = run_runbox(["run", gz, "-o", out, "--resume", "-q"])
+        self.assertEqual(run.returncode, 0, run.describe())
+        with open(out) as f:
+            self.assertEqual(len(f.readlines()), 20)
+
+    def test_gzip_manifest_through_a_pipe_is_refused(self):
+        d, gz, data = self.gzip_manifest()
+        run = run_runbox(["run", "-"], input_bytes=data)
+        self.assertEqual(run.returncode, 1, run.describe())
+        self.assertEqual(run.stdout, "")
+        self.assertIn("gzip-compressed", run.stderr)
+        self.assertIn("zcat", run.stderr)
+
+    def test_gzip_manifest_cut_short(self):
+        # The complete lines before the cut run and keep their records; the
+        # cut is an error naming where it happened.
+        d, gz, data = self.gzip_manifest(400)
+        with open(gz, "wb") as f:
+            f.write(data[:len(data) // 2])
+        out = os.path.join(d, "r.jsonl")
+        run = run_runbox(["run", gz, "-o", out, "-q"])
+        self.assertEqual(run.returncode, 1, run.describe())
+        self.assertIn("the gzip data is corrupt or cut short", run.stderr)
+        with open(out) as f:
+            recs = [json.loads(line) for line in f]
+        self.assertGreater(len(recs), 0)
+        self.assertLess(len(recs), 400)
+        self.assertTrue(all(r["status"] == "ok" for r in recs), recs[-1])
 
     def test_usage_errors_are_one_line(self):
         # docs/cli.md: "Every error a user can cause is one line on standard
