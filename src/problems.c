@@ -159,8 +159,10 @@ int rb_problems_load(const char *path, struct rb_problems *out, char *err, size_
 {
     memset(out, 0, sizeof *out);
     struct rb_buf text = { 0 };
-    if (read_whole(path, &text, err, errlen) < 0)
+    if (read_whole(path, &text, err, errlen) < 0) {
+        rb_buf_free(&text); /* what was read before the error */
         return -1;
+    }
     int rc = 0;
     const char *s = text.data ? text.data : "";
     while (*s == ' ' || *s == '\n' || *s == '\r' || *s == '\t')
