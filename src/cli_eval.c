@@ -232,14 +232,7 @@ static long count_samples(const char *path)
     gzFile f = gzopen(path, "rb");
     if (!f)
         return -1;
-    struct rb_line_reader r;
-    rb_line_reader_init_gz(&r, f);
-    const char *line;
-    size_t len;
-    long n = 0;
-    while (rb_line_reader_next(&r, &line, &len) == 1)
-        n += !blank(line, len);
-    rb_line_reader_free(&r);
+    long n = rb_gz_count_lines(f);
     gzclose(f);
     return n;
 }

@@ -417,21 +417,9 @@ static long count_gzip_jobs(int fd)
     gzFile gz = open_gzip_manifest(fd);
     if (!gz)
         return -1;
-    struct rb_line_reader r;
-    rb_line_reader_init_gz(&r, gz);
-    const char *line;
-    size_t len;
-    long n = 0;
-    int rc;
-    while ((rc = rb_line_reader_next(&r, &line, &len)) == 1)
-        for (size_t i = 0; i < len; i++)
-            if (line[i] != ' ' && line[i] != '\t' && line[i] != '\r') {
-                n++;
-                break;
-            }
-    rb_line_reader_free(&r);
+    long n = rb_gz_count_lines(gz);
     gzclose(gz);
-    return rc < 0 ? -1 : n;
+    return n;
 }
 
 static long count_jobs(int fd)

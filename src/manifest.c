@@ -678,6 +678,24 @@ static ssize_t gz_read(void *ctx, char *buf, size_t len)
     return n;
 }
 
+long rb_gz_count_lines(gzFile f)
+{
+    struct rb_line_reader r;
+    rb_line_reader_init_gz(&r, f);
+    const char *line;
+    size_t len;
+    long n = 0;
+    int rc;
+    while ((rc = rb_line_reader_next(&r, &line, &len)) == 1)
+        for (size_t i = 0; i < len; i++)
+            if (line[i] != ' ' && line[i] != '\t' && line[i] != '\r') {
+                n++;
+                break;
+            }
+    rb_line_reader_free(&r);
+    return rc < 0 ? -1 : n;
+}
+
 const char *rb_line_reader_strerror(int rc)
 {
     return rc == -EBADMSG ? "the gzip data is corrupt or cut short" : strerror(-rc);

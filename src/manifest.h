@@ -90,6 +90,9 @@ void rb_line_reader_init_gz(struct rb_line_reader *r, gzFile f);
  * -EAGAIN when a non-blocking fd has no full line yet, or another -errno. */
 int rb_line_reader_next(struct rb_line_reader *r, const char **line, size_t *len);
 void rb_line_reader_free(struct rb_line_reader *r);
+/* The lines of `f` (gzip or plain) that are not blank, or -1 when it
+ * cannot be read to its end. */
+long rb_gz_count_lines(gzFile f);
 /* What a negative rb_line_reader_next result means, for a message. */
 const char *rb_line_reader_strerror(int rc);
 
