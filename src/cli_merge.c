@@ -109,18 +109,19 @@ static size_t line_key(char *buf, size_t len, long line_no)
  * invalid line without a usable id (or a duplicate) by its line number. */
 static int read_manifest(struct merge *m, const char *path, char *err, size_t errlen)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        snprintf(err, errlen, "cannot open manifest '%s': %s", path, strerror(errno));
+    /* gzip or plain, as runbox run reads it. */
+    gzFile f = gzopen(path, "rb");
+    if (!f) {
+        snprintf(err, errlen, "cannot open manifest '%s': %s", path, errno ? strerror(errno) : "out of memory");
         return -1;
     }
     struct rb_idset seen = { 0 };
     struct rb_line_reader r;
-    rb_line_reader_init(&r, fd);
+    rb_line_reader_init_gz(&r, f);
     const char *line;
     size_t len;
-    int rc = 0;
-    while (rc == 0 && rb_line_reader_next(&r, &line, &len) == 1) {
+    int rc = 0, got;
+    while (rc == 0 && (got = rb_line_reader_next(&r, &line, &len)) == 1) {
         struct rb_manifest_job job;
         struct rb_manifest_error e;
         int p = rb_manifest_parse_line(line, len, r.line_no, NULL, &job, &e);
@@ -135,9 +136,14 @@ static int read_manifest(struct merge *m, const char *path, char *err, size_t er
         rb_manifest_job_free(&job);
         rb_manifest_error_free(&e);
     }
+    if (rc == 0 && got < 0) {
+        snprintf(err, errlen, "cannot read manifest '%s' after line %ld: %s", path, r.line_no,
+                 rb_line_reader_strerror(got));
+        rc = -1;
+    }
     rb_line_reader_free(&r);
     rb_idset_free(&seen);
-    close(fd);
+    gzclose(f);
     return rc;
 }
 
@@ -175,8 +181,8 @@ static int read_samples(struct merge *m, const char *path, char *err, size_t err
     rb_line_reader_init_gz(&r, f);
     const char *line;
     size_t len;
-    int rc = 0;
-    while (rc == 0 && rb_line_reader_next(&r, &line, &len) == 1) {
+    int rc = 0, got;
+    while (rc == 0 && (got = rb_line_reader_next(&r, &line, &len)) == 1) {
         bool blank = true;
         for (size_t i = 0; i < len && blank; i++)
             blank = line[i] == ' ' || line[i] == '\t' || line[i] == '\r';
@@ -189,6 +195,11 @@ static int read_samples(struct merge *m, const char *path, char *err, size_t err
             m->entries[m->n - 1].code = code_hash(sample);
         }
         cJSON_Delete(sample);
+    }
+    if (rc == 0 && got < 0) {
+        snprintf(err, errlen, "cannot read samples file '%s' after line %ld: %s", path, r.line_no,
+                 rb_line_reader_strerror(got));
+        rc = -1;
     }
     rb_line_reader_free(&r);
     gzclose(f);

@@ -1224,6 +1224,27 @@ class CliTests(RunboxTestCase):
         with open(out) as f:
             self.assertEqual(len(f.readlines()), 20)
 
+    def test_gzip_manifest_sharded_and_merged(self):
+        d, gz, data = self.gzip_manifest(30)
+        outs = []
+        for i in range(2):
+            out = os.path.join(d, "r%d.jsonl" % i)
+            run = run_runbox(["run", gz, "-o", out, "--shard", "%d/2" % i, "-q"])
+            self.assertEqual(run.returncode, 0, run.describe())
+            outs.append(out)
+        merged = os.path.join(d, "merged.jsonl")
+        run = run_runbox(["merge"] + outs + ["-o", merged, "--manifest", gz, "-q"])
+        self.assertEqual(run.returncode, 0, run.describe())
+        with open(merged) as f:
+            self.assertEqual([json.loads(line)["id"] for line in f], ["c%d" % i for i in range(30)])
+        # A manifest cut short cannot be checked against: merge says so.
+        cut = os.path.join(d, "cut.jsonl.gz")
+        with open(cut, "wb") as f:
+            f.write(data[:len(data) - 12])
+        run = run_runbox(["merge"] + outs + ["-o", merged, "--manifest", cut, "-q"])
+        self.assertEqual(run.returncode, 1, run.describe())
+        self.assertIn("corrupt or cut short", run.stderr)
+
     def test_gzip_manifest_through_a_pipe_is_refused(self):
         d, gz, data = self.gzip_manifest()
         run = run_runbox(["run", "-"], input_bytes=data)
