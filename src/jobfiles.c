@@ -138,3 +138,27 @@ int rb_job_file_read(int dirfd, const char *path, size_t limit, char **data, siz
     *truncated = (size_t)sb.st_size > limit;
     return 1;
 }
+
+rb_tracked_file *rb_tracked_files_read(const char *dir, const char *const *paths, size_t n, size_t limit)
+{
+    rb_tracked_file *t = calloc(n ? n : 1, sizeof *t);
+    if (!t)
+        return NULL;
+    int dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    for (size_t i = 0; i < n; i++) {
+        char *data;
+        t[i].path = paths[i];
+        if (dirfd >= 0 && rb_job_file_read(dirfd, paths[i], limit, &data, &t[i].len, &t[i].truncated) == 1)
+            t[i].data = data;
+    }
+    if (dirfd >= 0)
+        close(dirfd);
+    return t;
+}
+
+void rb_tracked_files_free(rb_tracked_file *t, size_t n)
+{
+    for (size_t i = 0; t && i < n; i++)
+        free((char *)t[i].data);
+    free(t);
+}

@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "runbox.h"
+
 /* Whether `path` may name a file inside a job's dir: relative, no "..", "."
  * or empty components, at most 4096 bytes. NULL when fine, else why not. */
 const char *rb_job_path_problem(const char *path);
@@ -24,5 +26,12 @@ int rb_job_file_write(int dirfd, const char *path, const char *data, size_t len,
  * through a symlink), or a negative errno. */
 int rb_job_file_read(int dirfd, const char *path, size_t limit, char **data, size_t *len,
                      bool *truncated);
+
+/* Reads each of paths[0..n) under `dir` (up to `limit` bytes each) into
+ * an array of n tracked files; one absent, not regular, or not readable is
+ * there with data NULL. NULL when out of memory. Free with
+ * rb_tracked_files_free. */
+rb_tracked_file *rb_tracked_files_read(const char *dir, const char *const *paths, size_t n, size_t limit);
+void rb_tracked_files_free(rb_tracked_file *t, size_t n);
 
 #endif

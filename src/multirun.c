@@ -90,9 +90,7 @@ static void job_free(struct rb_multirun_set *set, struct multi_job *mj)
         free(c->error);
         free(c->error_detail);
         free(c->doc);
-        for (size_t k = 0; k < c->ntracked; k++)
-            free((char *)c->tracked[k].data);
-        free(c->tracked);
+        rb_tracked_files_free(c->tracked, c->ntracked);
     }
     if (mj->workdir) {
         rb_workdir_discard(&set->root, mj->workdir);
@@ -178,24 +176,12 @@ static void add_tracked(const struct multi_job *mj, cJSON *rec)
     size_t n = mj->m.job.ntracked;
     if (!n || !mj->workdir)
         return;
-    int dirfd = open(mj->workdir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (dirfd < 0)
-        return;
-    rb_tracked_file *t = calloc(n, sizeof *t);
     size_t limit = (size_t)(mj->m.job.limits.output_limit_kb ? mj->m.job.limits.output_limit_kb
                                                                : RB_DEFAULT_OUTPUT_LIMIT_KB) * 1024;
-    for (size_t i = 0; t && i < n; i++) {
-        char *data;
-        t[i].path = mj->m.job.tracked_files[i];
-        if (rb_job_file_read(dirfd, t[i].path, limit, &data, &t[i].len, &t[i].truncated) == 1)
-            t[i].data = data;
-    }
-    close(dirfd);
+    rb_tracked_file *t = rb_tracked_files_read(mj->workdir, mj->m.job.tracked_files, n, limit);
     if (t)
         rb_json_add_tracked(rec, t, n);
-    for (size_t i = 0; t && i < n; i++)
-        free((char *)t[i].data);
-    free(t);
+    rb_tracked_files_free(t, n);
 }
 
 /* The record: the top-level fields are those of the run that decided the

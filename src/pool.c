@@ -489,33 +489,8 @@ static rb_tracked_file *read_tracked(const struct slot *s)
     const struct pool_job *job = s->job;
     if (!job->ntracked)
         return NULL;
-    rb_tracked_file *t = calloc(job->ntracked, sizeof *t);
-    if (!t)
-        return NULL;
-    int dirfd = open(s->workdir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    for (size_t i = 0; i < job->ntracked; i++) {
-        t[i].path = job->tracked[i];
-        char *data = NULL;
-        size_t len = 0;
-        bool truncated = false;
-        if (dirfd >= 0 &&
-            rb_job_file_read(dirfd, job->tracked[i], (size_t)job->limits.output_limit_kb * 1024,
-                             &data, &len, &truncated) == 1) {
-            t[i].data = data;
-            t[i].len = len;
-            t[i].truncated = truncated;
-        }
-    }
-    if (dirfd >= 0)
-        close(dirfd);
-    return t;
-}
-
-static void tracked_free(rb_tracked_file *t, size_t n)
-{
-    for (size_t i = 0; t && i < n; i++)
-        free((char *)t[i].data);
-    free(t);
+    return rb_tracked_files_read(s->workdir, (const char *const *)job->tracked, job->ntracked,
+                                 (size_t)job->limits.output_limit_kb * 1024);
 }
 
 /* Our end of a pipe just made: its only status flag is O_NONBLOCK, so one
@@ -549,6 +524,7 @@ static int start_in_slot(rb_pool *p, size_t index, struct pool_job *job)
     capture_init(&s->out, (size_t)job->limits.output_limit_kb * 1024);
     capture_init(&s->err, (size_t)job->limits.output_limit_kb * 1024);
     capture_init(&s->status, STATUS_CAP);
+    uid_t uid = slot_uid(p, s); /* looked up once: a shared dir's is a stat */
 
     if (job->workdir) {
         s->workdir = strdup(job->workdir);
@@ -563,13 +539,13 @@ static int start_in_slot(rb_pool *p, size_t index, struct pool_job *job)
             s->spare_workdir = NULL;
         }
         if (rc < 0)
-            rc = rb_workdir_create(&p->root, s->seq, slot_uid(p, s), (gid_t)slot_uid(p, s), &s->workdir);
+            rc = rb_workdir_create(&p->root, s->seq, uid, (gid_t)uid, &s->workdir);
     }
     if (rc < 0)
         goto fail;
-    if ((rc = write_job_files(job, s->workdir, slot_uid(p, s))) < 0)
+    if ((rc = write_job_files(job, s->workdir, uid)) < 0)
         goto fail;
-    if ((rc = spec_memfd(job, s->workdir, slot_uid(p, s))) < 0)
+    if ((rc = spec_memfd(job, s->workdir, uid)) < 0)
         goto fail;
     spec = rc;
     if (pipe2(pin, O_CLOEXEC) < 0 || pipe2(pout, O_CLOEXEC) < 0 || pipe2(perr, O_CLOEXEC) < 0 ||
@@ -969,7 +945,7 @@ static void finish(rb_pool *p, size_t index)
     struct pool_job *job = s->job;
     slot_clear(p, s);
     deliver(p, &r);
-    tracked_free((rb_tracked_file *)r.tracked, r.ntracked);
+    rb_tracked_files_free((rb_tracked_file *)r.tracked, r.ntracked);
     status_report_free(&rep);
     job_free(job);
     start_queued(p);

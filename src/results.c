@@ -126,23 +126,33 @@ int rb_json_quote_bytes(struct rb_buf *out, const char *s, size_t len)
     return 0;
 }
 
+/* Adds the JSON text in `buf` under `key`, the item taking the buffer as it
+ * is (megabytes of output are not copied once more); freed on failure. */
+static int add_raw_taking(cJSON *obj, const char *key, struct rb_buf *buf)
+{
+    cJSON *item = buf->data ? cJSON_CreateRaw("") : NULL;
+    if (!item || !cJSON_AddItemToObject(obj, key, item)) {
+        cJSON_Delete(item);
+        rb_buf_free(buf);
+        return -ENOMEM;
+    }
+    cJSON_free(item->valuestring);
+    item->valuestring = buf->data;
+    *buf = (struct rb_buf){ 0 };
+    return 0;
+}
+
 int rb_json_add_bytes(cJSON *obj, const char *key, const char *s, size_t len)
 {
     if (!s)
         return cJSON_AddNullToObject(obj, key) ? 0 : -ENOMEM;
     struct rb_buf buf = { 0 };
     int rc = rb_json_quote_bytes(&buf, s, len);
-    /* The item takes the buffer as it is: megabytes of output are not
-     * copied once more. */
-    cJSON *item = rc == 0 ? cJSON_CreateRaw("") : NULL;
-    if (!item || !cJSON_AddItemToObject(obj, key, item)) {
-        cJSON_Delete(item);
+    if (rc < 0) {
         rb_buf_free(&buf);
-        return -ENOMEM;
+        return rc;
     }
-    cJSON_free(item->valuestring);
-    item->valuestring = buf.data;
-    return 0;
+    return add_raw_taking(obj, key, &buf);
 }
 
 int rb_json_add_tracked(cJSON *obj, const rb_tracked_file *tracked, size_t n)
@@ -171,12 +181,12 @@ int rb_json_add_tracked(cJSON *obj, const rb_tracked_file *tracked, size_t n)
     }
     if (rc == 0)
         rc = rb_buf_append_str(&files, "}");
-    if (rc == 0 && !cJSON_AddRawToObject(obj, "tracked_files", files.data))
-        rc = -ENOMEM;
+    if (rc == 0)
+        rc = add_raw_taking(obj, "tracked_files", &files);
     if (rc == 0 && cut.len) {
         rc = rb_buf_append_str(&cut, "]");
-        if (rc == 0 && !cJSON_AddRawToObject(obj, "tracked_files_truncated", cut.data))
-            rc = -ENOMEM;
+        if (rc == 0)
+            rc = add_raw_taking(obj, "tracked_files_truncated", &cut);
     }
     rb_buf_free(&files);
     rb_buf_free(&cut);
