@@ -638,6 +638,16 @@ class TeardownTests(SharedBatchCase):
 
 # ==== 5. sandbox ===================================================================
 
+def nobody_workdir(bindir):
+    """Gives a private runbox copy's dir to uid 65534 and makes a --workdir
+    in it that 65534 owns; returns the workdir."""
+    os.chown(bindir, NOBODY, NOBODY)
+    wd = os.path.join(bindir, "work")
+    os.mkdir(wd)
+    os.chown(wd, NOBODY, NOBODY)
+    return wd
+
+
 class SandboxTests(SharedBatchCase):
 
     def assertPermissionError(self, job_id, forbidden):
@@ -746,10 +756,7 @@ class SandboxTests(SharedBatchCase):
     def test_unprivileged_runbox_survives_dangerous_jobs(self):
         bindir, runbox = private_runbox_copy()
         try:
-            os.chown(bindir, NOBODY, NOBODY)
-            wd = os.path.join(bindir, "work")
-            os.mkdir(wd)
-            os.chown(wd, NOBODY, NOBODY)
+            wd = nobody_workdir(bindir)
             jobs = [
                 {"id": "kill_all", "source": "import os\nos.kill(-1, 9)\nprint('KILLED EVERYONE')"},
                 {"id": "kill_parent", "source": "import os\nos.kill(os.getppid(), 9)"},
@@ -802,10 +809,7 @@ class SandboxTests(SharedBatchCase):
     def test_unprivileged_without_landlock_warns_even_when_quiet(self):
         bindir, runbox = private_runbox_copy()
         try:
-            os.chown(bindir, NOBODY, NOBODY)
-            wd = os.path.join(bindir, "work")
-            os.mkdir(wd)
-            os.chown(wd, NOBODY, NOBODY)
+            wd = nobody_workdir(bindir)
             manifest = write_manifest(os.path.join(bindir, "m.jsonl"),
                                       [{"id": "a", "source": "print(1)"}])
             os.chmod(manifest, 0o644)
