@@ -1514,8 +1514,8 @@ def main():
                     help="size runbox's (and the fork floor's) batches so that the fixed cost per invocation (a 1-job batch) is at most "
                          "this share of a measurement (default 0.1; quick 0.25)")
     ap.add_argument("--workloads", nargs="*", choices=list(WORKLOADS), help="only these workloads")
-    ap.add_argument("--datasets", default=os.path.join(REPO, "..", "shared", "datasets"),
-                    help="the directory holding HumanEval.jsonl.gz (default <repo>/../shared/datasets)")
+    ap.add_argument("--datasets", default=os.path.join(REPO, "data"),
+                    help="the directory holding HumanEval.jsonl.gz (default <repo>/data)")
     ap.add_argument("--runbox", default=os.path.join(REPO, "build", "runbox"),
                     help="the runbox binary (runbox-zygote must be beside it)")
     ap.add_argument("--fork-floor", default=os.path.join(BENCH, "fork_floor"), help="the fork_floor binary")

@@ -107,7 +107,7 @@ class ResultsExamples(RunboxTestCase):
 class EvalExamples(RunboxTestCase):
     def test_the_sample_line_passes_on_humaneval(self):
         problems = os.path.join(os.path.abspath(os.environ.get("RUNBOX_DATASETS")
-                                                or os.path.join(SOURCE_ROOT, "..", "shared", "datasets")),
+                                                or os.path.join(SOURCE_ROOT, "data")),
                                 "HumanEval.jsonl.gz")
         if not os.path.isfile(problems):
             self.skipTest("HumanEval.jsonl.gz not found at %s (set RUNBOX_DATASETS)" % problems)

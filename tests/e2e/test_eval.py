@@ -4,7 +4,7 @@
 Run with Debian's interpreter: /usr/bin/python3 tests/e2e/test_eval.py
 Environment: RUNBOX (the runbox binary; default <repo>/build/runbox),
 RUNBOX_DATASETS (the directory holding HumanEval.jsonl.gz and
-sanitized-mbpp.json; default <repo>/../shared/datasets). The datasets are read
+sanitized-mbpp.json; default <repo>/data). The datasets are read
 in place; everything the suite writes goes to a temporary directory removed at
 the end (RUNBOX_E2E_KEEP=1 keeps it).
 
@@ -32,7 +32,7 @@ from rbtest import (  # noqa: E402
     record_shape_problems, run_runbox, wait_until, zygotes_of)
 
 DATASETS = os.path.abspath(os.environ.get("RUNBOX_DATASETS")
-                           or os.path.join(SOURCE_ROOT, "..", "shared", "datasets"))
+                           or os.path.join(SOURCE_ROOT, "data"))
 HUMANEVAL = os.path.join(DATASETS, "HumanEval.jsonl.gz")
 MBPP = os.path.join(DATASETS, "sanitized-mbpp.json")
 
@@ -47,9 +47,9 @@ def datasets_problem():
     missing = [p for p in (HUMANEVAL, MBPP) if not os.path.isfile(p)]
     if missing:
         return ("the eval datasets are missing: looked for %s (RUNBOX_DATASETS=%r, fallback "
-                "<repo>/../shared/datasets = %s)" % (
+                "<repo>/data = %s)" % (
                     ", ".join(missing), os.environ.get("RUNBOX_DATASETS"),
-                    os.path.abspath(os.path.join(SOURCE_ROOT, "..", "shared", "datasets"))))
+                    os.path.abspath(os.path.join(SOURCE_ROOT, "data"))))
     return None
 
 

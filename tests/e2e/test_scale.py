@@ -19,7 +19,7 @@ from rbtest import (  # noqa: E402
     RUNBOX, SOURCE_ROOT, cleanup_tmp_root, new_tmpdir, run_runbox, write_manifest)
 
 DATASETS = os.path.abspath(os.environ.get("RUNBOX_DATASETS")
-                           or os.path.join(SOURCE_ROOT, "..", "shared", "datasets"))
+                           or os.path.join(SOURCE_ROOT, "data"))
 HUMANEVAL = os.path.join(DATASETS, "HumanEval.jsonl.gz")
 
 # Fields that measure the run rather than describe its outcome.
