@@ -81,10 +81,12 @@ class Expect:
                 the attack "succeeds" harmlessly (stdout has "GAP" lines);
                 the text says what the gap is
     note        shown in the table's expected column
+    passed      True or False: the record's `passed` (a job with cases, an
+                eval line) must be that; None: not checked
     """
 
     def __init__(self, status, return_code=None, signal=None, error=None, error_has=(),
-                 stdout_has=(), stdout_lacks=(), check=None, gap=None, note=None):
+                 stdout_has=(), stdout_lacks=(), check=None, gap=None, note=None, passed=None):
         self.status = status if isinstance(status, tuple) else (status,)
         self.return_code = return_code
         self.signal = signal
@@ -95,6 +97,7 @@ class Expect:
         self.check = check
         self.gap = gap
         self.note = note
+        self.passed = passed
 
     def describe(self):
         parts = ["/".join(self.status)]
@@ -109,6 +112,8 @@ class Expect:
                             for c in markers[0])
             first = first if len(first) <= 34 else first[:31] + "..."
             parts.append('"%s"%s' % (first, " +%d" % (len(markers) - 1) if len(markers) > 1 else ""))
+        if self.passed is not None:
+            parts.append("passed=%s" % str(self.passed).lower())
         if self.note:
             parts.append(self.note)
         if self.gap:
@@ -133,6 +138,8 @@ class Expect:
         for part in self.error_has:
             if part not in err:
                 out.append("error %r lacks %r" % (err[:200], part))
+        if self.passed is not None and rec.get("passed") is not self.passed:
+            out.append("passed %r, expected %r" % (rec.get("passed"), self.passed))
         stdout = rec.get("stdout") or ""
         for m in self.stdout_has:
             if isinstance(m, str):
@@ -156,17 +163,50 @@ class Expect:
 class Prog:
     """copies: ((id suffix, extra job fields), ...) to run the program as
     several jobs (one record each, all checked against the expectation); a
-    "commands" field whose entries have no argv gets the runner's context."""
+    "commands" field whose entries have no argv gets the runner's context.
 
-    def __init__(self, category, expect, job=None, order=100, copies=(("", {}),)):
+    A copy's fields may name a "variant": the program's line
+    `RB_VARIANT = None` then reads `RB_VARIANT = "<variant>"` in that job,
+    so one program tries several ways of one attack, one record each.
+
+    modes: where the program runs. "run" (the default): a job of the pass's
+    manifest. "humaneval", "mbpp": a sample of the pass's `runbox eval`
+    batch on the problems of problems/ (the program is the sample's code:
+    a HumanEval `solution`, an MBPP `completion`), as eval_copies[mode]
+    says (default: copies, without job fields). eval_expect is what each of
+    its results lines must show (default: expect); every eval line must also
+    have `passed` false and no `internal` status, whatever it expects.
+
+    A job field "file_fixture" makes the job a `file` job: the runner makes
+    that fixture for the pass (run_hostile.py, FileFixtures) and puts its
+    path in "file". A string "@name" anywhere in the job's fields (a case's
+    expected_stdout) is replaced by the pass's value of that name."""
+
+    def __init__(self, category, expect, job=None, order=100, copies=(("", {}),), modes=("run",),
+                 eval_copies=None, eval_expect=None):
         self.category = category
         self.expect = expect
         self.job = dict(job or {})
         self.order = order  # lower runs earlier in the manifest
         self.copies = tuple(copies)
+        self.modes = tuple(modes)
+        self.eval_copies = {m: tuple((eval_copies or {}).get(m, copies)) for m in self.modes if m in EVAL_MODES}
+        self.eval_expect = eval_expect
 
-    def expectation(self, layers):
-        return self.expect(layers) if callable(self.expect) else self.expect
+    def copies_in(self, mode):
+        if mode not in self.modes:
+            return ()
+        return self.copies if mode == "run" else self.eval_copies[mode]
+
+    def njobs(self):
+        return sum(len(self.copies_in(m)) for m in self.modes)
+
+    def expectation(self, layers, mode="run"):
+        e = self.eval_expect if mode in EVAL_MODES and self.eval_expect is not None else self.expect
+        return e(layers) if callable(e) else e
+
+
+EVAL_MODES = ("humaneval", "mbpp")
 
 
 # ---- helpers -------------------------------------------------------------------
@@ -329,6 +369,185 @@ def ids_check(L):
             return "the commands of one list ran under different uids %s (they share a dir)" % seen
         return None
     return check
+# ---- issue 11: verdicts and containment ------------------------------------------
+
+GAP_NEIGHBOURS = ("a `file` job reads what lies beside its program when it is of the job's own uid: the "
+                  "manifest (a cases job's expected output, so that job passes), the results file, notes, "
+                  "data, a symlink to the runner's canary (Landlock off, jobs run as runbox's user) (%s)"
+                  % DOC_SHARED)
+GAP_WORLD = ("as root without Landlock a job reads any world-readable file, one beside its program "
+             "included (%s)" % DOC_SHARED)
+GAP_METADATA = ("changes mode, times and extended attributes of files of runbox's user outside its working "
+                "dir (the canary, the working dirs' parent, --workdir, the results file) through a "
+                "descriptor or Python's os functions: they are its own uid's and Landlock is off; the "
+                "path-based calls stay refused; the program puts back what it changed (%s)" % DOC_SHARED)
+GAP_PARENT = ("leaves the working dirs' parent, a dir of its own uid, at mode 000 through a descriptor "
+              "(Landlock off); runbox must go on: every later job runs, nothing is left (%s)" % DOC_SHARED)
+
+
+def variant_of(rec):
+    """The variant a record's job ran: its id's part after the program's name."""
+    base = (rec.get("hostile_id") or rec.get("id") or "").split("@")[0]
+    return base.split(".", 1)[1] if "." in base else ""
+
+
+def by_variant(checks, default=None):
+    """A check picking one of `checks` (variant: function(rec)) by the record's variant."""
+    def check(rec):
+        c = checks.get(variant_of(rec), default)
+        return c(rec) if c else None
+    return check
+
+
+def status_is(status, rc=None, error=None):
+    def check(rec):
+        if rec.get("status") != status:
+            return "status %r, expected %r" % (rec.get("status"), status)
+        if rc is not None and rec.get("return_code") != rc:
+            return "return_code %r, expected %r" % (rec.get("return_code"), rc)
+        if error is not None and not (rec.get("error") or "").startswith(error):
+            return "error %r does not start with %r" % ((rec.get("error") or "")[:200], error)
+        return None
+    return check
+
+
+def failed_not_zero(rec):
+    """A program that failed with its channel gone: any non-zero exit, never ok."""
+    if rec.get("status") != "error" or rec.get("return_code") in (0, None):
+        return "status %r return_code %r: a failing program whose status channel it broke must be " \
+               "`error` with a non-zero code" % (rec.get("status"), rec.get("return_code"))
+    return None
+
+
+def clean_text(field, max_bytes):
+    """The field is valid UTF-8 (no lone surrogate: no byte cut out of a
+    character) and at most max_bytes long."""
+    def check(rec):
+        v = rec.get(field)
+        if not isinstance(v, str):
+            return "%s is %r" % (field, v)
+        bad = [c for c in v if 0xD800 <= ord(c) <= 0xDFFF]
+        if bad:
+            return "%s holds %d lone surrogates (a character cut in two): ...%r" % (field, len(bad), v[-12:])
+        n = len(v.encode("utf-8"))
+        return None if n <= max_bytes else "%s is %d bytes, more than %d" % (field, n, max_bytes)
+    return check
+
+
+def flag_true(field):
+    def check(rec):
+        return None if rec.get(field) is True else "%s is %r, expected true" % (field, rec.get(field))
+    return check
+
+
+def capture_kept(rec):
+    """issue 11, 5: nothing dropped silently. small and after captured as
+    they are; big as {"$truncated": bytes}; namespace_truncated."""
+    ns = rec.get("namespace")
+    if not isinstance(ns, dict):
+        return "namespace is %r: dropped" % (type(ns).__name__ if ns is not None else None)
+    if ns.get("small") != 1 or ns.get("after") != 2:
+        return "namespace lost small or after: %s" % sorted(ns)
+    big = ns.get("big")
+    if not (isinstance(big, dict) and list(big) == ["$truncated"] and isinstance(big["$truncated"], int)
+            and big["$truncated"] > 0):
+        return "namespace's big is %r, expected {\"$truncated\": <bytes>}" % (str(big)[:80],)
+    if rec.get("namespace_truncated") is not True:
+        return "namespace_truncated is %r" % rec.get("namespace_truncated")
+    return None
+
+
+def many_kept(rec):
+    ns = rec.get("namespace")
+    if not isinstance(ns, dict):
+        return "namespace is dropped"
+    for i in range(40):
+        v = ns.get("m%02d" % i)
+        if v != "M" * 40000 and not (isinstance(v, dict) and list(v) == ["$truncated"]):
+            return "namespace's m%02d is %r: neither its value nor {\"$truncated\": ...}" % (i, str(v)[:60])
+    if rec.get("namespace_truncated") is not True:
+        return "namespace_truncated is %r" % rec.get("namespace_truncated")
+    return None
+
+
+def doc_kept(rec):
+    doc = rec.get("doc")
+    if not isinstance(doc, str) or not doc.startswith("\u20ac" * 100):
+        return "doc is %r: dropped" % (doc[:40] if isinstance(doc, str) else doc)
+    return both(clean_text("doc", 64 << 10), flag_true("doc_truncated"))(rec)
+
+
+def cases_passed_is(n):
+    def check(rec):
+        return None if rec.get("cases_passed") == n else "cases_passed %r, expected %d" % (rec.get("cases_passed"), n)
+    return check
+
+
+def stderr_free_of(*words):
+    """The program reports to stderr (its stdout is a case's answer)."""
+    def check(rec):
+        text = (rec.get("stderr") or "") + "".join((c.get("stderr") or "") for c in rec.get("cases") or [])
+        hits = [l for l in text.splitlines() if any(l.startswith(w) for w in words)]
+        return ("stderr: " + " | ".join(hits)[:600]) if hits else None
+    return check
+
+
+def at_least(label, n):
+    def check(rec):
+        got = number_after(label, rec)
+        return None if got is not None and got >= n else "%s %r, expected at least %d" % (label, got, n)
+    return check
+
+
+V_EXIT = ("excepthook", "traceback_module", "traceback_functions", "exc_str", "exc_repr", "arg_repr", "cause_str",
+          "notes", "meta_getattr", "stderr_write", "stdout_flush", "audit_hook", "gc_callback", "profile_hook",
+          "trace_hook", "del_on_clear", "itimer_real", "itimer_prof", "thread_after_module")
+V_SABOTAGE_BROKEN = ("close", "shutdown_wr", "shutdown_rdwr", "dup2_devnull", "dup2_pipe_steal", "swap_race")
+V_SABOTAGE = V_SABOTAGE_BROKEN + ("nonblock_fill", "sndtimeo_fill", "flood_1mib", "flood_thread", "fake_lines",
+                                  "scm_rights")
+V_SETUP = ("unsigned", "guessed", "many", "atexit", "then_segv", "then_exit0")
+V_SYSEXIT = ("code_raises", "code_exits", "str_raises", "str_exits")
+V_CASES_FAIL = ("excepthook", "exc_str", "close", "shutdown", "flood", "thread")
+V_THREADS = ("threading", "_thread", "executor", "pthread", "clone")
+V_TREE = ("1500", "5000", "longnames", "traps")
+TREE_DEPTH = {"1500": 1500, "5000": 5000, "longnames": 1000, "traps": 400, "num_times": 1500, "commands": 400}
+
+
+def variants(names):
+    return tuple(("." + v, {"variant": v}) for v in names)
+
+
+def tries(n):
+    return tuple((".%d" % i, {}) for i in range(1, n + 1))
+
+
+EVIL = Expect("error", return_code=1, error="EvilError")
+CAPTURE = ["small", "big", "after", "evil"] + ["m%02d" % i for i in range(40)]
+
+
+def _neighbours(L):
+    """fs_file_job_neighbours, per pass."""
+    imports = ("IMPORTED helper helper-ok", "IMPORTED pkg pkg-ok pkg.mod-ok", "LISTED", "READ its own program")
+    if L.landlock:
+        return ok(*imports + tuple("DENIED " + n for n in (
+            "manifest.jsonl", "results.jsonl", "notes", ".hidden", "data/answers.txt", "expected_output.txt",
+            "sneaky.py")))
+    if L.exposed:
+        return ok(*imports + tuple("GAP shared-uid read " + n for n in (
+            "manifest.jsonl", "results.jsonl", "notes", ".hidden", "data/answers.txt", "sneaky.py")), gap=GAP_NEIGHBOURS)
+    return ok(*imports + tuple("DENIED " + n for n in (
+        "manifest.jsonl", "results.jsonl", "notes", ".hidden", "data/answers.txt", "sneaky.py")) +
+        ("GAP world-readable read expected_output.txt",), gap=GAP_WORLD)
+
+
+def _metadata(L):
+    own = tuple("OWN python %s ok" % op for op in ("chmod", "utime", "setxattr", "removexattr", "shutil.copy2",
+                                                   "shutil.copymode"))
+    return ok(*own + ("ROUTE fd outside", "ROUTE python outside", "CHANGED_OUTSIDE"),
+              check=both(at_most("PATH_SYSCALLS_ALLOWED", 0), at_most("CHANGED_OUTSIDE", 0)),
+              gap=GAP_METADATA if L.exposed else None)
+
+
 GAP_DISK = ("no disk quota in any configuration: a job writes into its working dir as fast as it can "
             "until its time limit (64 MiB per file); runbox removes it afterwards")
 
@@ -598,4 +817,5 @@ PROGRAMS = {
                                                 else "error is %d chars" % len(r["error"]))),
     "crash_compile_deep": Prog("crashes", Expect(("memory", "error", "signal"), stdout_has=("first:",),
                                                  note="MemoryError/RecursionError/SIGSEGV")),
+
 }
