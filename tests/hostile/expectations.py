@@ -818,4 +818,72 @@ PROGRAMS = {
     "crash_compile_deep": Prog("crashes", Expect(("memory", "error", "signal"), stdout_has=("first:",),
                                                  note="MemoryError/RecursionError/SIGSEGV")),
 
+    # -- issue 11: verdicts (runbox run, cases, runbox eval) -----------------------------
+    # Each eval sample is wrong on purpose (add_mod returns 0 or raises); besides
+    # what is named here, every eval line must have passed false and no
+    # internal status (run_hostile.check_eval).
+    "verdict_status_reopen": Prog("verdicts", Expect(
+        "error", return_code=1, error="RuntimeError", stdout_has=(
+            "DENIED reopen /proc/self/fd/1020 O_RDONLY", "DENIED reopen /proc/self/fd/1020 O_RDWR",
+            "DENIED reopen /proc/thread-self/fd/1020 O_RDWR", "DENIED reopen /dev/fd/1020 O_RDONLY",
+            "DENIED read fd 1020", "DENIED peek fd 1020", "DENIED the supervisor's descriptors",
+            "DENIED the parent's descriptors"))),
+    # The race of issue 11 (class 1): 4 jobs, and 20 HumanEval and 10 MBPP samples
+    # per pass; the runner reports how many were forged (must be none).
+    "verdict_status_race": Prog("verdicts", Expect("error", return_code=1, error="AssertionError",
+                                                   stdout_has=("waiting on",)),
+                                copies=tries(4), modes=("run", "humaneval", "mbpp"),
+                                eval_copies={"humaneval": tries(20), "mbpp": tries(10)}),
+    "verdict_exit_while_reporting": Prog("verdicts", EVIL, copies=variants(V_EXIT),
+                                         modes=("run", "humaneval", "mbpp")),
+    "verdict_status_sabotage": Prog("verdicts", Expect("error", check=by_variant(
+        {v: failed_not_zero for v in V_SABOTAGE_BROKEN}, status_is("error", 1, "EvilError")),
+        note="broken channel: error rc!=0; else error rc=1 EvilError"),
+        {"timeout": 6}, copies=variants(V_SABOTAGE), modes=("run", "humaneval", "mbpp"),
+        eval_expect=Expect("error", check=by_variant({v: failed_not_zero for v in V_SABOTAGE_BROKEN},
+                                                     status_is("error", 1)))),
+    "verdict_forge_setup_failed": Prog("verdicts", Expect(
+        ("error", "signal", "ok"), check=by_variant({"then_segv": status_is("signal", -11),
+                                                     "then_exit0": status_is("ok", 0)},
+                                                    status_is("error", 1, "EvilError")),
+        note="never internal: error rc=1, signal (then_segv), ok (then_exit0: exit 0 mid-program)"),
+        copies=variants(V_SETUP), modes=("run", "humaneval", "mbpp"),
+        eval_expect=Expect(("error", "signal"))),
+    "verdict_capture_oversized": Prog("verdicts", Expect(("ok", "error"), check=by_variant({
+        "ok": both(status_is("ok", 0), capture_kept, doc_kept),
+        "fail_exit0": both(status_is("error", 1, "EvilError"), capture_kept, doc_kept),
+        "repr_exit": status_is("error", 1, "EvilError"),
+        "many_medium": both(status_is("ok", 0), many_kept, doc_kept)}),
+        note="namespace and doc kept, cut with $truncated/doc_truncated; fails stay error rc=1"),
+        {"capture": CAPTURE, "timeout": 10}, copies=variants(("ok", "fail_exit0", "repr_exit", "many_medium"))),
+    "verdict_systemexit_code": Prog("verdicts", Expect("error", error="SystemExit", check=failed_not_zero),
+                                    copies=variants(V_SYSEXIT), modes=("run", "humaneval", "mbpp"),
+                                    eval_expect=Expect("error")),
+    "verdict_nonce_hunt": Prog("verdicts", Expect("error", return_code=1, error="EvilError",
+                                                  stdout_has=("CANDIDATES",)),
+                               {"timeout": 8}, modes=("run", "humaneval", "mbpp")),
+    "eval_exit_before_checks": Prog("verdicts", None, modes=("humaneval", "mbpp"), copies=variants((
+        "os_exit", "sys_exit", "systemexit_in_check", "keyboard_in_check", "profile_on_return",
+        "thread_during_checks")), eval_expect=Expect(("error", "ok"), note="(exit 0 before its checks ended)")),
+    # Cases are compared in the supervisor: whatever the job does, a wrong or
+    # unknown answer, or a failure after a right one, never passes.
+    "verdict_cases_unknown_answer": Prog("verdicts", Expect("ok", return_code=0, passed=False,
+                                                            check=cases_passed_is(0)),
+                                         {"cases": [{"stdin": "", "expected_stdout": "@cases_answer"}],
+                                          "timeout": 15}),
+    "verdict_cases_fail_after_answer": Prog("verdicts", Expect("error", passed=False, check=cases_passed_is(0)),
+                                            {"cases": [{"stdin": "7 5\n", "expected_stdout": "12\n"},
+                                                       {"stdin": "1 2\n", "expected_stdout": "3\n"}]},
+                                            copies=variants(V_CASES_FAIL)),
+    "verdict_cases_file_neighbour": Prog("verdicts", lambda L: Expect(
+        "ok", return_code=0, gap=GAP_NEIGHBOURS, check=stderr_free_of("ESCAPED"), note="passes only by the gap")
+        if L.exposed else Expect("ok", return_code=0, passed=False, check=stderr_free_of("ESCAPED", "GAP")),
+        {"file_fixture": "neighbours", "cases": [{"stdin": "", "expected_stdout": "@neighbour_answer"}]}),
+    "io_error_utf8_cut": Prog("output", Expect("error", return_code=1, error="ValueError: ",
+                                               check=clean_text("error", 8192), note="cut on a character"),
+                              copies=variants(("0", "1", "2", "1e", "2e", "3e"))),
+    "io_exception_10mb": Prog("output", Expect("error", return_code=1, error="ValueError",
+                                               check=flag_true("stderr_truncated"), note="not output_limit"),
+                              {"timeout": 20}, copies=variants(("message", "note", "cause"))),
+
 }

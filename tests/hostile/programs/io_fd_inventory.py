@@ -1,5 +1,6 @@
 """Lists every descriptor it inherited and reads what it can from those that
-are not its own stdio: a leaked descriptor of the zygote or supervisor
+are not its own stdio and its status channel (fd 1020, examined by
+verdict_status_reopen): a leaked descriptor of the zygote or supervisor
 would let it talk to them or read other jobs' data."""
 import os
 import stat
@@ -15,6 +16,11 @@ for name in sorted(os.listdir("/proc/self/fd"), key=int):
     mode = os.fstat(fd).st_mode
     print("FD", fd, target, stat.filemode(mode), flush=True)
     extra.append((fd, target))
+    if fd == 1020:
+        # The worker's status channel, a socket whose other end only the
+        # supervisor holds; verdict_status_reopen tries to read it.
+        print("STATUS_CHANNEL fd 1020", stat.filemode(mode), flush=True)
+        continue
     if stat.S_ISSOCK(mode):
         print("ESCAPED inherited a socket: fd %d %s" % (fd, target), flush=True)
     try:
