@@ -585,9 +585,12 @@ PROGRAMS = {
     "mem_retry_loop": Prog("memory", cpu_timeout(), {"cpu_time": 1, "timeout": 4}),
     "mem_thread_bomb": Prog("memory", Expect("ok", return_code=0, stdout_has=("THREADS",),
                                              check=at_most("THREADS", 64), note="<=64 threads")),
+    # Issue 11: 256 threads per job (RLIMIT_NPROC in a uid or user namespace of
+    # its own; shared with the batch in the reduced pass); last in the
+    # manifest, with the other thread bombs.
     "mem_thread_bomb_small_stacks": Prog("memory", Expect(
         ("timeout", "ok", "error", "memory"), stdout_has=("THREADS",),
-        check=at_most("THREADS", 10000), note="<=10000 threads, bounded by memory"), {"timeout": 3}),
+        check=at_most("THREADS", 260), note="<=260 threads"), {"timeout": 3}, order=200),
     "mem_memfd_outside_limit": Prog("memory", ok("DENIED memfd beyond the memory limit"), {"timeout": 8}),
     "mem_mlock": Prog("memory", ok("DENIED mlock")),
 
@@ -886,4 +889,51 @@ PROGRAMS = {
                                                check=flag_true("stderr_truncated"), note="not output_limit"),
                               {"timeout": 20}, copies=variants(("message", "note", "cause"))),
 
+    # -- issue 11: containment -----------------------------------------------------------
+    # Right after job_trash_reader, in the same slot (the holder keeps the other).
+    "job_memo_leftovers": Prog("other jobs", Expect("ok", return_code=0, check=by_variant({
+        "set": lambda r: None if "SET" in (r.get("stdout") or "") else "the setter printed nothing",
+        "read": lambda r: None if (r.get("stdout") or "").strip() == "CLEAN" else "stdout is not CLEAN",
+        "num_times": lambda r: None if all((x.get("stdout") or "").strip() == "CLEAN" for x in r.get("runs") or [{}])
+        else "a run found leftovers",
+        "cases": both(cases_passed_is(3), lambda r: None if r.get("passed") is True else "passed is not true")}),
+        note="the next job (run, case) sees nothing left"), order=2.5,
+        copies=(("." + "set", {"variant": "set"}), (".read", {"variant": "read"}),
+                (".num_times", {"variant": "num_times", "num_times": 3}),
+                (".cases", {"variant": "cases", "early_stop": True,
+                            "cases": [{"stdin": "", "expected_stdout": "CLEAN"}] * 3}))),
+    "fs_file_job_neighbours": Prog("files", _neighbours, {"file_fixture": "neighbours"}),
+    "fs_file_job_root_secret": Prog("files", Expect("error", check=lambda r: failed_not_zero(r) or (
+        None if "Permission denied" in (r.get("error") or "") or variant_of(r) in ("dir", "zip")
+        else "error %r does not say Permission denied" % (r.get("error") or "")[:200]),
+        note="can't open file: Permission denied; the secret never in the record"),
+        copies=((".0600", {"file_fixture": "root_0600"}), (".in0700dir", {"file_fixture": "root_in_0700"}),
+                (".dir", {"file_fixture": "root_dir"}), (".zip", {"file_fixture": "root_zip"}),
+                (".symlink", {"file_fixture": "root_symlink"}))),
+    "fs_metadata_outside": Prog("files", _metadata),
+    # Early, so that most of the batch comes after it (the reduced pass: runbox
+    # must go on with its working dirs' parent at mode 000).
+    "fs_chmod_workdir_parent": Prog("files", lambda L: ok("GAP shared-uid", gap=GAP_PARENT) if L.exposed else ok(
+        "DENIED python chmod", "DENIED libc chmod", "DENIED O_PATH chmod /proc/self/fd/N", "DENIED fchmod",
+        stdout_lacks=("GAP",)), order=9),
+    "mem_pipe_buffers": Prog("memory", ok("DENIED F_SETPIPE_SZ", "KERNEL_MIB", check=at_most("KERNEL_MIB", 64)),
+                             {"memory_mb": 64, "timeout": 10}),
+    "mem_socket_buffers": Prog("memory", ok(
+        "DENIED SO_SNDBUF", "DENIED SO_RCVBUF", "DENIED SO_SNDBUFFORCE", "DENIED SO_RCVBUFFORCE", "KERNEL_MIB",
+        check=at_most("KERNEL_MIB", 64)), {"memory_mb": 64, "timeout": 10}),
+    "mem_inflight_buffers": Prog("memory", ok("KERNEL_MIB", check=at_most("KERNEL_MIB", 64)),
+                                 {"memory_mb": 64, "timeout": 10}),
+    "proc_thread_limit": Prog("processes", Expect("ok", return_code=0, stdout_has=("DENIED thread", "THREADS"),
+                                                  check=at_most("THREADS", 260), note="<=260 threads"),
+                              {"timeout": 10}, order=200, copies=variants(V_THREADS)),
+    "sys_inotify": Prog("syscalls", ok("DENIED inotify_init:", "DENIED inotify_init1:", "DENIED syscall inotify_init:",
+                                       "DENIED syscall inotify_init1:", check=at_most("INOTIFY_INSTANCES", 0))),
+    "sys_socket_bpf_filter": Prog("syscalls", ok(*tuple("DENIED %s on a socketpair: errno EPERM" % o for o in (
+        "SO_ATTACH_FILTER", "SO_ATTACH_BPF", "SO_ATTACH_REUSEPORT_CBPF", "SO_ATTACH_REUSEPORT_EBPF",
+        "SO_LOCK_FILTER")) + ("DENIED SO_ATTACH_FILTER through Python: errno EPERM",),
+        check=at_most("ATTACHED", 0))),
+    "sup_deep_tree": Prog("supervisor", Expect("ok", return_code=0, stdout_has=("DEPTH",), check=lambda r: at_least(
+        "DEPTH", TREE_DEPTH.get(variant_of(r), 1))(r), note="removed after, nothing outside"), {"timeout": 20},
+        copies=variants(V_TREE) + ((".num_times", {"variant": "1500", "num_times": 2}),
+                                   (".commands", {"variant": "traps", "commands": [{}, {}]}))),
 }
