@@ -210,6 +210,11 @@ size_t rb_pool_free_slots(const rb_pool *pool);
 /* Jobs started or queued whose results have not been delivered yet. */
 size_t rb_pool_pending(const rb_pool *pool);
 
+/* Cancels every job submitted with `user` (rb_job.user): queued ones are
+ * dropped, running ones killed; none of them is delivered to on_result.
+ * Returns how many were cancelled. */
+int rb_pool_cancel(rb_pool *pool, const void *user);
+
 /* Waits up to `timeout_ms` (-1 = until something happens) for events and
  * handles them, calling on_result for every job that ended. */
 int rb_pool_run(rb_pool *pool, int timeout_ms);

@@ -83,6 +83,7 @@ struct pool_job {
     char *workdir;       /* the caller's dir to run in, or NULL for a fresh one */
     char nonce[RBZ_NONCE_HEX + 1]; /* what the worker's status lines must start with */
     int attempts;
+    bool cancelled; /* rb_pool_cancel: killed, and its result never delivered */
 };
 
 struct capture {
@@ -347,9 +348,10 @@ fail:
     return NULL;
 }
 
-static void deliver(rb_pool *p, rb_result *r)
+static void deliver(rb_pool *p, const struct pool_job *job, rb_result *r)
 {
-    p->on_result(r, p->ctx);
+    if (!job->cancelled)
+        p->on_result(r, p->ctx);
 }
 
 static void deliver_internal(rb_pool *p, struct pool_job *job, const char *error)
@@ -362,7 +364,7 @@ static void deliver_internal(rb_pool *p, struct pool_job *job, const char *error
         .had_unexpected_error = true,
         .user = job->user,
     };
-    deliver(p, &r);
+    deliver(p, job, &r);
 }
 
 /* ---- starting a job ---------------------------------------------------- */
@@ -944,7 +946,7 @@ static void finish(rb_pool *p, size_t index)
     classify(s, &rep.final, rep.have_final, &r, msg, sizeof msg);
     struct pool_job *job = s->job;
     slot_clear(p, s);
-    deliver(p, &r);
+    deliver(p, job, &r);
     rb_tracked_files_free((rb_tracked_file *)r.tracked, r.ntracked);
     status_report_free(&rep);
     job_free(job);
@@ -1113,7 +1115,9 @@ static void on_zygote_death(rb_pool *p)
             continue;
         struct pool_job *job = s->job;
         slot_clear(p, s);
-        if (job->attempts < MAX_ATTEMPTS) {
+        if (job->cancelled) {
+            job_free(job);
+        } else if (job->attempts < MAX_ATTEMPTS) {
             enqueue(p, job, true);
         } else {
             deliver_internal(p, job, "the zygote died twice while this job ran");
@@ -1354,6 +1358,41 @@ int rb_pool_submit(rb_pool *p, const rb_job *job)
         enqueue(p, copy, false);
     }
     return 0;
+}
+
+int rb_pool_cancel(rb_pool *p, const void *user)
+{
+    int n = 0;
+    for (struct pool_job **link = &p->queue_head; *link;) {
+        struct pool_job *job = *link;
+        if (job->user != user) {
+            link = &job->next;
+            continue;
+        }
+        *link = job->next;
+        if (p->queue_tail == job)
+            p->queue_tail = NULL;
+        p->queued--;
+        job_free(job);
+        n++;
+    }
+    if (!p->queue_head)
+        p->queue_tail = NULL;
+    else
+        for (p->queue_tail = p->queue_head; p->queue_tail->next;)
+            p->queue_tail = p->queue_tail->next;
+    for (size_t i = 0; i < p->nslots; i++) {
+        struct slot *s = &p->slots[i];
+        if (s->state == SLOT_FREE || s->job->user != user || s->job->cancelled)
+            continue;
+        /* Killed now; the slot frees itself as usual when the zygote reports
+         * the exit, but nobody hears of the result. */
+        s->job->cancelled = true;
+        if (s->state != SLOT_EXITED)
+            rb_zygote_send_kill(&p->zygote, s->seq);
+        n++;
+    }
+    return n;
 }
 
 uid_t rb_pool_job_uid_base(const rb_pool *p)
