@@ -142,6 +142,7 @@ typedef struct rb_result {
     const char *error;        /* NULL when there is none */
     const char *error_detail; /* traceback, or NULL */
     const char *doc;          /* module docstring, or NULL */
+    bool doc_truncated;       /* the docstring was cut at 64 KiB */
     int signal;               /* 0 when the job was not killed by a signal */
     bool had_unexpected_error; /* true only for RB_STATUS_INTERNAL */
     /* What the program's main module reported, authenticated: true only when
@@ -209,6 +210,11 @@ size_t rb_pool_free_slots(const rb_pool *pool);
 
 /* Jobs started or queued whose results have not been delivered yet. */
 size_t rb_pool_pending(const rb_pool *pool);
+
+/* Cancels every job submitted with `user` (rb_job.user): queued ones are
+ * dropped, running ones killed; none of them is delivered to on_result.
+ * Returns how many were cancelled. */
+int rb_pool_cancel(rb_pool *pool, const void *user);
 
 /* Waits up to `timeout_ms` (-1 = until something happens) for events and
  * handles them, calling on_result for every job that ended. */

@@ -18,9 +18,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "batch.h"
 #include "cli.h"
-#include "jobuids.h"
-#include "multirun.h"
 #include "idset.h"
 #include "manifest.h"
 #include "progress.h"
@@ -73,7 +72,7 @@ struct run_options {
 
 struct run_state {
     struct run_options opt;
-    struct rb_multirun_set multi; /* jobs with cases, repeats or commands */
+    struct rb_batch *batch;
     struct rb_stats stats;
     int results_fd;
     const char *results_name;
@@ -354,41 +353,24 @@ static void write_record(struct run_state *st, const cJSON *rec)
         st->write_error = rc;
 }
 
-static void write_multirun_record(const cJSON *rec, rb_status status, void *ctx)
+static void on_record(const cJSON *rec, rb_status status, void *job_ctx, void *ctx)
 {
     struct run_state *st = ctx;
+    (void)job_ctx;
     write_record(st, rec);
     rb_progress_count(&st->progress, status);
+    rb_progress_tick(&st->progress, false);
 }
 
-static void on_result(const rb_result *r, void *ctx)
+static void on_run(const rb_result *r, void *ctx)
 {
     struct run_state *st = ctx;
     rb_stats_add(&st->stats, r);
-    if (r->user) {
-        rb_multirun_on_result(&st->multi, r);
-        return;
-    }
-    cJSON *rec = rb_result_to_json(r);
-    write_record(st, rec);
-    cJSON_Delete(rec);
-    rb_progress_count(&st->progress, r->status);
-    rb_progress_tick(&st->progress, false);
 }
 
 static void write_invalid(struct run_state *st, const char *id, long line_no, const char *message)
 {
-    rb_result r = {
-        .id = id,
-        .status = RB_STATUS_INVALID,
-        .error = message,
-    };
-    cJSON *rec = rb_result_to_json(&r);
-    if (rec)
-        cJSON_AddNumberToObject(rec, "line", (double)line_no);
-    write_record(st, rec);
-    cJSON_Delete(rec);
-    rb_progress_count(&st->progress, RB_STATUS_INVALID);
+    rb_batch_reject(st->batch, id, line_no, message, NULL);
 }
 
 /* ---- the manifest -------------------------------------------------------- */
@@ -462,8 +444,8 @@ static char *manifest_base_dir(const char *manifest)
 }
 
 /* Handles one manifest line: an invalid record, a skip, or a submitted job. */
-static void take_line(struct run_state *st, rb_pool *pool, const char *base_dir, const char *line,
-                      size_t len, long line_no)
+static void take_line(struct run_state *st, const char *base_dir, const char *line, size_t len,
+                      long line_no)
 {
     struct rb_manifest_job job;
     struct rb_manifest_error err;
@@ -509,20 +491,14 @@ static void take_line(struct run_state *st, rb_pool *pool, const char *base_dir,
             write_invalid(st, NULL, line_no, msg);
     } else if (rb_idset_contains(&st->done, job.job.id, idlen)) {
         st->progress.skipped++;
-    } else if (rb_multirun_wants(&job)) {
+    } else {
         char *id = strdup(job.job.id);
-        if ((rc = rb_multirun_start(&st->multi, &job)) < 0) {
+        if ((rc = rb_batch_submit(st->batch, &job, NULL)) < 0) {
             char msg[128];
             snprintf(msg, sizeof msg, "line %ld: could not start the job: %s", line_no, strerror(-rc));
             write_invalid(st, id, line_no, msg);
-        } else {
-            rb_multirun_schedule(&st->multi, pool);
         }
         free(id);
-    } else if ((rc = rb_pool_submit(pool, &job.job)) < 0) {
-        char msg[128];
-        snprintf(msg, sizeof msg, "line %ld: could not submit the job: %s", line_no, strerror(-rc));
-        write_invalid(st, job.job.id, line_no, msg);
     }
     rb_manifest_job_free(&job);
 }
@@ -542,8 +518,7 @@ static int block_termination_signals(void)
     return fd < 0 ? -errno : fd;
 }
 
-static int run_batch(struct run_state *st, rb_pool *pool, int manifest_fd, gzFile gz, const char *base_dir,
-                     int sigfd)
+static int run_batch(struct run_state *st, int manifest_fd, gzFile gz, const char *base_dir, int sigfd)
 {
     struct rb_line_reader reader;
     if (gz)
@@ -555,8 +530,7 @@ static int run_batch(struct run_state *st, rb_pool *pool, int manifest_fd, gzFil
 
     while (!interrupted && !st->write_error) {
         waiting_for_input = false;
-        rb_multirun_schedule(&st->multi, pool);
-        while (!manifest_done && rb_pool_free_slots(pool) > 0 && !st->write_error) {
+        while (!manifest_done && rb_batch_free_slots(st->batch) > 0 && !st->write_error) {
             const char *line;
             size_t len;
             int rc = rb_line_reader_next(&reader, &line, &len);
@@ -587,13 +561,13 @@ static int run_batch(struct run_state *st, rb_pool *pool, int manifest_fd, gzFil
                 manifest_done = true;
                 break;
             }
-            take_line(st, pool, base_dir, line, len, reader.line_no);
+            take_line(st, base_dir, line, len, reader.line_no);
         }
-        if (manifest_done && rb_pool_pending(pool) == 0 && rb_multirun_idle(&st->multi))
+        if (manifest_done && rb_batch_pending(st->batch) == 0)
             break;
 
         struct pollfd pfd[3] = {
-            { .fd = rb_pool_fd(pool), .events = POLLIN },
+            { .fd = rb_batch_fd(st->batch), .events = POLLIN },
             { .fd = sigfd, .events = POLLIN },
             { .fd = manifest_fd, .events = POLLIN },
         };
@@ -605,7 +579,7 @@ static int run_batch(struct run_state *st, rb_pool *pool, int manifest_fd, gzFil
         }
         if (n > 0 && (pfd[1].revents & POLLIN))
             interrupted = true;
-        int rc = rb_pool_run(pool, 0);
+        int rc = rb_batch_run(st->batch, 0);
         if (rc < 0) {
             rb_cli_error("event loop: %s", strerror(-rc));
             status = RB_EXIT_FAILURE;
@@ -633,7 +607,6 @@ int rb_cli_run(int argc, char **argv)
     int status = parse_options(argc, argv, &st.opt);
     if (status >= 0)
         return status;
-    rb_multirun_init(&st.multi, st.opt.pool.workdir_root, write_multirun_record, &st);
     rb_stats_init(&st.stats);
 
     int manifest_fd = STDIN_FILENO;
@@ -663,7 +636,6 @@ int rb_cli_run(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
 
     status = RB_EXIT_FAILURE;
-    rb_pool *pool = NULL;
     gzFile gz = NULL;
     int sigfd = -1;
     if (open_results(&st) < 0)
@@ -684,24 +656,25 @@ int rb_cli_run(int argc, char **argv)
         goto out;
     }
     char err[512];
-    int rc = rb_pool_new(&st.opt.pool, on_result, &st, &pool, err, sizeof err);
+    int rc = rb_batch_new(&st.opt.pool, on_record, &st, &st.batch, err, sizeof err);
     if (rc < 0) {
         rb_cli_error("%s", err);
         goto out;
     }
-    rb_cli_warn_if_exposed(pool);
-    st.multi.uid_base = rb_pool_job_uid_base(pool);
-    status = run_batch(&st, pool, manifest_fd, gz, base_dir, sigfd);
-    rb_pool_free(pool); /* kills what is still in flight after an interruption */
-    pool = NULL;
-    rb_multirun_free(&st.multi); /* unfinished (interrupted) jobs get no record */
+    rb_batch_on_run(st.batch, on_run);
+    rb_cli_warn_if_exposed(rb_batch_pool(st.batch));
+    status = run_batch(&st, manifest_fd, gz, base_dir, sigfd);
+    /* Kills what is still in flight after an interruption: unfinished jobs
+     * get no record. */
+    rb_batch_free(st.batch);
+    st.batch = NULL;
     rb_progress_finish(&st.progress, st.results_name, status == RB_EXIT_INTERRUPTED);
     st.stats.jobs = st.progress.done;
     if (st.opt.stats && rb_stats_write(&st.stats, st.opt.stats) < 0)
         rb_cli_error("writing --stats to %s: %s", st.opt.stats, strerror(errno));
 
 out:
-    rb_pool_free(pool);
+    rb_batch_free(st.batch);
     if (gz)
         gzclose(gz);
     if (sigfd >= 0)
@@ -715,7 +688,6 @@ out:
     if (manifest_fd != STDIN_FILENO)
         close(manifest_fd);
     free(base_dir);
-    rb_multirun_free(&st.multi);
     rb_idset_free(&st.seen);
     rb_idset_free(&st.done);
     return status;

@@ -36,6 +36,7 @@ struct run_result {
 };
 
 struct run_ref {
+    enum rb_run_owner owner; /* RB_RUN_MULTI */
     struct multi_job *job;
     size_t index;
 };
@@ -52,6 +53,7 @@ struct multi_job {
     char *workdir;            /* commands: the dir all of them share */
     struct run_result *results;
     struct run_ref *refs;
+    void *job_ctx;
 };
 
 void rb_multirun_init(struct rb_multirun_set *set, const char *workdir_parent,
@@ -238,7 +240,7 @@ static void write_record(struct rb_multirun_set *set, struct multi_job *mj)
     else if (mj->results[deciding].ntracked)
         rb_json_add_tracked(rec, mj->results[deciding].tracked, mj->results[deciding].ntracked);
     cJSON_Delete(runtimes);
-    set->write(rec, top.status, set->ctx);
+    set->write(rec, top.status, mj->job_ctx, set->ctx);
     cJSON_Delete(rec);
 }
 
@@ -395,11 +397,12 @@ static int make_shared_dir(struct rb_multirun_set *set, struct multi_job *mj)
     return rc;
 }
 
-int rb_multirun_start(struct rb_multirun_set *set, struct rb_manifest_job *m)
+int rb_multirun_start(struct rb_multirun_set *set, struct rb_manifest_job *m, void *job_ctx)
 {
     struct multi_job *mj = calloc(1, sizeof *mj);
     if (!mj)
         return -ENOMEM;
+    mj->job_ctx = job_ctx;
     mj->kind = m->ncases ? MULTI_CASES : m->num_times ? MULTI_REPEAT : MULTI_COMMANDS;
     mj->nruns = m->ncases ? m->ncases : m->num_times ? (size_t)m->num_times : m->ncommands;
     /* Repeats time the program: one at a time, so they do not compete. */
@@ -416,7 +419,7 @@ int rb_multirun_start(struct rb_multirun_set *set, struct rb_manifest_job *m)
         return rc;
     }
     for (size_t i = 0; i < mj->nruns; i++)
-        mj->refs[i] = (struct run_ref){ mj, i };
+        mj->refs[i] = (struct run_ref){ RB_RUN_MULTI, mj, i };
     struct multi_job **link = &set->active;
     while (*link)
         link = &(*link)->next;
@@ -427,6 +430,32 @@ int rb_multirun_start(struct rb_multirun_set *set, struct rb_manifest_job *m)
 bool rb_multirun_idle(const struct rb_multirun_set *set)
 {
     return set->active == NULL;
+}
+
+size_t rb_multirun_count(const struct rb_multirun_set *set)
+{
+    size_t n = 0;
+    for (const struct multi_job *mj = set->active; mj; mj = mj->next)
+        n++;
+    return n;
+}
+
+int rb_multirun_cancel(struct rb_multirun_set *set, rb_pool *pool, const void *job_ctx)
+{
+    int n = 0;
+    for (struct multi_job **link = &set->active; *link;) {
+        struct multi_job *mj = *link;
+        if (mj->job_ctx != job_ctx) {
+            link = &mj->next;
+            continue;
+        }
+        for (size_t i = 0; i < mj->nruns; i++)
+            rb_pool_cancel(pool, &mj->refs[i]);
+        *link = mj->next;
+        job_free(set, mj);
+        n++;
+    }
+    return n;
 }
 
 void rb_multirun_free(struct rb_multirun_set *set)

@@ -18,8 +18,13 @@
 #include "workdir.h"
 
 /* Called with each finished job's record (owned by the caller of the hook
- * only for the duration of the call) and the status it counts under. */
-typedef void (*rb_multirun_record_fn)(const cJSON *record, rb_status status, void *ctx);
+ * only for the duration of the call), the status it counts under and the
+ * context given to rb_multirun_start. */
+typedef void (*rb_multirun_record_fn)(const cJSON *record, rb_status status, void *job_ctx, void *ctx);
+
+/* What the `user` of a pool job points at when a batch submitted it, first
+ * in both kinds of owner, so the batch can route a result to its owner. */
+enum rb_run_owner { RB_RUN_SINGLE = 1, RB_RUN_MULTI };
 
 struct rb_multirun_set {
     struct multi_job *active;    /* in manifest order */
@@ -37,8 +42,15 @@ void rb_multirun_init(struct rb_multirun_set *set, const char *workdir_parent,
 /* Whether `m` is a job of several runs. */
 bool rb_multirun_wants(const struct rb_manifest_job *m);
 
-/* Takes `m` over (it is left empty). */
-int rb_multirun_start(struct rb_multirun_set *set, struct rb_manifest_job *m);
+/* Takes `m` over (it is left empty); `job_ctx` comes back with its record. */
+int rb_multirun_start(struct rb_multirun_set *set, struct rb_manifest_job *m, void *job_ctx);
+
+/* Drops, without a record, every job started with `job_ctx`, killing its
+ * runs in the pool. Returns how many jobs were dropped. */
+int rb_multirun_cancel(struct rb_multirun_set *set, rb_pool *pool, const void *job_ctx);
+
+/* Jobs started and not yet written. */
+size_t rb_multirun_count(const struct rb_multirun_set *set);
 
 /* Starts the runs the pool has room for and writes the records of jobs
  * whose runs are all done. */

@@ -274,6 +274,30 @@ START_TEST(bad_arguments_are_refused)
 }
 END_TEST
 
+START_TEST(cancelled_jobs_are_killed_and_never_delivered)
+{
+    struct collected c = { 0 };
+    rb_pool *p = new_pool(1, &c);
+    int doomed, kept;
+    rb_job sleeper = { .id = "sleeper", .program = "import time; time.sleep(30)", .user = &doomed };
+    rb_job queued = { .id = "queued", .program = "print('never')", .user = &doomed };
+    rb_job other = { .id = "other", .program = "print('kept')", .user = &kept };
+    ck_assert_int_eq(rb_pool_submit(p, &sleeper), 0);
+    ck_assert_int_eq(rb_pool_submit(p, &queued), 0);
+    ck_assert_int_eq(rb_pool_submit(p, &other), 0);
+    ck_assert_int_eq(rb_pool_run(p, 200) >= 0, 1);
+    ck_assert_int_eq(rb_pool_cancel(p, &doomed), 2);
+    ck_assert_int_eq(rb_pool_cancel(p, &doomed), 0); /* once is enough */
+    int64_t t0 = rb_test_now_ms();
+    ck_assert_int_eq(rb_pool_drain(p), 0);
+    ck_assert_int_lt(rb_test_now_ms() - t0, 10000); /* the sleeper did not run its 30 s */
+    ck_assert_int_eq(c.n, 1);
+    ck_assert_str_eq(c.r[0].id, "other");
+    ck_assert_str_eq(c.r[0].out, "kept\n");
+    rb_pool_free(p);
+}
+END_TEST
+
 static Suite *pool_suite(void)
 {
     Suite *s = suite_create("pool");
@@ -288,6 +312,7 @@ static Suite *pool_suite(void)
     tcase_add_test(tc, a_dead_zygote_is_replaced_and_its_jobs_rerun);
     tcase_add_test(tc, freeing_with_jobs_in_flight_leaves_nothing_behind);
     tcase_add_test(tc, bad_arguments_are_refused);
+    tcase_add_test(tc, cancelled_jobs_are_killed_and_never_delivered);
     suite_add_tcase(s, tc);
     return s;
 }

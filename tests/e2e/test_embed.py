@@ -63,7 +63,7 @@ class EmbedTests(unittest.TestCase):
         out = run(["nm", "-D", "--defined-only", os.path.join(self.libdir, "librunbox.so.0")]).stdout
         exported = sorted(line.split()[-1].split("@")[0] for line in out.splitlines() if " T " in line)
         self.assertEqual(exported, sorted([
-            "rb_pool_drain", "rb_pool_fd", "rb_pool_free", "rb_pool_free_slots", "rb_pool_layers", "rb_pool_new",
+            "rb_pool_cancel", "rb_pool_drain", "rb_pool_fd", "rb_pool_free", "rb_pool_free_slots", "rb_pool_layers", "rb_pool_new",
             "rb_pool_pending", "rb_pool_run", "rb_pool_submit", "rb_status_name"]))
 
     def test_example_builds_and_runs(self):
