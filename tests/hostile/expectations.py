@@ -174,8 +174,9 @@ class Prog:
     batch on the problems of problems/ (the program is the sample's code:
     a HumanEval `solution`, an MBPP `completion`), as eval_copies[mode]
     says (default: copies, without job fields). eval_expect is what each of
-    its results lines must show (default: expect); every eval line must also
-    have `passed` false and no `internal` status, whatever it expects.
+    its results lines must show (default: expect; a dict: per mode); every
+    eval line must also have `passed` false and no `internal` status,
+    whatever it expects.
 
     A job field "file_fixture" makes the job a `file` job: the runner makes
     that fixture for the pass (run_hostile.py, FileFixtures) and puts its
@@ -202,7 +203,9 @@ class Prog:
         return sum(len(self.copies_in(m)) for m in self.modes)
 
     def expectation(self, layers, mode="run"):
-        e = self.eval_expect if mode in EVAL_MODES and self.eval_expect is not None else self.expect
+        e = self.expect
+        if mode in EVAL_MODES and self.eval_expect is not None:
+            e = self.eval_expect.get(mode, self.expect) if isinstance(self.eval_expect, dict) else self.eval_expect
         return e(layers) if callable(e) else e
 
 
@@ -522,6 +525,10 @@ def tries(n):
 
 
 EVIL = Expect("error", return_code=1, error="EvilError")
+# MBPP: a sample that exits 0 once a check failed (while runbox reports that
+# check, or between two checks) ends before its checks did: `ok` with return
+# code 0 is what its process did; `passed` stays false, which is the verdict.
+MBPP_EXITS = Expect(("error", "ok"), note="ok: exit 0 before its checks ended")
 CAPTURE = ["small", "big", "after", "evil"] + ["m%02d" % i for i in range(40)]
 
 
@@ -838,20 +845,28 @@ PROGRAMS = {
                                 copies=tries(4), modes=("run", "humaneval", "mbpp"),
                                 eval_copies={"humaneval": tries(20), "mbpp": tries(10)}),
     "verdict_exit_while_reporting": Prog("verdicts", EVIL, copies=variants(V_EXIT),
-                                         modes=("run", "humaneval", "mbpp")),
+                                         modes=("run", "humaneval", "mbpp"), eval_expect={"mbpp": MBPP_EXITS}),
     "verdict_status_sabotage": Prog("verdicts", Expect("error", check=by_variant(
         {v: failed_not_zero for v in V_SABOTAGE_BROKEN}, status_is("error", 1, "EvilError")),
         note="broken channel: error rc!=0; else error rc=1 EvilError"),
         {"timeout": 6}, copies=variants(V_SABOTAGE), modes=("run", "humaneval", "mbpp"),
-        eval_expect=Expect("error", check=by_variant({v: failed_not_zero for v in V_SABOTAGE_BROKEN},
-                                                     status_is("error", 1)))),
+        eval_expect={"humaneval": Expect("error", check=by_variant({v: failed_not_zero for v in V_SABOTAGE_BROKEN},
+                                                                   status_is("error", 1))),
+                     "mbpp": MBPP_EXITS}),
     "verdict_forge_setup_failed": Prog("verdicts", Expect(
         ("error", "signal", "ok"), check=by_variant({"then_segv": status_is("signal", -11),
-                                                     "then_exit0": status_is("ok", 0)},
+                                                     "then_exit0": status_is("ok", 0),
+                                                     "cases": both(status_is("error", 1, "EvilError"),
+                                                                   lambda r: None if r.get("passed") is False
+                                                                   else "passed is not false")},
                                                     status_is("error", 1, "EvilError")),
         note="never internal: error rc=1, signal (then_segv), ok (then_exit0: exit 0 mid-program)"),
-        copies=variants(V_SETUP), modes=("run", "humaneval", "mbpp"),
-        eval_expect=Expect(("error", "signal"))),
+        copies=variants(V_SETUP) + ((".cases", {"variant": "guessed",
+                                                "cases": [{"stdin": "", "expected_stdout": "x"}]}),),
+        modes=("run", "humaneval", "mbpp"),
+        eval_copies={m: variants(V_SETUP) for m in ("humaneval", "mbpp")},
+        eval_expect=Expect(("error", "signal", "ok"), check=by_variant(
+            {"then_segv": status_is("signal", -11), "then_exit0": status_is("ok", 0)}, status_is("error")))),
     "verdict_capture_oversized": Prog("verdicts", Expect(("ok", "error"), check=by_variant({
         "ok": both(status_is("ok", 0), capture_kept, doc_kept),
         "fail_exit0": both(status_is("error", 1, "EvilError"), capture_kept, doc_kept),
@@ -861,7 +876,8 @@ PROGRAMS = {
         {"capture": CAPTURE, "timeout": 10}, copies=variants(("ok", "fail_exit0", "repr_exit", "many_medium"))),
     "verdict_systemexit_code": Prog("verdicts", Expect("error", error="SystemExit", check=failed_not_zero),
                                     copies=variants(V_SYSEXIT), modes=("run", "humaneval", "mbpp"),
-                                    eval_expect=Expect("error")),
+                                    eval_expect={"humaneval": Expect("error", check=failed_not_zero),
+                                                 "mbpp": MBPP_EXITS}),
     "verdict_nonce_hunt": Prog("verdicts", Expect("error", return_code=1, error="EvilError",
                                                   stdout_has=("CANDIDATES",)),
                                {"timeout": 8}, modes=("run", "humaneval", "mbpp")),

@@ -40,6 +40,8 @@ for line in maps:
     lo, hi = (int(x, 16) for x in parts[0].split("-"))
     if "r" not in parts[1] or hi - lo > (64 << 20) or (len(parts) > 5 and parts[5] in ("[vvar]", "[vsyscall]")):
         continue
+    if not mem and not parts[1].startswith("rw"):
+        continue  # with ctypes, a file mapping past its file's end would fault (SIGBUS)
     try:
         if mem:
             mem.seek(lo)

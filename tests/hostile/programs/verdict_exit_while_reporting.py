@@ -31,8 +31,21 @@ def bye(*_a, **_k):
     os._exit(0)
 
 
+def in_job_code():
+    """Whether the program's own code (its module, a check, add_mod) is
+    still on the stack: an exit then would be one before the main module
+    ended, which is its right. Only an exit after that is an attack."""
+    f = sys._getframe(1)
+    while f is not None:
+        if f.f_code.co_name in ("<module>", "check") or (
+                f.f_code.co_filename == MYFILE and f.f_code.co_name in ("add_mod", "deep")):
+            return True
+        f = f.f_back
+    return False
+
+
 def armed_bye(*_a, **_k):
-    if ARMED:
+    if ARMED and not in_job_code():
         os._exit(0)
 
 
@@ -64,8 +77,7 @@ class Cause(Exception):
 
 class Guard:
     def __del__(self):
-        if ARMED:
-            os._exit(0)
+        armed_bye()
 
 
 class Writer:
@@ -120,13 +132,13 @@ elif V == "gc_callback":
 elif V == "profile_hook":
     def prof(frame, event, arg):
         if ARMED and event == "call" and frame.f_code.co_filename != MYFILE:
-            os._exit(0)
+            armed_bye()
     sys.setprofile(prof)
     threading.setprofile(prof)
 elif V == "trace_hook":
     def trace(frame, event, arg):
         if ARMED and event == "call" and frame.f_code.co_filename != MYFILE:
-            os._exit(0)
+            armed_bye()
         return None
     sys.settrace(trace)
 elif V in ("itimer_real", "itimer_prof"):
@@ -143,7 +155,8 @@ elif V == "thread_after_module":
             f = sys._current_frames().get(MAIN)
             ours = False
             while f is not None:
-                if f.f_code.co_filename == MYFILE and f.f_code.co_name in ("<module>", "add_mod", "deep"):
+                if f.f_code.co_name in ("<module>", "check") or (
+                        f.f_code.co_filename == MYFILE and f.f_code.co_name in ("add_mod", "deep")):
                     ours = True
                     break
                 f = f.f_back
