@@ -111,11 +111,23 @@ def sock():
 
 
 if V == "close":
+    libc = ctypes.CDLL(None, use_errno=True)
+    for how, f in (("close", lambda: os.close(FD)),
+                   ("close_range", lambda: libc.syscall(436, FD, FD, 0) == 0 or os.strerror(ctypes.get_errno())),
+                   ("closerange", lambda: os.closerange(FD, FD + 1))):
+        try:
+            r = f()
+            if isinstance(r, str):
+                out("DENIED %s of fd 1020: %s" % (how, r))
+                continue
+            out("%s of fd 1020 returned" % how)
+        except OSError as e:
+            out("DENIED %s of fd 1020: errno %s" % (how, ename(e)))
     try:
-        os.close(FD)
-        out("closed fd 1020")
-    except OSError as e:
-        out("DENIED close of fd 1020: errno %s" % ename(e))
+        os.fstat(FD)
+        out("fd 1020 is still there")
+    except OSError:
+        out("fd 1020 is closed")
 elif V in ("shutdown_wr", "shutdown_rdwr"):
     try:
         s = sock()
@@ -172,7 +184,20 @@ elif V in ("nonblock_fill", "sndtimeo_fill"):
         except OSError as e:
             out("filled fd 1020 with %d bytes (errno %s)" % (n, ename(e)))
     except OSError as e:
-        out("DENIED making fd 1020 non-blocking: errno %s" % ename(e))
+        out("DENIED making fd 1020 non-blocking (F_SETFL): errno %s" % ename(e))
+        try:
+            import fcntl
+            import termios
+            fcntl.ioctl(FD, termios.FIONBIO, b"\1\0\0\0")
+            out("made fd 1020 non-blocking with ioctl FIONBIO")
+            n = 0
+            try:
+                while n < (8 << 20):
+                    n += os.write(FD, b"x" * 4096)
+            except OSError as e:
+                out("filled fd 1020 with %d bytes (errno %s)" % (n, ename(e)))
+        except OSError as e:
+            out("DENIED ioctl FIONBIO on fd 1020: errno %s" % ename(e))
 elif V == "flood_1mib":
     n = 0
     while n < (1 << 20) + (100 << 10):
