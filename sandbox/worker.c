@@ -28,6 +28,7 @@
 #include "worker.h"
 
 #include <cjson/cJSON.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -350,29 +351,94 @@ static bool is_zip_app(const char *path)
     return yes;
 }
 
+/* At most this many files beside a program are made readable to it; a
+ * directory with more (a folder of many jobs' programs, say) gives only the
+ * program itself and its packages. */
+#define RB_MAX_SIBLINGS 48
+
+static bool ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), m = strlen(suffix);
+    return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+/* What Python could import from a program's directory: modules (.py, .pyc,
+ * extension modules), regular packages (a dir with __init__.py) and
+ * __pycache__. Appends their paths to `read`; listed with the job's rights
+ * (privileges are dropped by now). Everything else there, the manifest,
+ * results, data files, other programs' inputs, stays out of the job's reach. */
+static size_t importable_siblings(const char *dir, const char **read, size_t n, size_t cap)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return n;
+    const char *files[RB_MAX_SIBLINGS];
+    size_t nfiles = 0;
+    bool too_many = false;
+    struct dirent *e;
+    while ((e = readdir(d)) && n < cap) {
+        const char *name = e->d_name;
+        if (name[0] == '.')
+            continue;
+        char *path = NULL;
+        if (asprintf(&path, "%s/%s", dir, name) < 0)
+            break;
+        struct stat st;
+        bool keep = false;
+        if (fstatat(dirfd(d), name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode)) {
+            char init[PATH_MAX];
+            snprintf(init, sizeof init, "%s/__init__.py", name);
+            keep = strcmp(name, "__pycache__") == 0 || faccessat(dirfd(d), init, F_OK, 0) == 0;
+            if (keep)
+                read[n++] = path; /* a package: its whole tree is the program's */
+        } else if (ends_with(name, ".py") || ends_with(name, ".pyc") || ends_with(name, ".so")) {
+            keep = nfiles < RB_MAX_SIBLINGS;
+            too_many = too_many || !keep;
+            if (keep)
+                files[nfiles++] = path;
+        }
+        if (!keep)
+            free(path);
+    }
+    closedir(d);
+    for (size_t i = 0; i < nfiles; i++) {
+        if (!too_many && n < cap)
+            read[n++] = files[i];
+        else
+            free((char *)files[i]);
+    }
+    return n;
+}
+
 /* The job's own paths on top of the system's: its working dir to write in;
- * to read, its program's directory (or the directory or zip it is) and its
- * import roots. */
+ * to read, its program: a directory or zip app whole, a file with what it
+ * could import beside it (importable_siblings), the directory's names, and
+ * its import roots. */
 static int apply_landlock(const struct rb_worker_context *ctx, const struct spec *s, bool is_file,
                           bool is_dir)
 {
     const char *read[RB_MAX_READ_PATHS];
-    size_t n = 0;
+    const char *list[1];
+    size_t n = 0, nlist = 0;
     for (size_t i = 0; ctx->nheld == 0 && i < ctx->nread_paths && n < RB_MAX_READ_PATHS; i++)
         read[n++] = ctx->read_paths[i];
     char dir[PATH_MAX];
-    if (is_file) {
+    if (is_file && is_dir) {
+        read[n++] = s->program;
+    } else if (is_file) {
         snprintf(dir, sizeof dir, "%s", s->program);
         char *slash = strrchr(dir, '/');
-        if (!is_dir && slash && slash != dir)
+        if (slash && slash != dir)
             *slash = '\0';
         if (n < RB_MAX_READ_PATHS)
-            read[n++] = dir;
+            read[n++] = s->program;
+        list[nlist++] = dir;
+        n = importable_siblings(dir, read, n, RB_MAX_READ_PATHS - s->npython_path);
     }
     for (size_t i = 0; i < s->npython_path && n < RB_MAX_READ_PATHS; i++)
         read[n++] = s->python_path[i];
     const char *write[1] = { s->workdir };
-    struct rb_landlock_paths paths = { read, n, write, 1, ctx->held, ctx->nheld };
+    struct rb_landlock_paths paths = { read, n, write, 1, ctx->held, ctx->nheld, list, nlist };
     char err[256];
     int rc = rb_landlock_restrict(ctx->landlock_abi, &paths, err, sizeof err);
     if (rc < 0)
@@ -503,6 +569,7 @@ _Noreturn void rb_worker_main(const int fds[RBZ_NFDS], const struct rb_worker_co
         fail_setup("chdir to the working dir", errno);
 
     /* 8. */
+    bool root = geteuid() == 0;
     if ((rc = drop_privileges(spec.uid)) < 0)
         fail_setup("dropping privileges", -rc);
 
@@ -523,6 +590,7 @@ _Noreturn void rb_worker_main(const int fds[RBZ_NFDS], const struct rb_worker_co
         .cpu_time = spec.cpu_time,
         .memory_mb = spec.memory_mb,
         .base_address_space = rb_address_space_now(),
+        .threads = root ? RB_THREADS_LIMIT : ctx->shared_threads,
     };
     const char *which = NULL;
     if ((rc = rb_rlimits_apply(&limits, &which)) < 0)
