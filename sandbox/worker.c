@@ -45,6 +45,7 @@
 #include "childalloc.h"
 #include "coderunner.h"
 #include "landlock.h"
+#include "programtree.h"
 #include "report.h"
 #include "rlimits.h"
 
@@ -323,9 +324,17 @@ static char *read_program_file(const char *path, size_t *len)
         return text;
     errno = saved;
 fail:;
-    char msg[PATH_MAX + 128];
-    snprintf(msg, sizeof msg, "can't open file '%s': [Errno %d] %s", path, errno, strerror(errno));
+    int err = errno;
+    char msg[3 * PATH_MAX + 512], closed[PATH_MAX];
+    int used = snprintf(msg, sizeof msg, "can't open file '%s': [Errno %d] %s", path, err, strerror(err));
     dprintf(STDERR_FILENO, "python3: %s\n", msg);
+    /* What python3 would not have met: the job's uid kept out of the way. */
+    if (err == EACCES && geteuid() != 0 && rb_program_tree_blocker(path, closed, sizeof closed))
+        snprintf(msg + used, sizeof msg - (size_t)used,
+                 " (the job runs as uid %u, which cannot pass through %s: make it searchable by "
+                 "others, chmod o+x %s, or run runbox with namespaces on, where a job is given its "
+                 "program's tree however the directories above it are set)",
+                 (unsigned)geteuid(), closed, closed);
     cJSON *verdict = cJSON_CreateObject(), *detail = cJSON_CreateObject();
     cJSON_AddStringToObject(verdict, RBZ_ST_TYPE, RBZ_ST_VERDICT);
     cJSON_AddStringToObject(verdict, RBZ_ST_OUTCOME, RB_OUTCOME_EXIT);
@@ -458,6 +467,29 @@ static int drop_capabilities(void)
     return 0;
 }
 
+static void expose_program_tree(const struct spec *s)
+{
+    char dir[PATH_MAX], err[PATH_MAX + 256];
+    snprintf(dir, sizeof dir, "%s", s->program);
+    struct stat st;
+    /* A directory app is its own tree; a file or zip app, its directory. */
+    if (stat(s->program, &st) < 0 || !S_ISDIR(st.st_mode)) {
+        char *slash = strrchr(dir, '/');
+        if (slash && slash != dir)
+            *slash = '\0';
+    }
+    const char *keep[RB_PROGRAM_TREE_MAX_KEEP];
+    size_t n = 0;
+    keep[n++] = s->workdir;
+    for (size_t i = 0; i < s->npython_path && n < RB_PROGRAM_TREE_MAX_KEEP; i++)
+        keep[n++] = s->python_path[i];
+    struct rb_program_tree t = { dir, (uid_t)s->uid, (gid_t)s->uid, keep, n, 1 };
+    /* On failure the job goes on without it; opening its program then fails
+     * with the job's rights, and the record says which directory to open up. */
+    if (rb_program_tree_expose(&t, err, sizeof err) < 0)
+        dprintf(STDERR_FILENO, "runbox: %s\n", err);
+}
+
 static int drop_privileges(double uid_number)
 {
     if (geteuid() != 0)
@@ -568,8 +600,11 @@ _Noreturn void rb_worker_main(const int fds[RBZ_NFDS], const struct rb_worker_co
     if (chdir(spec.workdir) < 0)
         fail_setup("chdir to the working dir", errno);
 
-    /* 8. */
+    /* 8. As root, where a directory above the program is closed to the job's
+     * uid, the job is given its program's tree first (programtree.c). */
     bool root = geteuid() == 0;
+    if (root && ctx->mount_namespace && strcmp(spec.kind, "file") == 0)
+        expose_program_tree(&spec);
     if ((rc = drop_privileges(spec.uid)) < 0)
         fail_setup("dropping privileges", -rc);
 

@@ -231,6 +231,7 @@ static void handle_fork(const struct rbz_msg *req, int fds[RBZ_NFDS])
         .held = Z.held,
         .nheld = Z.nheld,
         .shared_threads = Z.shared_threads,
+        .mount_namespace = Z.ns.user,
     };
     reply.start_ns = now_ns();
     /* Nothing in the zygote's loop creates Python objects; were anything
