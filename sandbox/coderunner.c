@@ -71,7 +71,7 @@ static void register_sources(void)
     PyObject *cache = PyObject_GetAttrString(cached.linecache, "cache");
     for (size_t i = 0; cache && PyDict_Check(cache) && i <= running->nchecks; i++) {
         const char *src = i == 0 ? running->source : running->checks[i - 1].source;
-        const char *name = i == 0 ? running->filename : running->checks[i - 1].filename;
+        const char *name = i == 0 ? running->filename : running->checks[i - 1].path;
         if (!src || !name || (i == 0 && running->mode != RB_RUN_SOURCE))
             continue;
         PyObject *text = PyUnicode_DecodeUTF8(src, (Py_ssize_t)strlen(src), "replace");
@@ -981,8 +981,8 @@ static bool run_checks(const struct rb_program *p, PyObject *dict, struct outcom
         struct outcome c = { .kind = RB_OUTCOME_COMPLETED };
         struct raised cr = { 0 };
         void *reserve = malloc(RESERVE_BYTES);
-        const struct rb_program_check *ch = &p->checks[i];
-        if (run_code(ch->source, strlen(ch->source), ch->filename, dict, &cr, &reserve) == 0) {
+        const struct rbz_spec_check *ch = &p->checks[i];
+        if (run_code(ch->source, strlen(ch->source), ch->path, dict, &cr, &reserve) == 0) {
             send_check(i, RBZ_CHECK_PASSED, NULL);
             continue;
         }
@@ -994,11 +994,11 @@ static bool run_checks(const struct rb_program *p, PyObject *dict, struct outcom
             *o = c;
             *r = cr;
             send_verdict(o);
-            describe(o, r, ch->filename);
+            describe(o, r, ch->path);
             send_check_detail(i, o);
             return true;
         }
-        describe(&c, &cr, ch->filename);
+        describe(&c, &cr, ch->path);
         send_check_detail(i, &c);
         raised_clear(&cr);
         if (failed++ == 0) {
