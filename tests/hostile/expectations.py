@@ -538,16 +538,14 @@ CAPTURE = ["small", "big", "after", "evil"] + ["m%02d" % i for i in range(40)]
 def _neighbours(L):
     """fs_file_job_neighbours, per pass."""
     imports = ("IMPORTED helper helper-ok", "IMPORTED pkg pkg-ok pkg.mod-ok", "LISTED", "READ its own program")
+    private = ("manifest.jsonl", "results.jsonl", "notes", ".hidden", "data/answers.txt", "sneaky.py",
+               "linkpkg/answers.txt", "__pycache__/answers.txt")
     if L.landlock:
-        return ok(*imports + tuple("DENIED " + n for n in (
-            "manifest.jsonl", "results.jsonl", "notes", ".hidden", "data/answers.txt", "expected_output.txt",
-            "sneaky.py")))
+        return ok(*imports + tuple("DENIED " + n for n in private + ("expected_output.txt",)))
     if L.exposed:
-        return ok(*imports + tuple("GAP shared-uid read " + n for n in (
-            "manifest.jsonl", "results.jsonl", "notes", ".hidden", "data/answers.txt", "sneaky.py")), gap=GAP_NEIGHBOURS)
-    return ok(*imports + tuple("DENIED " + n for n in (
-        "manifest.jsonl", "results.jsonl", "notes", ".hidden", "data/answers.txt", "sneaky.py")) +
-        ("GAP world-readable read expected_output.txt",), gap=GAP_WORLD)
+        return ok(*imports + tuple("GAP shared-uid read " + n for n in private), gap=GAP_NEIGHBOURS)
+    return ok(*imports + tuple("DENIED " + n for n in private) + ("GAP world-readable read expected_output.txt",),
+              gap=GAP_WORLD)
 
 
 def _metadata(L):

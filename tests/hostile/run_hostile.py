@@ -397,8 +397,9 @@ class FileFixtures:
                    expected output), a results file, notes, a hidden file and
                    a data dir (0600 each), a world-readable expected output,
                    a symlink named like a module pointing at the runner's
-                   canary, and what the program may import: helper.py and a
-                   package. Only the program and what it imports may be
+                   canary, a package and a __pycache__ that are symlinks to a
+                   dir outside (an __init__.py and answers), and what the
+                   program may import: helper.py and a package. Only the program and what it imports may be
                    read (docs/sandbox.md, Landlock).
     root_0600      root's file, mode 0600, in a dir anyone may enter, named
                    as the program: runbox must read it with the job's rights
@@ -494,6 +495,20 @@ class FileFixtures:
                 os.chown(path, owner, owner)
             os.symlink(self.fx.canary_file, os.path.join(d, "sneaky.py"))
             os.lchown(os.path.join(d, "sneaky.py"), owner, owner)
+            # A package and a __pycache__ that are symlinks to a dir outside
+            # (runbox's user's, 0700) holding an __init__.py and answers.
+            out = os.path.join(self.fx.base, "outside-" + self.p.name)
+            os.mkdir(out, 0o700)
+            s["outside"] = "RBSECRET-NEIGHBOUR-OUTSIDE-" + secrets.token_hex(16)
+            self.neighbour_secrets["a file outside the program's dir"] = s["outside"]
+            for rel, text in (("__init__.py", "VALUE = 'outside'\n"), ("answers.txt", s["outside"] + "\n")):
+                write_file(os.path.join(out, rel), text, 0o600)
+                os.chown(os.path.join(out, rel), owner, owner)
+            os.chown(out, owner, owner)
+            self.tops.append(out)
+            for link in ("linkpkg", "__pycache__"):
+                os.symlink(out, os.path.join(d, link))
+                os.lchown(os.path.join(d, link), owner, owner)
             os.chown(d, owner, owner)
         path = os.path.join(d, name + ".py")
         write_file(path, src, 0o644)

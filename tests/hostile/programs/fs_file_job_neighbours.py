@@ -1,7 +1,8 @@
 """A `file` job whose program sits in a project dir beside what a grader
 keeps there: the manifest, a results file, notes, a hidden file, a data
 dir, an expected output (world-readable), a symlink named like a module
-pointing at a file of runbox's user outside. It must still import its
+pointing at a file of runbox's user outside, a package and a __pycache__
+that are symlinks to a dir outside. It must still import its
 sibling module and package; it lists the dir, and reads everything else.
 Only the program and what Python could import may be read (issue 11,
 class 7). What it reads is judged by owner and mode: its own uid's is the
@@ -34,7 +35,7 @@ try:
 except OSError as e:
     out("could not list its own dir:", e)
 targets = ["manifest.jsonl", "results.jsonl", "notes", ".hidden", "data/answers.txt", "expected_output.txt",
-           "sneaky.py"]
+           "sneaky.py", "linkpkg/answers.txt", "__pycache__/answers.txt"]
 for rel in targets:
     path = os.path.join(here, rel)
     try:
