@@ -26,6 +26,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "calls.h"
 #include "report.h"
 
 /* Address space set aside at start and given back before the verdict is
@@ -1037,9 +1038,13 @@ int rb_coderunner_run(const struct rb_program *p, bool *sigint)
     } else {
         dict = PyModule_GetDict(main);
         missing = p->mode == RB_RUN_MODULE && module_is_missing(p->target, &o);
-        if (!missing && run_main(p, dict, &r, &reserve) == 0 && p->nchecks) {
-            sent = true;
-            described = run_checks(p, dict, &o, &r);
+        if (!missing && run_main(p, dict, &r, &reserve) == 0) {
+            if (p->ncalls)
+                rb_calls_run(p, dict); /* their results go out as they come */
+            if (p->nchecks) {
+                sent = true;
+                described = run_checks(p, dict, &o, &r);
+            }
         }
     }
     free(reserve);

@@ -39,6 +39,12 @@ struct rb_program {
     const char *sys_path0;   /* prepended to sys.path */
     const struct rbz_spec_check *checks; /* run after the program, in its namespace */
     size_t nchecks;
+    const struct rbz_spec_call *calls;   /* function-call tests, run after the program */
+    size_t ncalls;
+    const char *entry_point;
+    const char *entry_class;
+    bool all_tests;
+    size_t value_max;
 };
 
 /* In the zygote, once the interpreter is up: looks up what every job's run

@@ -180,6 +180,7 @@ struct rbz_msg {
                                               namespace, namespace_truncated */
 #define RBZ_ST_CHECK "check"               /* index, status, exception */
 #define RBZ_ST_CHECK_DETAIL "check_detail" /* index, error, line */
+#define RBZ_ST_CALLS "calls"               /* results: the function-call tests since the last */
 
 /* Fields. */
 #define RBZ_ST_OUTCOME "outcome"
@@ -196,6 +197,16 @@ struct rbz_msg {
 #define RBZ_ST_DOC_TRUNCATED "doc_truncated"
 #define RBZ_ST_NAMESPACE "namespace"
 #define RBZ_ST_NAMESPACE_TRUNCATED "namespace_truncated"
+
+#define RBZ_ST_RESULTS "results"         /* calls: [{index, outcome, value | exception,
+                                              error, time}] */
+#define RBZ_ST_VALUE "value"               /* a call's return value, type-tagged (src/values.h) */
+#define RBZ_ST_TIME "time"                 /* a call's wall seconds */
+
+/* Outcomes of a function-call test. */
+#define RBZ_CALL_RETURNED "returned"
+#define RBZ_CALL_RAISED "raised"
+#define RBZ_CALL_TIMEOUT "timeout"         /* its own time limit passed (the call was interrupted) */
 
 /* Outcomes of a verdict. */
 #define RB_OUTCOME_COMPLETED "completed"  /* the main module (and every check) ran to its end */

@@ -94,6 +94,18 @@ static void send_frame(char frame, const char *payload, size_t len)
     check_channel();
 }
 
+void rb_report_send_text(const char *text, size_t len)
+{
+    if (len <= RBZ_STATUS_PAYLOAD_MAX) {
+        send_frame(RBZ_FRAME_WHOLE, text, len);
+        return;
+    }
+    for (size_t off = 0; off < len; off += RBZ_STATUS_PAYLOAD_MAX) {
+        size_t n = len - off > RBZ_STATUS_PAYLOAD_MAX ? RBZ_STATUS_PAYLOAD_MAX : len - off;
+        send_frame(off + n < len ? RBZ_FRAME_MORE : RBZ_FRAME_LAST, text + off, n);
+    }
+}
+
 void rb_report_send(const cJSON *msg)
 {
     char *text = cJSON_PrintUnformatted(msg);
@@ -108,15 +120,7 @@ void rb_report_send(const cJSON *msg)
             send_frame(RBZ_FRAME_WHOLE, fallback, sizeof fallback - 1);
         return;
     }
-    size_t len = strlen(text);
-    if (len <= RBZ_STATUS_PAYLOAD_MAX) {
-        send_frame(RBZ_FRAME_WHOLE, text, len);
-    } else {
-        for (size_t off = 0; off < len; off += RBZ_STATUS_PAYLOAD_MAX) {
-            size_t n = len - off > RBZ_STATUS_PAYLOAD_MAX ? RBZ_STATUS_PAYLOAD_MAX : len - off;
-            send_frame(off + n < len ? RBZ_FRAME_MORE : RBZ_FRAME_LAST, text + off, n);
-        }
-    }
+    rb_report_send_text(text, strlen(text));
     cJSON_free(text);
 }
 

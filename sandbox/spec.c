@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum field_type { STR, NUM, STRS, OBJ, CHECKS };
+enum field_type { STR, NUM, STRS, OBJ, CHECKS, CALLS };
 
 struct field {
     const char *key;
@@ -24,6 +24,7 @@ struct field {
 #define COUNT_OFFSET_OBJ(m) 0
 #define COUNT_OFFSET_STRS(m) offsetof(struct rbz_spec, n##m)
 #define COUNT_OFFSET_CHECKS(m) offsetof(struct rbz_spec, n##m)
+#define COUNT_OFFSET_CALLS(m) offsetof(struct rbz_spec, n##m)
 #define FIELD_ROW(m, k, t, r) { k, t, r, offsetof(struct rbz_spec, m), COUNT_OFFSET_##t(m) },
 
 static const struct field FIELDS[] = { RBZ_SPEC_FIELDS(FIELD_ROW) };
@@ -83,6 +84,24 @@ static bool add_field(cJSON *o, const struct rbz_spec *s, const struct field *f)
                 !cJSON_AddStringToObject(item, "source", c[i].source ? c[i].source : "") ||
                 !cJSON_AddStringToObject(item, "path", c[i].path ? c[i].path : ""))
                 return false;
+        }
+        return arr != NULL;
+    }
+    case CALLS: {
+        const struct rbz_spec_call *c = *AT(s, f->offset, const struct rbz_spec_call *);
+        if (!n)
+            return true;
+        cJSON *arr = cJSON_AddArrayToObject(o, f->key);
+        for (size_t i = 0; arr && i < n; i++) {
+            cJSON *item = cJSON_CreateObject();
+            cJSON *args = c[i].args ? cJSON_Duplicate(c[i].args, 1) : NULL;
+            if (!item || !cJSON_AddItemToArray(arr, item) || !args || !cJSON_AddItemToObject(item, "args", args) ||
+                !cJSON_AddNumberToObject(item, "timeout", c[i].timeout) ||
+                !cJSON_AddNumberToObject(item, "group", c[i].group)) {
+                if (args && !cJSON_GetObjectItemCaseSensitive(item, "args"))
+                    cJSON_Delete(args);
+                return false;
+            }
         }
         return arr != NULL;
     }
@@ -199,6 +218,28 @@ static int read_field(const cJSON *tree, struct rbz_spec *s, const struct field 
             i++;
         }
         *AT(s, f->offset, struct rbz_spec_check *) = c;
+        *AT(s, f->count_offset, size_t) = n;
+        return 0;
+    }
+    case CALLS: {
+        if (!cJSON_IsArray(v))
+            return -EINVAL;
+        size_t n = (size_t)cJSON_GetArraySize(v), i = 0;
+        struct rbz_spec_call *c = take(alloc, (n + 1) * sizeof *c);
+        if (!c)
+            return -ENOMEM;
+        const cJSON *item;
+        cJSON_ArrayForEach(item, v) {
+            const cJSON *timeout = cJSON_GetObjectItemCaseSensitive(item, "timeout");
+            const cJSON *group = cJSON_GetObjectItemCaseSensitive(item, "group");
+            c[i].args = cJSON_GetObjectItemCaseSensitive(item, "args");
+            if (!cJSON_IsArray(c[i].args) || !cJSON_IsNumber(timeout))
+                return -EINVAL;
+            c[i].timeout = timeout->valuedouble;
+            c[i].group = cJSON_IsNumber(group) ? group->valuedouble : 0;
+            i++;
+        }
+        *AT(s, f->offset, struct rbz_spec_call *) = c;
         *AT(s, f->count_offset, size_t) = n;
         return 0;
     }

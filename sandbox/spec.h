@@ -26,6 +26,16 @@ struct rbz_spec_check {
     const char *path;   /* its filename in tracebacks */
 };
 
+/* One function-call test: the arguments (a tagged list or tuple of them,
+ * src/values.h), its time limit, and the group it belongs to (evalplus's
+ * base and plus inputs, say: a group stops at its first failure unless
+ * every test is asked for). Expected values never come here. */
+struct rbz_spec_call {
+    cJSON *args;
+    double timeout;
+    double group;
+};
+
 /*
  * X(member, "key", type, required)
  *   STR     const char *member             (NULL: absent)
@@ -33,6 +43,7 @@ struct rbz_spec_check {
  *   STRS    const char **member, size_t nmember
  *   OBJ     const char *member             a JSON object, as its printed text
  *   CHECKS  struct rbz_spec_check *member, size_t nmember
+ *   CALLS   struct rbz_spec_call *member, size_t nmember
  * The per-start fields (workdir, uid, nonce) are set for each start of the
  * job (rbz_spec_set_start), the rest once when it is submitted.
  */
@@ -51,6 +62,11 @@ struct rbz_spec_check {
     X(capture, "capture", STRS, 0)        /* names returned after it */                   \
     X(capture_limit, "capture_limit", NUM, 0) /* bytes of JSON they may take */           \
     X(python_path, "python_path", STRS, 0) /* import roots after sys.path[0] */            \
+    X(calls, "calls", CALLS, 0)           /* function-call tests, run after the program */ \
+    X(entry_point, "entry_point", STR, 0) /* the function they call */                     \
+    X(entry_class, "entry_class", STR, 0) /* ...a method of one instance of this class */  \
+    X(all_tests, "all_tests", NUM, 0)     /* 1: no group stops at its first failure */     \
+    X(value_max, "value_max", NUM, 0)     /* bytes of JSON a return value may take */       \
     X(workdir, "workdir", STR, 1)         /* per start: its private working dir */         \
     X(uid, "uid", NUM, 0)                 /* per start, as root: the uid (and gid) to run as */ \
     X(nonce, "nonce", STR, 1)             /* per start: RBZ_NONCE_HEX hex digits */
@@ -60,6 +76,7 @@ struct rbz_spec_check {
 #define RBZ_SPEC_MEMBER_STRS(m) const char **m; size_t n##m;
 #define RBZ_SPEC_MEMBER_OBJ(m) const char *m;
 #define RBZ_SPEC_MEMBER_CHECKS(m) struct rbz_spec_check *m; size_t n##m;
+#define RBZ_SPEC_MEMBER_CALLS(m) struct rbz_spec_call *m; size_t n##m;
 #define RBZ_SPEC_MEMBER(m, key, type, required) RBZ_SPEC_MEMBER_##type(m)
 
 struct rbz_spec {

@@ -631,6 +631,12 @@ _Noreturn static void run_program(struct job *j)
         .sys_path0 = sys_path0,
         .checks = f->checks,
         .nchecks = f->nchecks,
+        .calls = f->calls,
+        .ncalls = f->ncalls,
+        .entry_point = f->entry_point,
+        .entry_class = f->entry_class,
+        .all_tests = f->all_tests > 0,
+        .value_max = f->value_max > 0 ? (size_t)f->value_max : 0,
     };
     bool sigint = false;
     int code = rb_coderunner_run(&program, &sigint);

@@ -38,6 +38,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "calls.h"
 #include "childalloc.h"
 #include "coderunner.h"
 #include "interp.h"
@@ -544,6 +545,8 @@ int main(int argc, char **argv)
     Z.python_fork_hooks = might_have_fork_hooks(preload_list);
     if (rb_coderunner_prepare() < 0)
         send_init_failed("the interpreter lacks builtins, sys.modules or gc");
+    if (rb_calls_prepare() < 0)
+        send_init_failed("the interpreter lacks signal.signal or traceback");
     rb_interp_cheap_reseed();
     if (rb_interp_route_metadata() < 0)
         send_init_failed("os's metadata functions could not be routed through descriptors");

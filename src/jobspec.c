@@ -39,7 +39,56 @@ void rb_pool_job_free(struct rb_pool_job *job)
     free(job->id);
     free(job->stdin_data);
     cJSON_Delete(job->spec);
+    for (size_t i = 0; i < job->ncalls; i++) {
+        free(job->calls[i].args);
+        free(job->calls[i].expected);
+    }
+    free(job->calls);
+    free(job->entry_point);
     free(job);
+}
+
+/* The calls: their arguments into the spec, their expected values kept here. */
+static bool copy_calls(struct rb_pool_job *job, const rb_job *j, double default_timeout, struct rbz_spec *spec,
+                       struct rbz_spec_call **out)
+{
+    *out = NULL;
+    if (!j->ncalls)
+        return true;
+    job->calls = calloc(j->ncalls, sizeof *job->calls);
+    struct rbz_spec_call *sc = calloc(j->ncalls, sizeof *sc);
+    *out = sc;
+    if (!job->calls || !sc)
+        return false;
+    job->ncalls = j->ncalls;
+    job->call_rules = j->call_rules;
+    if (j->entry_point && !(job->entry_point = strdup(j->entry_point)))
+        return false;
+    for (size_t i = 0; i < j->ncalls; i++) {
+        const rb_call *c = &j->calls[i];
+        job->calls[i].group = c->group;
+        if (!c->args || !(job->calls[i].args = strdup(c->args)) ||
+            (c->expected && !(job->calls[i].expected = strdup(c->expected))))
+            return false;
+        sc[i].args = cJSON_Parse(c->args);
+        sc[i].timeout = c->timeout > 0 ? c->timeout : default_timeout;
+        sc[i].group = c->group;
+        if (!cJSON_IsArray(sc[i].args))
+            return false;
+    }
+    spec->calls = sc;
+    spec->ncalls = j->ncalls;
+    spec->entry_point = j->entry_point;
+    spec->entry_class = j->entry_class;
+    spec->all_tests = j->all_tests ? 1 : -1;
+    return true;
+}
+
+static void free_spec_calls(struct rbz_spec_call *sc, size_t n)
+{
+    for (size_t i = 0; sc && i < n; i++)
+        cJSON_Delete(sc[i].args);
+    free(sc);
 }
 
 static double pick(double job, double pool, double builtin)
@@ -157,8 +206,13 @@ struct rb_pool_job *rb_pool_job_new(const rb_job *j, const rb_limits *defaults, 
     job->nchecks = j->nchecks;
     for (size_t i = 0; ok && i < j->nfiles; i++)
         ok = rb_job_path_problem(j->files[i].path) == NULL;
+    struct rbz_spec_call *calls = NULL;
+    ok = ok && copy_calls(job, j, RB_DEFAULT_TIMEOUT, &spec, &calls);
+    if (j->ncalls)
+        spec.value_max = (double)l->output_limit_kb * 1024;
     if (ok)
         ok = (job->spec = rbz_spec_encode(&spec)) != NULL;
+    free_spec_calls(calls, j->ncalls);
     free(names);
     free(checks);
     free(roots);

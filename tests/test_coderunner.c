@@ -173,7 +173,7 @@ static void run_full(struct run *r, const char *source, size_t len, const char *
     for (int i = 0; i < RBZ_NONCE_BYTES; i++)
         snprintf(hex + 2 * i, 3, "%02x", NONCE_BYTE);
     struct rb_status_reader reader = { 0 };
-    ck_assert_int_eq(rb_status_reader_start(&reader, hex, nchecks, 1 << 24), 0);
+    ck_assert_int_eq(rb_status_reader_start(&reader, hex, nchecks, 0, 1 << 24), 0);
     size_t got = 0;
     static char msg[RBZ_NONCE_HEX + 1 + RBZ_STATUS_PAYLOAD_MAX];
     for (;;) {
