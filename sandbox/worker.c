@@ -263,13 +263,31 @@ static size_t importable_siblings(const char *dir, const char **read, size_t n, 
             break;
         struct stat st;
         bool keep = false;
-        if (fstatat(dirfd(d), name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode)) {
+        if (fstatat(dirfd(d), name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+            free(path);
+            continue;
+        }
+        if (S_ISLNK(st.st_mode)) {
+            /* A rule on a symlink is a rule on what it points at: only one
+             * that stays in the program's directory, at a file. */
+            char *target = realpath(path, NULL);
+            size_t dl = strlen(dir);
+            bool inside = target && strncmp(target, dir, dl) == 0 && target[dl] == '/' &&
+                          stat(target, &st) == 0 && S_ISREG(st.st_mode);
+            free(target);
+            if (!inside) {
+                free(path);
+                continue;
+            }
+        }
+        if (S_ISDIR(st.st_mode)) {
             char init[PATH_MAX];
             snprintf(init, sizeof init, "%s/__init__.py", name);
             keep = strcmp(name, "__pycache__") == 0 || faccessat(dirfd(d), init, F_OK, 0) == 0;
             if (keep)
                 read[n++] = path; /* a package: its whole tree is the program's */
-        } else if (ends_with(name, ".py") || ends_with(name, ".pyc") || ends_with(name, ".so")) {
+        } else if (S_ISREG(st.st_mode) &&
+                   (ends_with(name, ".py") || ends_with(name, ".pyc") || ends_with(name, ".so"))) {
             keep = nfiles < RB_MAX_SIBLINGS;
             too_many = too_many || !keep;
             if (keep)

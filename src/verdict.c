@@ -117,6 +117,17 @@ static bool looks_like_memory_exhaustion(const struct rb_run_facts *f)
     return f->max_rss_kb >= f->limits->memory_mb * 1024 * 9 / 10;
 }
 
+/* The first check whose verdict was a failure, or -1. */
+static int first_failed_check(const struct rb_status_reader *st)
+{
+    for (size_t i = 0; i < st->nchecks; i++) {
+        const char *status = rb_status_string(st->checks[i], RBZ_ST_STATUS);
+        if (status && strcmp(status, RBZ_CHECK_PASSED) != 0)
+            return (int)i;
+    }
+    return -1;
+}
+
 static rb_check_status check_status(const char *s)
 {
     return strcmp(s, RBZ_CHECK_PASSED) == 0   ? RB_CHECK_PASSED
@@ -148,6 +159,9 @@ static void take_report(const struct rb_status_reader *st, rb_result *r)
     r->error = rb_status_string(d, RBZ_ST_ERROR);
     if (!r->error)
         r->error = r->exception; /* the details never came: the type at least */
+    if (!r->error && strcmp(rb_status_string(v, RBZ_ST_OUTCOME), RB_OUTCOME_EXIT) == 0 &&
+        rb_status_number(v, RBZ_ST_EXIT_CODE, 0) != 0)
+        r->error = "SystemExit (the program ended while its exit value was being printed)";
     r->error_detail = rb_status_string(d, RBZ_ST_ERROR_DETAIL);
     r->doc = rb_status_string(d, RBZ_ST_DOC);
     r->doc_truncated = rb_status_bool(d, RBZ_ST_DOC_TRUNCATED);
@@ -237,6 +251,16 @@ void rb_verdict_decide(const struct rb_run_facts *f, const struct rb_status_read
         r->error = msg;
     } else if (v) {
         r->status = r->return_code == 0 ? RB_STATUS_OK : RB_STATUS_ERROR;
+    } else if (first_failed_check(st) >= 0) {
+        /* A check's verdict said it failed, and the program ended before its
+         * own verdict: that failure stands, whatever the exit code. */
+        const cJSON *c = st->checks[first_failed_check(st)];
+        r->status = RB_STATUS_ERROR;
+        r->return_code = 1;
+        r->exception = rb_status_string(c, RBZ_ST_EXCEPTION);
+        snprintf(msg, msglen, "check %d failed (%s), then the program ended before its checks finished",
+                 first_failed_check(st) + 1, r->exception ? r->exception : "an exception");
+        r->error = msg;
     } else {
         int code = WEXITSTATUS(ws);
         r->status = code == 0 ? RB_STATUS_OK : RB_STATUS_ERROR;
