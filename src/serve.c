@@ -111,7 +111,7 @@ struct request {
     size_t out_off;
     char **ids;             /* /v1/jobs: ids submitted, to report those cut off */
     size_t nids;
-    struct rb_idset done;   /* /v1/jobs: ids whose record came */
+    struct rb_idset done;   /* /v1/jobs: ids whose record came, as JSON text */
 };
 
 struct serve {
@@ -311,8 +311,11 @@ static void on_client_gone(struct serve *sv, struct request *rq)
  * gets an `internal` record saying why, so every job has its one record. */
 static void cut_stream(struct serve *sv, struct request *rq, const char *why)
 {
+    struct rb_buf key = { 0 };
     for (size_t i = 0; i < rq->nids; i++) {
-        if (rb_idset_contains(&rq->done, rq->ids[i], strlen(rq->ids[i])))
+        rb_buf_reset(&key);
+        if (rb_json_quote_bytes(&key, rq->ids[i], strlen(rq->ids[i])) == 0 &&
+            rb_idset_contains(&rq->done, key.data, key.len))
             continue;
         rb_result r = {
             .id = rq->ids[i],
@@ -330,6 +333,7 @@ static void cut_stream(struct serve *sv, struct request *rq, const char *why)
         free(line);
         cJSON_Delete(rec);
     }
+    rb_buf_free(&key);
     cancel_jobs(sv, rq);
     resume(rq);
 }
@@ -378,8 +382,9 @@ static void on_record(const cJSON *record, rb_status status, void *job_ctx, void
         sv->admitted--;
     }
     if (rq->waiting == WAIT_STREAM) {
+        /* Ids are kept as the record has them, JSON text (a raw item). */
         const cJSON *id = cJSON_GetObjectItemCaseSensitive(record, "id");
-        if (cJSON_IsString(id))
+        if (cJSON_IsRaw(id) && strcmp(id->valuestring, "null") != 0)
             rb_idset_add(&rq->done, id->valuestring, strlen(id->valuestring), 0, NULL);
         char *line = cJSON_PrintUnformatted(record);
         if (line) {
