@@ -24,7 +24,7 @@ import urllib.error
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from rbtest import RUNBOX, alive, cleanup_tmp_root, descendants_of, new_tmpdir, wait_until, zygotes_of  # noqa: E402
+from rbtest import RUNBOX, SOURCE_ROOT, alive, cleanup_tmp_root, descendants_of, new_tmpdir, wait_until, zygotes_of  # noqa: E402
 
 try:
     import requests  # Debian's python3-requests
@@ -798,6 +798,100 @@ class LoadTest(ServeTestCase):
             rc = srv.stop()
         self.assertEqual(rc, 0, srv.stderr())
         self.assertTrue(wait_until(lambda: alive(procs) == [], 10), "left behind: %s" % alive(procs))
+
+
+class DocsExamples(SharedServer):
+    """docs/service.md's examples, run as they are written (port 8080 becomes
+    the test server's): each curl command against the fields of the JSON (or
+    JSON lines) shown after it, the Python example, and the flags of the
+    systemd unit and the Kubernetes Deployment."""
+
+    VOLATILE = {"execution_time", "runtime", "cpu_time", "max_rss_kb", "in_flight", "admitted"}
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        with open(os.path.join(SOURCE_ROOT, "docs", "service.md")) as f:
+            cls.text = f.read()
+        cls.blocks = re.findall(r"^```(\w*)\n(.*?)^```", cls.text, re.S | re.M)
+
+    def local(self, text):
+        return text.replace("localhost:8080", "127.0.0.1:%d" % self.srv.port)
+
+    def assertSubset(self, want, got, where):
+        if isinstance(want, dict):
+            self.assertIsInstance(got, dict, where)
+            for k, v in want.items():
+                if k in self.VOLATILE:
+                    self.assertIn(k, got, where)
+                    continue
+                self.assertIn(k, got, "%s: no %r in %r" % (where, k, got))
+                self.assertSubset(v, got[k], "%s.%s" % (where, k))
+        else:
+            self.assertEqual(want, got, where)
+
+    def test_curl_examples(self):
+        checked = 0
+        for i, (lang, text) in enumerate(self.blocks):
+            if lang != "sh" or "curl " not in text:
+                continue
+            nxt_lang, expected = self.blocks[i + 1]
+            p = subprocess.run(["bash", "-c", self.local(text)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               timeout=60)
+            self.assertEqual(p.returncode, 0, (text, p.stderr))
+            out = p.stdout.decode()
+            if nxt_lang == "json":
+                self.assertSubset(json.loads(expected), json.loads(out), text)
+            elif nxt_lang == "jsonl":
+                got = {r["id"]: r for r in map(json.loads, out.splitlines())}
+                want = [json.loads(l) for l in expected.splitlines() if l.strip()]
+                self.assertEqual(sorted(got), sorted(w["id"] for w in want), text)
+                for w in want:
+                    self.assertSubset(w, got[w["id"]], w["id"])
+            else:
+                self.fail("a curl example without its answer after it: %s" % text)
+            checked += 1
+        self.assertGreaterEqual(checked, 6)
+
+    @unittest.skipIf(requests is None, "python3-requests is not installed")
+    def test_python_example(self):
+        code = [t for l, t in self.blocks if l == "python"]
+        self.assertEqual(len(code), 1)
+        exec(compile(self.local(code[0]), "docs/service.md", "exec"), {})
+
+    def flags_start(self, args):
+        """The service starts with `args` (its address and token made local)."""
+        token = os.path.join(new_tmpdir("doc-token"), "token")
+        with open(token, "w") as f:
+            f.write("t\n")
+        args = [a for a in args]
+        args[args.index("--listen") + 1] = "127.0.0.1:0"
+        args[args.index("--token-file") + 1] = token
+        if "-j" in args:
+            args[args.index("-j") + 1] = "1"
+        srv = Server(*args[2:], jobs=1)
+        self.assertEqual(srv.stop(), 0)
+
+    def test_systemd_unit(self):
+        with open(os.path.join(SOURCE_ROOT, "examples", "service", "runbox-serve.service")) as f:
+            unit = f.read()
+        ini = [t for l, t in self.blocks if l == "ini"][0]
+        self.assertIn(ini, unit)
+        exec_start = re.search(r"^ExecStart=(.*)$", unit, re.M).group(1).split()
+        self.assertEqual(exec_start[:2], ["/usr/local/bin/runbox", "serve"])
+        self.flags_start(exec_start)
+
+    def test_kubernetes_deployment(self):
+        with open(os.path.join(SOURCE_ROOT, "examples", "service", "deployment.yaml")) as f:
+            manifest = f.read()
+        yaml = [t for l, t in self.blocks if l == "yaml"][0]
+        self.assertIn(yaml, manifest)
+        self.assertIn("kind: Deployment", yaml)
+        self.assertIn("kind: Service", yaml)
+        cmd = re.search(r"command: \[(.*?)\]", yaml, re.S).group(1)
+        args = [a.strip().strip('"') for a in cmd.replace("\n", " ").split(",")]
+        self.assertEqual(args[:2], ["runbox", "serve"])
+        self.flags_start(args)
 
 
 def tearDownModule():
