@@ -11,10 +11,11 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
+
+#include "protocol.h"
 
 enum rlimit_kind {
     FROM_CPU,    /* soft = job's CPU seconds, hard = soft + 1 */
@@ -64,13 +65,6 @@ static const struct rlimit_rule RLIMIT_TABLE[] = {
       "a job may lower its own priority, never raise it" },
 };
 
-static rlim_t cpu_seconds(double cpu_time)
-{
-    double s = ceil(cpu_time);
-    if (s < 1)
-        s = 1;
-    return (rlim_t)s;
-}
 
 size_t rb_rlimits_compute(const struct rb_rlimit_input *in,
                           struct rb_rlimit_value *out, size_t cap)
@@ -83,7 +77,7 @@ size_t rb_rlimits_compute(const struct rb_rlimit_input *in,
         v->name = rule->name;
         switch (rule->kind) {
         case FROM_CPU:
-            v->soft = cpu_seconds(in->cpu_time);
+            v->soft = (rlim_t)rb_cpu_limit_seconds(in->cpu_time);
             v->hard = v->soft + 1;
             break;
         case FROM_MEMORY:

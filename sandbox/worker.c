@@ -11,8 +11,9 @@
  *   5. the spec                   read from the sealed memfd
  *   6. stray fds closed           no other job's pipe ends, no control socket
  *   7. working dir
- *   8. program text               file jobs are read while still privileged
- *   9. privileges dropped         root only: to the job's own uid
+ *   8. privileges dropped         root: to the job's own uid; in a user
+ *                                 namespace: every capability
+ *   9. program text               file jobs are read with the job's rights
  *  10. rlimits                    layer 1
  *  11. no_new_privs, seccomp      layer 2, last: everything above needs
  *                                 syscalls the filter denies
@@ -43,17 +44,12 @@
 #include "childalloc.h"
 #include "coderunner.h"
 #include "landlock.h"
+#include "report.h"
 #include "rlimits.h"
 
 /* Landlock read rules per job: the system's, the program's dir, import roots. */
 #define RB_MAX_READ_PATHS 128
 
-/* Exit code of a worker whose set-up failed; the status record says why. */
-#define SETUP_FAILED_EXIT 125
-
-/* The job's secret, in the one place it lives inside the worker. */
-static unsigned char job_nonce[RBZ_NONCE_BYTES];
-static bool have_nonce;
 
 struct spec {
     cJSON *tree;
@@ -80,11 +76,7 @@ struct spec {
 
 _Noreturn static void fail_setup(const char *step, int err)
 {
-    char msg[256];
-    snprintf(msg, sizeof msg, "worker set-up failed at %s: %s", step, strerror(err));
-    rb_status_record_write_plain(RBZ_WORKER_STATUS_FD, have_nonce ? job_nonce : NULL,
-                                 RB_OUTCOME_SETUP_FAILED, SETUP_FAILED_EXIT, msg);
-    _exit(SETUP_FAILED_EXIT);
+    rb_report_setup_failed(step, err);
 }
 
 static char *read_fd_fully(int fd, size_t *len)
@@ -124,21 +116,24 @@ static int hex_value(char c)
     return -1;
 }
 
-/* Moves the nonce out of the parsed spec into job_nonce, wiping the text. */
+/* Hands the secret in the parsed spec to the status channel, wiping the
+ * text: from here on it lives in one place, report.c's C memory. */
 static int take_nonce(cJSON *tree)
 {
     cJSON *item = cJSON_GetObjectItemCaseSensitive(tree, RBZ_SPEC_NONCE);
     char *hex = cJSON_GetStringValue(item);
+    unsigned char nonce[RBZ_NONCE_BYTES];
     if (!hex || strlen(hex) != RBZ_NONCE_HEX)
         return -EINVAL;
     for (size_t i = 0; i < RBZ_NONCE_BYTES; i++) {
         int hi = hex_value(hex[2 * i]), lo = hex_value(hex[2 * i + 1]);
         if (hi < 0 || lo < 0)
             return -EINVAL;
-        job_nonce[i] = (unsigned char)(hi << 4 | lo);
+        nonce[i] = (unsigned char)(hi << 4 | lo);
     }
     explicit_bzero(hex, RBZ_NONCE_HEX);
-    have_nonce = true;
+    rb_report_sign(nonce);
+    explicit_bzero(nonce, sizeof nonce);
     return 0;
 }
 
@@ -330,7 +325,14 @@ fail:;
     char msg[PATH_MAX + 128];
     snprintf(msg, sizeof msg, "can't open file '%s': [Errno %d] %s", path, errno, strerror(errno));
     dprintf(STDERR_FILENO, "python3: %s\n", msg);
-    rb_status_record_write_plain(RBZ_WORKER_STATUS_FD, job_nonce, RB_OUTCOME_EXIT, 2, msg);
+    cJSON *verdict = cJSON_CreateObject(), *detail = cJSON_CreateObject();
+    cJSON_AddStringToObject(verdict, RBZ_ST_TYPE, RBZ_ST_VERDICT);
+    cJSON_AddStringToObject(verdict, RBZ_ST_OUTCOME, RB_OUTCOME_EXIT);
+    cJSON_AddNumberToObject(verdict, RBZ_ST_EXIT_CODE, 2);
+    cJSON_AddStringToObject(detail, RBZ_ST_TYPE, RBZ_ST_DETAIL);
+    cJSON_AddStringToObject(detail, RBZ_ST_ERROR, msg);
+    rb_report_send(verdict);
+    rb_report_send(detail);
     _exit(2);
 }
 
@@ -468,7 +470,8 @@ _Noreturn void rb_worker_main(const int fds[RBZ_NFDS], const struct rb_worker_co
 
     /* 2. */
     if (stdio_onto_pipes(fds) < 0)
-        _exit(SETUP_FAILED_EXIT);
+        _exit(RBZ_EXIT_SETUP_FAILED);
+    rb_report_open(RBZ_WORKER_STATUS_FD);
 
     /* 3. */
     if (setpgid(0, 0) < 0)
@@ -479,7 +482,7 @@ _Noreturn void rb_worker_main(const int fds[RBZ_NFDS], const struct rb_worker_co
     if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
         fail_setup("PR_SET_PDEATHSIG", errno);
     if (getppid() != ctx->parent)
-        _exit(SETUP_FAILED_EXIT);
+        _exit(RBZ_EXIT_SETUP_FAILED);
 
     /* 5. The spec's tree lives in fresh memory (it is never freed); the
      * hooks go back to malloc before anything else uses cJSON. */
@@ -499,7 +502,13 @@ _Noreturn void rb_worker_main(const int fds[RBZ_NFDS], const struct rb_worker_co
     if (chdir(spec.workdir) < 0)
         fail_setup("chdir to the working dir", errno);
 
-    /* 8. A directory (python3 DIR) is imported from by the job itself. */
+    /* 8. */
+    if ((rc = drop_privileges(spec.uid)) < 0)
+        fail_setup("dropping privileges", -rc);
+
+    /* 9. With the job's rights, never runbox's: a manifest naming a file
+     * its job could not read gets python3's "can't open file", not the
+     * file. A directory (python3 DIR) is imported from by the job itself. */
     const char *source = spec.program;
     size_t source_len = strlen(spec.program);
     bool is_file = strcmp(spec.kind, "file") == 0;
@@ -508,10 +517,6 @@ _Noreturn void rb_worker_main(const int fds[RBZ_NFDS], const struct rb_worker_co
     bool is_dir = is_file && stat(spec.program, &st) == 0 && S_ISDIR(st.st_mode);
     if (is_file && !is_dir)
         source = read_program_file(spec.program, &source_len);
-
-    /* 9. */
-    if ((rc = drop_privileges(spec.uid)) < 0)
-        fail_setup("dropping privileges", -rc);
 
     /* 10. */
     struct rb_rlimit_input limits = {
@@ -569,7 +574,7 @@ _Noreturn void rb_worker_main(const int fds[RBZ_NFDS], const struct rb_worker_co
         .nchecks = spec.nchecks,
     };
     bool sigint = false;
-    int code = rb_coderunner_run(&program, RBZ_WORKER_STATUS_FD, job_nonce, &sigint);
+    int code = rb_coderunner_run(&program, &sigint);
     if (sigint) {
         /* python3 ends an uncaught KeyboardInterrupt by dying of SIGINT, so a
          * shell sees 130; do the same. */

@@ -439,6 +439,15 @@ static void send_ready(void)
 
 int main(int argc, char **argv)
 {
+    if (argc == 2 && strcmp(argv[1], "--print-seccomp-policy") == 0) {
+        /* docs/sandbox.md's table, and `runbox doctor --policy`. */
+        size_t n;
+        const struct rb_seccomp_row *rows = rb_seccomp_rows(&n);
+        printf("| system call | action | why |\n| --- | --- | --- |\n");
+        for (size_t i = 0; i < n; i++)
+            printf("| `%s` | %s | %s |\n", rows[i].syscall, rows[i].action, rows[i].why);
+        return 0;
+    }
     const char *preload_list = RB_DEFAULT_PRELOAD;
     pid_t parent = 0;
     bool want_landlock = true, want_namespaces = true;
@@ -524,6 +533,8 @@ int main(int argc, char **argv)
     if (rb_coderunner_prepare() < 0)
         send_init_failed("the interpreter lacks builtins, sys.modules or gc");
     rb_interp_cheap_reseed();
+    if (rb_interp_route_metadata() < 0)
+        send_init_failed("os's metadata functions could not be routed through descriptors");
     if (rb_interp_freeze(err, sizeof err) < 0)
         send_init_failed("%s", err);
     quiet_stdio();
