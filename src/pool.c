@@ -1004,6 +1004,7 @@ void rb_pool_counts(const rb_pool *p, struct rb_pool_counts *out)
     out->running = p->busy;
     out->queued = p->queued;
     out->zygote_restarts = p->zygote_restarts;
+    out->broken = p->broken;
 }
 
 uid_t rb_pool_job_uid_base(const rb_pool *p)

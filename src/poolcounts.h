@@ -3,6 +3,7 @@
 #ifndef RB_POOLCOUNTS_H
 #define RB_POOLCOUNTS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "runbox.h"
@@ -12,6 +13,7 @@ struct rb_pool_counts {
     size_t running;      /* slots busy (starting, running, or being read after exit) */
     size_t queued;       /* submitted, waiting for a slot */
     int zygote_restarts; /* times the zygote died and was started again */
+    bool broken;         /* the zygote died too often: every job now ends `internal` */
 };
 
 void rb_pool_counts(const rb_pool *p, struct rb_pool_counts *out);

@@ -623,6 +623,10 @@ static enum MHD_Result handle_jobs(struct serve *sv, struct request *rq)
         return refuse(rq, MHD_HTTP_CONTENT_TOO_LARGE, "too_many_jobs",
                       "%zu jobs in one request; the limit is %zu (--max-jobs): split the manifest", jobs,
                       sv->cfg->max_jobs);
+    if (jobs > sv->capacity)
+        return refuse(rq, MHD_HTTP_CONTENT_TOO_LARGE, "too_many_jobs",
+                      "%zu jobs in one request; this service holds at most %zu at once (-j plus --queue): "
+                      "split the manifest", jobs, sv->capacity);
     if (!admit(sv, jobs))
         return refuse(rq, MHD_HTTP_SERVICE_UNAVAILABLE, "queue_full",
                       "the queue cannot take %zu more jobs (%zu admitted, limit %zu): retry after a second",
@@ -659,13 +663,14 @@ static enum MHD_Result handle_healthz(struct serve *sv, struct request *rq)
     char *body = NULL;
     int n = asprintf(&body, "{\"status\":\"%s\",\"slots\":%zu,\"in_flight\":%zu,\"admitted\":%zu,"
                             "\"queue_limit\":%zu,\"zygote_restarts\":%d}\n",
-                     sv->draining ? "draining" : "ok", pc.slots, pc.running, sv->admitted, sv->cfg->queue,
+                     pc.broken ? "broken" : sv->draining ? "draining" : "ok", pc.slots, pc.running, sv->admitted, sv->cfg->queue,
                      pc.zygote_restarts);
     if (n < 0)
         return MHD_NO;
-    /* 503 while draining, so a load balancer stops sending work here. */
-    return queue(rq, sv->draining ? MHD_HTTP_SERVICE_UNAVAILABLE : MHD_HTTP_OK, "application/json", body,
-                 (size_t)n, NULL, NULL);
+    /* 503 while draining, so a load balancer stops sending work here, and
+     * when the pool gave up, so a liveness probe restarts the service. */
+    unsigned status = sv->draining || pc.broken ? MHD_HTTP_SERVICE_UNAVAILABLE : MHD_HTTP_OK;
+    return queue(rq, status, "application/json", body, (size_t)n, NULL, NULL);
 }
 
 static enum MHD_Result handle_ping(struct serve *sv, struct request *rq)

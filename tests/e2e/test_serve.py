@@ -508,6 +508,15 @@ class LimitTests(ServeTestCase):
             self.assertEqual(json.loads(out)["error"], "too_many_jobs")
         finally:
             srv.stop()
+        # More than the service can ever hold at once: 413, not a 503 to retry forever.
+        srv = Server("--max-jobs", "10", "--queue", "1")
+        try:
+            body = "\n".join(json.dumps({"id": str(i), "source": "pass"}) for i in range(4))
+            status, _, out = srv.post("/v1/jobs", body)
+            self.assertEqual(status, 413, out)
+            self.assertIn("holds at most 3", json.loads(out)["message"])
+        finally:
+            srv.stop()
 
     def test_queue_full_is_503_with_retry_after(self):
         srv = Server("--queue", "0", jobs=1)
