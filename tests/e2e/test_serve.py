@@ -24,7 +24,7 @@ import urllib.error
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from rbtest import RUNBOX, SOURCE_ROOT, alive, cleanup_tmp_root, descendants_of, new_tmpdir, wait_until, zygotes_of  # noqa: E402
+from rbtest import RUNBOX, SOURCE_ROOT, alive, children_of, cleanup_tmp_root, descendants_of, new_tmpdir, wait_until, zygotes_of  # noqa: E402
 
 try:
     import requests  # Debian's python3-requests
@@ -613,9 +613,6 @@ class TokenTests(ServeTestCase):
 class LifecycleTests(ServeTestCase):
     """Disconnects kill jobs; SIGTERM drains; SIGKILL leaves nothing."""
 
-    def jobs_running(self, srv):
-        return [p for p in descendants_of(srv.pid) if p not in zygotes_of(srv.pid)[:1]]
-
     def test_client_disconnect_kills_its_jobs(self):
         srv = Server()
         try:
@@ -673,6 +670,20 @@ class LifecycleTests(ServeTestCase):
         self.assertEqual(json.loads(body)["error"], "shutting_down")
         self.assertFalse(wait_until(lambda: not alive(zyg), 10) is False)
         self.assertEqual(alive(zyg), [])
+
+    def test_zygote_restart_is_counted_and_survived(self):
+        srv = Server()
+        try:
+            self.assertEqual(srv.run_code("print(1)")[1]["status"], "Success")
+            zygote = [p for p in zygotes_of(srv.pid) if p in children_of(srv.pid)]
+            self.assertEqual(len(zygote), 1, zygotes_of(srv.pid))
+            os.kill(zygote[0], signal.SIGKILL)
+            self.assertTrue(wait_until(lambda: srv.metrics()["runbox_zygote_restarts_total"] == 1, 30))
+            self.assertEqual(srv.run_code("print(2)")[1]["run_result"]["stdout"], "2\n")
+            status, _, body = srv.get("/healthz")
+            self.assertEqual((status, json.loads(body)["zygote_restarts"]), (200, 1))
+        finally:
+            self.assertEqual(srv.stop(), 0)
 
     def test_sigkill_leaves_no_job_process(self):
         srv = Server()
