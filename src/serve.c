@@ -128,6 +128,7 @@ struct serve {
     bool draining;
     int64_t drain_deadline_ns;
     bool cut_off;           /* the grace period is over */
+    int64_t next_deadline_ns; /* the earliest deadline of a waiting request, or INT64_MAX */
     struct rb_serve_metrics metrics;
     const char *token;
     size_t token_len;
@@ -414,6 +415,8 @@ static void start_waiting(struct serve *sv, struct request *rq, enum waiting how
 {
     rq->waiting = how;
     rq->deadline_ns = rq->start_ns + (int64_t)(sv->cfg->request_timeout * 1e9);
+    if (rq->deadline_ns < sv->next_deadline_ns)
+        sv->next_deadline_ns = rq->deadline_ns;
 }
 
 /* ---- handlers ------------------------------------------------------------- */
@@ -911,9 +914,15 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 
 /* ---- the loop ------------------------------------------------------------- */
 
+/* Ends the requests whose deadline passed, or all waiting ones once the
+ * grace period is over. The list is walked only when the earliest deadline
+ * has come (a walk per turn of the loop would cost more than the HTTP). */
 static void check_deadlines(struct serve *sv)
 {
     int64_t now = rb_now_ns();
+    if (now < sv->next_deadline_ns && !sv->cut_off)
+        return;
+    sv->next_deadline_ns = INT64_MAX;
     for (struct request *rq = sv->live; rq; rq = rq->next) {
         if (!rq->jobs_open || rq->waiting == WAIT_NONE)
             continue;
@@ -927,6 +936,8 @@ static void check_deadlines(struct serve *sv)
             snprintf(why, sizeof why, "the request's deadline of %g s passed before the job finished "
                      "(--request-timeout)", sv->cfg->request_timeout);
             cut_request(sv, rq, MHD_HTTP_GATEWAY_TIMEOUT, "deadline", why);
+        } else if (rq->deadline_ns < sv->next_deadline_ns) {
+            sv->next_deadline_ns = rq->deadline_ns;
         }
     }
 }
@@ -937,9 +948,8 @@ static int loop_timeout(struct serve *sv)
     MHD_UNSIGNED_LONG_LONG mt;
     if (MHD_get_timeout(sv->mhd, &mt) == MHD_YES)
         next = now + (int64_t)(mt > 3600000 ? 3600000 : mt) * 1000000;
-    for (struct request *rq = sv->live; rq; rq = rq->next)
-        if (rq->jobs_open && rq->waiting != WAIT_NONE && rq->deadline_ns < next)
-            next = rq->deadline_ns;
+    if (sv->next_deadline_ns < next)
+        next = sv->next_deadline_ns;
     if (sv->draining && sv->drain_deadline_ns < next)
         next = sv->drain_deadline_ns;
     if (next == INT64_MAX)
@@ -1039,6 +1049,7 @@ int rb_serve_run(const struct rb_serve_config *cfg, int sigfd, char *errbuf, siz
         .token = cfg->token,
         .token_len = cfg->token ? strlen(cfg->token) : 0,
         .started_ns = rb_now_ns(),
+        .next_deadline_ns = INT64_MAX,
     };
     int rc = rb_batch_new(&cfg->pool, on_record, &sv, &sv.batch, errbuf, errlen);
     if (rc < 0)
