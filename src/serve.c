@@ -596,59 +596,34 @@ static void take_job_line(struct serve *sv, struct request *rq, struct rb_idset 
     rb_manifest_job_free(&job);
 }
 
-static enum MHD_Result handle_jobs(struct serve *sv, struct request *rq)
+/* Counts the jobs of a manifest body, or returns -1 with the first line
+ * that is not JSON (and the column where it breaks). */
+static long count_manifest_jobs(const char *body, size_t len, long *bad_line, size_t *bad_col)
 {
-    const char *body = rq->body.data ? rq->body.data : "";
-    size_t len = rq->body.len, pos = 0, n, jobs = 0;
+    size_t pos = 0, n;
     const char *line;
-    long line_no = 0;
-    /* The whole body is checked before anything runs: a line that is not
-     * JSON is the client's bug, answered 400; a job that breaks the
-     * manifest's rules gets its `invalid` record in the stream, as in
-     * runbox run. */
+    long line_no = 0, jobs = 0;
     while (next_line(body, len, &pos, &line, &n)) {
         line_no++;
         if (blank(line, n))
             continue;
         const char *end = NULL;
         cJSON *t = cJSON_ParseWithLengthOpts(line, n, &end, false);
-        if (!t)
-            return refuse(rq, MHD_HTTP_BAD_REQUEST, "invalid_json",
-                          "line %ld: not valid JSON (column %zu): the body is a manifest, one JSON object per line",
-                          line_no, end && end >= line ? (size_t)(end - line) + 1 : 1);
+        if (!t) {
+            *bad_line = line_no;
+            *bad_col = end && end >= line ? (size_t)(end - line) + 1 : 1;
+            return -1;
+        }
         cJSON_Delete(t);
         jobs++;
     }
-    if (jobs == 0)
-        return refuse(rq, MHD_HTTP_BAD_REQUEST, "no_jobs",
-                      "the body holds no job: send a manifest, one JSON object per line (docs/manifest.md)");
-    if (jobs > sv->cfg->max_jobs)
-        return refuse(rq, MHD_HTTP_CONTENT_TOO_LARGE, "too_many_jobs",
-                      "%zu jobs in one request; the limit is %zu (--max-jobs): split the manifest", jobs,
-                      sv->cfg->max_jobs);
-    if (jobs > sv->capacity)
-        return refuse(rq, MHD_HTTP_CONTENT_TOO_LARGE, "too_many_jobs",
-                      "%zu jobs in one request; this service holds at most %zu at once (-j plus --queue): "
-                      "split the manifest", jobs, sv->capacity);
-    if (!admit(sv, jobs))
-        return refuse(rq, MHD_HTTP_SERVICE_UNAVAILABLE, "queue_full",
-                      "the queue cannot take %zu more jobs (%zu admitted, limit %zu): retry after a second",
-                      jobs, sv->admitted, sv->capacity);
-    rq->ids = calloc(jobs, sizeof *rq->ids);
-    if (!rq->ids)
-        return refuse(rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "out of memory");
-    start_waiting(sv, rq, WAIT_STREAM);
-    rq->jobs = jobs;
-    struct rb_idset seen = { 0 };
-    pos = 0;
-    line_no = 0;
-    while (next_line(body, len, &pos, &line, &n)) {
-        line_no++;
-        if (!blank(line, n))
-            take_job_line(sv, rq, &seen, line, n, line_no);
-    }
-    rb_idset_free(&seen);
-    rb_buf_free(&rq->body);
+    return jobs;
+}
+
+/* The records go out as they come: a chunked response whose reader
+ * suspends the connection while it has nothing to send. */
+static enum MHD_Result queue_stream(struct request *rq)
+{
     struct MHD_Response *r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 64 * 1024, stream_reader, rq, NULL);
     if (!r)
         return MHD_NO;
@@ -659,15 +634,58 @@ static enum MHD_Result handle_jobs(struct serve *sv, struct request *rq)
     return ret;
 }
 
+/* The whole body is checked before anything runs: a line that is not JSON
+ * is the client's bug, answered 400; a job that breaks the manifest's rules
+ * gets its `invalid` record in the stream, as in runbox run. */
+static enum MHD_Result handle_jobs(struct serve *sv, struct request *rq)
+{
+    const char *body = rq->body.data ? rq->body.data : "";
+    long bad_line = 0;
+    size_t bad_col = 0;
+    long counted = count_manifest_jobs(body, rq->body.len, &bad_line, &bad_col);
+    if (counted < 0)
+        return refuse(rq, MHD_HTTP_BAD_REQUEST, "invalid_json", "line %ld: not valid JSON (column %zu): the body "
+                      "is a manifest, one JSON object per line", bad_line, bad_col);
+    size_t jobs = (size_t)counted;
+    if (jobs == 0)
+        return refuse(rq, MHD_HTTP_BAD_REQUEST, "no_jobs",
+                      "the body holds no job: send a manifest, one JSON object per line (docs/manifest.md)");
+    if (jobs > sv->cfg->max_jobs)
+        return refuse(rq, MHD_HTTP_CONTENT_TOO_LARGE, "too_many_jobs",
+                      "%zu jobs in one request; the limit is %zu (--max-jobs): split the manifest", jobs,
+                      sv->cfg->max_jobs);
+    if (jobs > sv->capacity)
+        return refuse(rq, MHD_HTTP_CONTENT_TOO_LARGE, "too_many_jobs", "%zu jobs in one request; this service "
+                      "holds at most %zu at once (-j plus --queue): split the manifest", jobs, sv->capacity);
+    if (!admit(sv, jobs))
+        return refuse(rq, MHD_HTTP_SERVICE_UNAVAILABLE, "queue_full",
+                      "the queue cannot take %zu more jobs (%zu admitted, limit %zu): retry after a second",
+                      jobs, sv->admitted, sv->capacity);
+    rq->ids = calloc(jobs, sizeof *rq->ids);
+    if (!rq->ids)
+        return refuse(rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "out of memory");
+    start_waiting(sv, rq, WAIT_STREAM);
+    rq->jobs = jobs;
+    struct rb_idset seen = { 0 };
+    size_t pos = 0, n;
+    const char *line;
+    for (long line_no = 1; next_line(body, rq->body.len, &pos, &line, &n); line_no++)
+        if (!blank(line, n))
+            take_job_line(sv, rq, &seen, line, n, line_no);
+    rb_idset_free(&seen);
+    rb_buf_free(&rq->body);
+    return queue_stream(rq);
+}
+
 static enum MHD_Result handle_healthz(struct serve *sv, struct request *rq)
 {
     struct rb_pool_counts pc;
     rb_pool_counts(rb_batch_pool(sv->batch), &pc);
     char *body = NULL;
+    const char *state = pc.broken ? "broken" : sv->draining ? "draining" : "ok";
     int n = asprintf(&body, "{\"status\":\"%s\",\"slots\":%zu,\"in_flight\":%zu,\"admitted\":%zu,"
                             "\"queue_limit\":%zu,\"zygote_restarts\":%d}\n",
-                     pc.broken ? "broken" : sv->draining ? "draining" : "ok", pc.slots, pc.running, sv->admitted, sv->cfg->queue,
-                     pc.zygote_restarts);
+                     state, pc.slots, pc.running, sv->admitted, sv->cfg->queue, pc.zygote_restarts);
     if (n < 0)
         return MHD_NO;
     /* 503 while draining, so a load balancer stops sending work here, and
@@ -785,6 +803,23 @@ static void check_headers(struct serve *sv, struct request *rq)
                     "the body is %s bytes; the limit is %zu (--max-body)", cl, sv->cfg->max_body);
 }
 
+/* A piece of the body: kept up to --max-body, past it read and dropped (up
+ * to a point: past DRAIN_FACTOR times the limit the connection goes). */
+static enum MHD_Result take_upload(struct serve *sv, struct request *rq, const char *data, size_t n)
+{
+    rq->body_seen += n;
+    sv->metrics.bytes_in += n;
+    if (rq->refuse || !rq->route || !rq->route->takes_body)
+        return rq->body_seen > DRAIN_FACTOR * (sv->cfg->max_body + 1) ? MHD_NO : MHD_YES;
+    if (rq->body.len + n > sv->cfg->max_body) {
+        set_refusal(rq, MHD_HTTP_CONTENT_TOO_LARGE, "body_too_large",
+                    "the body is over the limit of %zu bytes (--max-body)", sv->cfg->max_body);
+        rb_buf_free(&rq->body);
+        return MHD_YES;
+    }
+    return rb_buf_append(&rq->body, data, n) < 0 ? MHD_NO : MHD_YES;
+}
+
 static enum MHD_Result on_access(void *cls, struct MHD_Connection *c, const char *url, const char *method,
                                  const char *version, const char *upload, size_t *upload_size, void **con_cls)
 {
@@ -807,19 +842,7 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *c, const char
     if (*upload_size) {
         size_t n = *upload_size;
         *upload_size = 0;
-        rq->body_seen += n;
-        sv->metrics.bytes_in += n;
-        if (rq->refuse || !rq->route || !rq->route->takes_body) {
-            /* Read and dropped, up to a point: past it the connection goes. */
-            return rq->body_seen > DRAIN_FACTOR * (sv->cfg->max_body + 1) ? MHD_NO : MHD_YES;
-        }
-        if (rq->body.len + n > sv->cfg->max_body) {
-            set_refusal(rq, MHD_HTTP_CONTENT_TOO_LARGE, "body_too_large",
-                        "the body is over the limit of %zu bytes (--max-body)", sv->cfg->max_body);
-            rb_buf_free(&rq->body);
-            return MHD_YES;
-        }
-        return rb_buf_append(&rq->body, upload, n) < 0 ? MHD_NO : MHD_YES;
+        return take_upload(sv, rq, upload, n);
     }
     if (rq->waiting == WAIT_ANSWER) { /* resumed: its job ended, or its client left */
         if (rq->client_gone)

@@ -312,6 +312,8 @@ class ClientTests(SharedServer):
     def test_curl_status_line(self):
         out = self.curl("-o", "/dev/null", "-w", "%{http_code}", self.srv.url("/nope"))
         self.assertEqual(out, b"404")
+        out = self.curl("-I", "-o", "/dev/null", "-w", "%{http_code}", self.srv.url("/healthz"))
+        self.assertEqual(out, b"200")  # HEAD works where GET does
 
     def test_urllib_healthz_ping_metrics(self):
         with urllib.request.urlopen(self.srv.url("/healthz"), timeout=30) as r:
