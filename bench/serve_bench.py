@@ -168,9 +168,6 @@ def main():
         "baseline_p50_ms": med("baseline", "p50_ms"), "baseline_p99_ms": med("baseline", "p99_ms"),
         "serve_vs_run": s / run, "serve_vs_baseline": s / b,
     }
-    os.makedirs(os.path.join(HERE, "results"), exist_ok=True)
-    with open(os.path.join(HERE, "results", "serve-latest.json"), "w") as f:
-        json.dump(summary, f, indent=1)
     print()
     print("| approach (-j %d, median of %d rounds) | jobs/s | p50 latency | p99 latency |" % (args.jobs, args.rounds))
     print("| --- | --- | --- | --- |")
@@ -181,8 +178,12 @@ def main():
           % (args.connections, b, summary["baseline_p50_ms"], summary["baseline_p99_ms"]))
     if replicas:
         summary["replicas_rate"] = med("replicas", "rate")
+        summary["replicas"] = args.jobs
         print("| %d x `runbox serve -j 1`, %d connections each | %.1f | | |"
               % (args.jobs, args.connections // args.jobs, summary["replicas_rate"]))
+    os.makedirs(os.path.join(HERE, "results"), exist_ok=True)
+    with open(os.path.join(HERE, "results", "serve-latest.json"), "w") as f:
+        json.dump(summary, f, indent=1)
     print()
     print("serve / run: %.2f (target >= 0.80); serve / baseline: %.2fx (target >= 5x)"
           % (summary["serve_vs_run"], summary["serve_vs_baseline"]))
