@@ -928,6 +928,9 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls, en
     request_free(sv, rq);
 }
 
+/* libmicrohttpd's own messages (a socket error, a client's malformed
+ * request), prefixed so they read as runbox's. */
+static void on_mhd_log(void *cls, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 {
     (void)cls;
