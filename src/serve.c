@@ -784,7 +784,7 @@ static void check_headers(struct serve *sv, struct request *rq)
 {
     const struct route *rt = rq->route;
     bool head = strcmp(rq->method, "HEAD") == 0;
-    if (sv->draining)
+    if (sv->draining && (!rt || rt->takes_body)) /* /healthz and /metrics still say how it goes */
         set_refusal(rq, MHD_HTTP_SERVICE_UNAVAILABLE, "shutting_down",
                     "the service is shutting down; send the request to another replica");
     else if (!rt)

@@ -642,7 +642,28 @@ class LifecycleTests(ServeTestCase):
             r=srv.run_code("import time; time.sleep(1.5); print('finished')")))
         t.start()
         self.assertTrue(wait_until(lambda: srv.metrics()["runbox_jobs_in_flight"] == 1, 30))
+        kept = []  # keep-alive connections opened before the signal
+        for _ in range(2):
+            c = srv.conn()
+            c.request("GET", "/healthz")
+            c.getresponse().read()
+            kept.append(c)
         srv.proc.send_signal(signal.SIGTERM)
+        self.assertTrue(wait_until(lambda: "shutting down" in srv.stderr(), 10))
+        # Draining: no new connection is accepted; on open ones, /healthz says
+        # so and a new job is refused.
+        with self.assertRaises(ConnectionRefusedError):
+            socket.create_connection(("127.0.0.1", srv.port), timeout=2).close()
+        kept[0].request("GET", "/healthz")
+        r = kept[0].getresponse()
+        self.assertEqual((r.status, json.loads(r.read())["status"]), (503, "draining"))
+        kept[1].request("POST", "/run_code", body=sf_request("print(1)"))
+        r = kept[1].getresponse()
+        self.assertEqual((r.status, json.loads(r.read())["error"]), (503, "shutting_down"))
+        self.assertEqual(r.getheader("Connection"), "close")
+        for c in kept:
+            c.close()
+        self.assertIsNone(srv.proc.poll(), "exited before its job finished")
         t.join(60)
         self.assertEqual(result["r"][0], 200)
         self.assertEqual(result["r"][1]["run_result"]["stdout"], "finished\n")
