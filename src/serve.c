@@ -105,7 +105,6 @@ struct request {
     size_t jobs_open;       /* admitted, no record yet */
     char *answer;           /* /run_code: the body to send when resumed */
     unsigned answer_status;
-    const char *answer_type;
 
     struct rb_buf out;      /* /v1/jobs: records not yet sent */
     size_t out_off;
@@ -741,6 +740,18 @@ static const struct route *find_route(const char *path)
 
 /* ---- libmicrohttpd's callbacks -------------------------------------------- */
 
+/* For the access log: a client chooses its URL (%0A decodes to a newline),
+ * so what is not printable ASCII, and quotes, become '?'. */
+static void copy_printable(char *dst, size_t len, const char *src)
+{
+    size_t i = 0;
+    for (; src[i] && i + 1 < len; i++) {
+        unsigned char c = (unsigned char)src[i];
+        dst[i] = c < 0x20 || c >= 0x7f || c == '"' ? '?' : (char)c;
+    }
+    dst[i] = '\0';
+}
+
 static struct request *request_new(struct serve *sv, struct MHD_Connection *c, const char *url,
                                    const char *method)
 {
@@ -751,8 +762,8 @@ static struct request *request_new(struct serve *sv, struct MHD_Connection *c, c
     rq->conn = c;
     rq->sock = -1;
     rq->start_ns = rb_now_ns();
-    snprintf(rq->method, sizeof rq->method, "%s", method);
-    snprintf(rq->path, sizeof rq->path, "%s", url);
+    copy_printable(rq->method, sizeof rq->method, method);
+    copy_printable(rq->path, sizeof rq->path, url);
     peer_name(c, rq->peer, sizeof rq->peer);
     rq->route = find_route(url);
     rq->next = sv->live;

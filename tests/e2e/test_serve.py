@@ -32,7 +32,7 @@ except ImportError:  # pragma: no cover - depends on the machine
     requests = None
 
 SANITIZED = bool(os.environ.get("ASAN_OPTIONS"))
-ACCESS_LINE = re.compile(r'^\d{4}-\d\d-\d\dT[\d:.]+Z (\S+) "(\S+) (\S+)" (\d+) (\d+) ([\d.]+) jobs=(\d+)(.*)$')
+ACCESS_LINE = re.compile(r'^\d{4}-\d\d-\d\dT[\d:.]+Z (\S+) "(\S+) ([^"]*)" (\d+) (\d+) ([\d.]+) jobs=(\d+)(.*)$')
 
 # What SandboxFusion's RunCodeResponse and CommandRunResult hold, in order.
 SF_RESPONSE_KEYS = ["status", "message", "compile_result", "run_result", "executor_pod_name", "files"]
@@ -481,6 +481,16 @@ class ErrorPathTests(SharedServer):
         self.assertEqual(headers.get("Allow"), "POST")
         status, _, body = self.srv.post("/healthz", "{}")
         self.check(status, body, 405, "method_not_allowed")
+
+    def test_access_log_line_per_request_and_no_injection(self):
+        before = len(self.srv.access_lines())
+        self.srv.get("/x%0A2026-01-01T00:00:00.000Z%20forged")
+        self.srv.get("/healthz")
+        self.assertTrue(wait_until(lambda: len(self.srv.access_lines()) == before + 2, 5))
+        forged, health = self.srv.access_lines()[before:]
+        self.assertEqual((forged.group(2), forged.group(4)), ("GET", "404"))
+        self.assertEqual(forged.group(3), "/x?2026-01-01T00:00:00.000Z forged")
+        self.assertEqual((health.group(3), health.group(4), health.group(7)), ("/healthz", "200", "0"))
 
 
 class LimitTests(ServeTestCase):
