@@ -613,6 +613,26 @@ class TokenTests(ServeTestCase):
             p.wait(60)
             p.stderr.close()
 
+    def test_ipv6_loopback(self):
+        try:
+            socket.socket(socket.AF_INET6).bind(("::1", 0))
+        except OSError as e:
+            self.skipTest("no IPv6 loopback here: %s" % e)
+        p = subprocess.Popen([RUNBOX, "serve", "--listen", "[::1]:0", "-j", "1", "--no-access-log"],
+                             stderr=subprocess.PIPE, stdout=subprocess.DEVNULL)
+        try:
+            line = p.stderr.readline().decode()
+            m = re.search(r"listening on http://\[::1\]:(\d+) ", line)
+            self.assertTrue(m, line)
+            c = http.client.HTTPConnection("::1", int(m.group(1)), timeout=60)
+            c.request("POST", "/run_code", body=sf_request("print(6)"))
+            self.assertEqual(json.loads(c.getresponse().read())["run_result"]["stdout"], "6\n")
+            c.close()
+        finally:
+            p.send_signal(signal.SIGTERM)
+            self.assertEqual(p.wait(60), 0)
+            p.stderr.close()
+
     def test_bad_usage(self):
         for args, phrase in [(["--listen", "nope"], "--listen"), (["--max-body", "0"], "--max-body"),
                              (["--token-file", "/nonexistent/x"], "--token-file"), (["extra"], "unexpected")]:
