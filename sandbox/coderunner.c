@@ -47,9 +47,48 @@ static struct {
      * nothing in what runbox reports. */
     PyObject *format_exception;
     PyObject *format_exception_only;
+    PyObject *print_exception;
     PyObject *json_dumps;
     PyObject *json_loads;
+    PyObject *linecache;  /* the module: its `cache` is looked up when needed */
 } cached;
+
+/* The program being run, for the source lines of its tracebacks. */
+static const struct rb_program *running;
+static bool sources_registered;
+
+/* Puts the program's and its checks' source into linecache, so tracebacks
+ * show their lines as python3 shows a file's: a `source` job, an eval
+ * program or a check is no file linecache could read, and a file job's may
+ * not be readable by name from inside the sandbox. Done once, and only when
+ * a traceback is about to be formatted: a job that does not fail pays
+ * nothing. An entry with no mtime is one linecache.checkcache leaves alone. */
+static void register_sources(void)
+{
+    if (sources_registered || !running || !cached.linecache)
+        return;
+    sources_registered = true;
+    PyObject *cache = PyObject_GetAttrString(cached.linecache, "cache");
+    for (size_t i = 0; cache && PyDict_Check(cache) && i <= running->nchecks; i++) {
+        const char *src = i == 0 ? running->source : running->checks[i - 1].source;
+        const char *name = i == 0 ? running->filename : running->checks[i - 1].path;
+        if (!src || !name || (i == 0 && running->mode != RB_RUN_SOURCE))
+            continue;
+        PyObject *text = PyUnicode_DecodeUTF8(src, (Py_ssize_t)strlen(src), "replace");
+        PyObject *lines = text ? PyUnicode_Splitlines(text, 1) : NULL;
+        PyObject *key = PyUnicode_DecodeFSDefault(name);
+        PyObject *entry = lines && key ? Py_BuildValue("(nOOO)", PyUnicode_GET_LENGTH(text), Py_None, lines, key)
+                                       : NULL;
+        if (entry)
+            PyDict_SetItem(cache, key, entry);
+        Py_XDECREF(entry);
+        Py_XDECREF(key);
+        Py_XDECREF(lines);
+        Py_XDECREF(text);
+    }
+    Py_XDECREF(cache);
+    PyErr_Clear();
+}
 
 /* An exception taken from the interpreter, as it was raised: not yet
  * normalised, since normalising may call the program's own code. */
@@ -416,6 +455,7 @@ static void describe(struct outcome *o, struct raised *r, const char *filename)
         if (o->error && PyErr_GivenExceptionMatches(r->type, PyExc_SyntaxError))
             drop_location_lines(o->error);
     }
+    register_sources();
     o->error_detail = format_with(cached.format_exception, r->value);
     if (!o->error && o->exception)
         o->error = strdup(o->exception);
@@ -440,6 +480,21 @@ static void print_raised(struct raised *r)
         raised_clear(r);
         PyErr_Clear();
         return;
+    }
+    register_sources();
+    /* The interpreter's own printer reads source lines from files only;
+     * traceback's finds them in linecache, where the program's source is:
+     * with the default hook, print as it would, lines included. */
+    PyObject *hook = PySys_GetObject("excepthook");          /* borrowed */
+    PyObject *default_hook = PySys_GetObject("__excepthook__"); /* borrowed */
+    if (hook && hook == default_hook && r->value && PyExceptionInstance_Check(r->value)) {
+        PyObject *done = PyObject_CallOneArg(cached.print_exception, r->value);
+        if (done) {
+            Py_DECREF(done);
+            raised_clear(r);
+            return;
+        }
+        PyErr_Clear();
     }
     PyErr_Restore(r->type, r->value, r->tb); /* steals them */
     r->type = r->value = r->tb = NULL;
@@ -550,14 +605,17 @@ int rb_coderunner_prepare(void)
     cached.format_exception = traceback ? PyObject_GetAttrString(traceback, "format_exception") : NULL;
     cached.format_exception_only =
         traceback ? PyObject_GetAttrString(traceback, "format_exception_only") : NULL;
+    cached.print_exception = traceback ? PyObject_GetAttrString(traceback, "print_exception") : NULL;
     cached.json_dumps = json ? PyObject_GetAttrString(json, "dumps") : NULL;
     cached.json_loads = json ? PyObject_GetAttrString(json, "loads") : NULL;
+    cached.linecache = PyImport_ImportModule("linecache");
     Py_XDECREF(json);
     Py_XDECREF(traceback);
     Py_XDECREF(gc);
     if (!cached.builtins || !cached.modules || !cached.gc_count || !cached.gc_collect ||
-        !cached.format_exception || !cached.format_exception_only || !cached.json_dumps ||
-        !cached.json_loads) {
+        !cached.format_exception || !cached.format_exception_only || !cached.print_exception ||
+        !cached.json_dumps ||
+        !cached.json_loads || !cached.linecache) {
         PyErr_Clear();
         return -1;
     }
@@ -923,8 +981,8 @@ static bool run_checks(const struct rb_program *p, PyObject *dict, struct outcom
         struct outcome c = { .kind = RB_OUTCOME_COMPLETED };
         struct raised cr = { 0 };
         void *reserve = malloc(RESERVE_BYTES);
-        const struct rb_program_check *ch = &p->checks[i];
-        if (run_code(ch->source, strlen(ch->source), ch->filename, dict, &cr, &reserve) == 0) {
+        const struct rbz_spec_check *ch = &p->checks[i];
+        if (run_code(ch->source, strlen(ch->source), ch->path, dict, &cr, &reserve) == 0) {
             send_check(i, RBZ_CHECK_PASSED, NULL);
             continue;
         }
@@ -936,11 +994,11 @@ static bool run_checks(const struct rb_program *p, PyObject *dict, struct outcom
             *o = c;
             *r = cr;
             send_verdict(o);
-            describe(o, r, ch->filename);
+            describe(o, r, ch->path);
             send_check_detail(i, o);
             return true;
         }
-        describe(&c, &cr, ch->filename);
+        describe(&c, &cr, ch->path);
         send_check_detail(i, &c);
         raised_clear(&cr);
         if (failed++ == 0) {
@@ -968,6 +1026,7 @@ int rb_coderunner_run(const struct rb_program *p, bool *sigint)
     if (!cached.builtins)
         rb_coderunner_prepare(); /* not forked from a zygote that did it (tests) */
 
+    running = p;
     /* From here on the program's code may run (a package's __init__, the
      * parent of a -m module): the supervisor trusts only signed messages. */
     rb_report_send_type(RBZ_ST_RUNNING);

@@ -28,6 +28,7 @@
 #include "worker.h"
 
 #include <cjson/cJSON.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -44,40 +45,21 @@
 #include "childalloc.h"
 #include "coderunner.h"
 #include "landlock.h"
+#include "programtree.h"
 #include "report.h"
 #include "rlimits.h"
+#include "spec.h"
 
 /* Landlock read rules per job: the system's, the program's dir, import roots. */
 #define RB_MAX_READ_PATHS 128
 
 
+/* The spec as the worker uses it: the decoded fields (pointing into the
+ * parsed tree, which is never freed: the worker ends with _exit). */
 struct spec {
     cJSON *tree;
-    struct rb_program_check *checks;
-    size_t nchecks;
-    const char *package;
-    char *globals_json;
-    double uid; /* RBZ_SPEC_UID, or -1 */
-    const char **capture;
-    size_t ncapture;
-    size_t capture_limit;
-    const char **python_path;
-    size_t npython_path;
-    const char *kind;
-    const char *program;
-    const char *path;
-    const char *argv0;
-    const char **argv;
-    size_t argc;
-    const char *workdir;
-    double cpu_time;
-    long memory_mb;
+    struct rbz_spec f;
 };
-
-_Noreturn static void fail_setup(const char *step, int err)
-{
-    rb_report_setup_failed(step, err);
-}
 
 static char *read_fd_fully(int fd, size_t *len)
 {
@@ -102,11 +84,6 @@ static char *read_fd_fully(int fd, size_t *len)
     return buf;
 }
 
-static const char *spec_string(cJSON *tree, const char *key)
-{
-    return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(tree, key));
-}
-
 static int hex_value(char c)
 {
     if (c >= '0' && c <= '9')
@@ -118,10 +95,8 @@ static int hex_value(char c)
 
 /* Hands the secret in the parsed spec to the status channel, wiping the
  * text: from here on it lives in one place, report.c's C memory. */
-static int take_nonce(cJSON *tree)
+static int take_nonce(char *hex)
 {
-    cJSON *item = cJSON_GetObjectItemCaseSensitive(tree, RBZ_SPEC_NONCE);
-    char *hex = cJSON_GetStringValue(item);
     unsigned char nonce[RBZ_NONCE_BYTES];
     if (!hex || strlen(hex) != RBZ_NONCE_HEX)
         return -EINVAL;
@@ -137,71 +112,9 @@ static int take_nonce(cJSON *tree)
     return 0;
 }
 
-static int parse_checks(cJSON *tree, struct spec *s)
+_Noreturn static void fail_setup(const char *step, int err)
 {
-    cJSON *checks = cJSON_GetObjectItemCaseSensitive(tree, RBZ_SPEC_CHECKS);
-    if (!checks)
-        return 0;
-    if (!cJSON_IsArray(checks))
-        return -EINVAL;
-    s->nchecks = (size_t)cJSON_GetArraySize(checks);
-    s->checks = calloc(s->nchecks + 1, sizeof *s->checks);
-    if (!s->checks)
-        return -ENOMEM;
-    size_t i = 0;
-    const cJSON *c;
-    cJSON_ArrayForEach(c, checks) {
-        s->checks[i].source = spec_string((cJSON *)c, "source");
-        s->checks[i].filename = spec_string((cJSON *)c, "path");
-        if (!s->checks[i].source || !s->checks[i].filename)
-            return -EINVAL;
-        i++;
-    }
-    return 0;
-}
-
-/* A JSON array of strings as a NULL-terminated array pointing into it. */
-static int string_array(cJSON *tree, const char *key, const char ***out, size_t *n)
-{
-    cJSON *arr = cJSON_GetObjectItemCaseSensitive(tree, key);
-    *out = NULL;
-    *n = 0;
-    if (!arr)
-        return 0;
-    if (!cJSON_IsArray(arr))
-        return -EINVAL;
-    *n = (size_t)cJSON_GetArraySize(arr);
-    *out = calloc(*n + 1, sizeof **out);
-    if (!*out)
-        return -ENOMEM;
-    size_t i = 0;
-    const cJSON *item;
-    cJSON_ArrayForEach(item, arr) {
-        if (!cJSON_IsString(item))
-            return -EINVAL;
-        (*out)[i++] = item->valuestring;
-    }
-    return 0;
-}
-
-static int parse_extras(cJSON *tree, struct spec *s)
-{
-    s->package = spec_string(tree, RBZ_SPEC_PACKAGE);
-    cJSON *globals = cJSON_GetObjectItemCaseSensitive(tree, RBZ_SPEC_GLOBALS);
-    if (globals) {
-        if (!cJSON_IsObject(globals))
-            return -EINVAL;
-        s->globals_json = cJSON_PrintUnformatted(globals);
-        if (!s->globals_json)
-            return -ENOMEM;
-    }
-    cJSON *limit = cJSON_GetObjectItemCaseSensitive(tree, RBZ_SPEC_CAPTURE_LIMIT);
-    s->capture_limit = cJSON_IsNumber(limit) && limit->valuedouble > 0 ? (size_t)limit->valuedouble
-                                                                       : (size_t)1 << 20;
-    int rc = string_array(tree, RBZ_SPEC_CAPTURE, &s->capture, &s->ncapture);
-    if (rc == 0)
-        rc = string_array(tree, RBZ_SPEC_PYTHON_PATH, &s->python_path, &s->npython_path);
-    return rc;
+    rb_report_setup_failed(step, err);
 }
 
 static int spec_parse(int fd, struct spec *s)
@@ -215,40 +128,13 @@ static int spec_parse(int fd, struct spec *s)
     free(text);
     if (!s->tree)
         return -EINVAL;
-    int rc = take_nonce(s->tree);
+    const char *bad = NULL;
+    int rc = rbz_spec_decode(s->tree, &s->f, NULL, &bad);
     if (rc == 0)
-        rc = parse_checks(s->tree, s);
-    if (rc == 0)
-        rc = parse_extras(s->tree, s);
-    if (rc < 0)
-        return rc;
-    s->kind = spec_string(s->tree, RBZ_SPEC_KIND);
-    s->program = spec_string(s->tree, RBZ_SPEC_PROGRAM);
-    s->path = spec_string(s->tree, RBZ_SPEC_PATH);
-    s->argv0 = spec_string(s->tree, RBZ_SPEC_ARGV0);
-    s->workdir = spec_string(s->tree, RBZ_SPEC_WORKDIR);
-    cJSON *cpu = cJSON_GetObjectItemCaseSensitive(s->tree, RBZ_SPEC_CPU_TIME);
-    cJSON *mem = cJSON_GetObjectItemCaseSensitive(s->tree, RBZ_SPEC_MEMORY_MB);
-    cJSON *argv = cJSON_GetObjectItemCaseSensitive(s->tree, RBZ_SPEC_ARGV);
-    if (!s->kind || !s->program || !s->path || !s->argv0 || !s->workdir ||
-        !cJSON_IsNumber(cpu) || !cJSON_IsNumber(mem) || !cJSON_IsArray(argv))
-        return -EINVAL;
-    cJSON *uid = cJSON_GetObjectItemCaseSensitive(s->tree, RBZ_SPEC_UID);
-    s->uid = cJSON_IsNumber(uid) ? uid->valuedouble : -1;
-    s->cpu_time = cpu->valuedouble;
-    s->memory_mb = (long)mem->valuedouble;
-    s->argc = (size_t)cJSON_GetArraySize(argv);
-    s->argv = calloc(s->argc + 1, sizeof *s->argv);
-    if (!s->argv)
-        return -ENOMEM;
-    size_t i = 0;
-    const cJSON *item;
-    cJSON_ArrayForEach(item, argv) {
-        if (!cJSON_IsString(item))
-            return -EINVAL;
-        s->argv[i++] = item->valuestring;
-    }
-    return 0;
+        rc = take_nonce((char *)s->f.nonce);
+    if (rc < 0 && bad)
+        dprintf(STDERR_FILENO, "runbox worker: the job spec's '%s' is missing or malformed\n", bad);
+    return rc;
 }
 
 static int move_fd(int from, int to)
@@ -322,9 +208,17 @@ static char *read_program_file(const char *path, size_t *len)
         return text;
     errno = saved;
 fail:;
-    char msg[PATH_MAX + 128];
-    snprintf(msg, sizeof msg, "can't open file '%s': [Errno %d] %s", path, errno, strerror(errno));
+    int err = errno;
+    char msg[3 * PATH_MAX + 512], closed[PATH_MAX];
+    int used = snprintf(msg, sizeof msg, "can't open file '%s': [Errno %d] %s", path, err, strerror(err));
     dprintf(STDERR_FILENO, "python3: %s\n", msg);
+    /* What python3 would not have met: the job's uid kept out of the way. */
+    if (err == EACCES && geteuid() != 0 && rb_program_tree_blocker(path, closed, sizeof closed))
+        snprintf(msg + used, sizeof msg - (size_t)used,
+                 " (the job runs as uid %u, which cannot pass through %s: make it searchable by "
+                 "others, chmod o+x %s, or run runbox with namespaces on, where a job is given its "
+                 "program's tree however the directories above it are set)",
+                 (unsigned)geteuid(), closed, closed);
     cJSON *verdict = cJSON_CreateObject(), *detail = cJSON_CreateObject();
     cJSON_AddStringToObject(verdict, RBZ_ST_TYPE, RBZ_ST_VERDICT);
     cJSON_AddStringToObject(verdict, RBZ_ST_OUTCOME, RB_OUTCOME_EXIT);
@@ -350,29 +244,94 @@ static bool is_zip_app(const char *path)
     return yes;
 }
 
+/* At most this many files beside a program are made readable to it; a
+ * directory with more (a folder of many jobs' programs, say) gives only the
+ * program itself and its packages. */
+#define RB_MAX_SIBLINGS 48
+
+static bool ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), m = strlen(suffix);
+    return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+/* What Python could import from a program's directory: modules (.py, .pyc,
+ * extension modules), regular packages (a dir with __init__.py) and
+ * __pycache__. Appends their paths to `read`; listed with the job's rights
+ * (privileges are dropped by now). Everything else there, the manifest,
+ * results, data files, other programs' inputs, stays out of the job's reach. */
+static size_t importable_siblings(const char *dir, const char **read, size_t n, size_t cap)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return n;
+    const char *files[RB_MAX_SIBLINGS];
+    size_t nfiles = 0;
+    bool too_many = false;
+    struct dirent *e;
+    while ((e = readdir(d)) && n < cap) {
+        const char *name = e->d_name;
+        if (name[0] == '.')
+            continue;
+        char *path = NULL;
+        if (asprintf(&path, "%s/%s", dir, name) < 0)
+            break;
+        struct stat st;
+        bool keep = false;
+        if (fstatat(dirfd(d), name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode)) {
+            char init[PATH_MAX];
+            snprintf(init, sizeof init, "%s/__init__.py", name);
+            keep = strcmp(name, "__pycache__") == 0 || faccessat(dirfd(d), init, F_OK, 0) == 0;
+            if (keep)
+                read[n++] = path; /* a package: its whole tree is the program's */
+        } else if (ends_with(name, ".py") || ends_with(name, ".pyc") || ends_with(name, ".so")) {
+            keep = nfiles < RB_MAX_SIBLINGS;
+            too_many = too_many || !keep;
+            if (keep)
+                files[nfiles++] = path;
+        }
+        if (!keep)
+            free(path);
+    }
+    closedir(d);
+    for (size_t i = 0; i < nfiles; i++) {
+        if (!too_many && n < cap)
+            read[n++] = files[i];
+        else
+            free((char *)files[i]);
+    }
+    return n;
+}
+
 /* The job's own paths on top of the system's: its working dir to write in;
- * to read, its program's directory (or the directory or zip it is) and its
- * import roots. */
+ * to read, its program: a directory or zip app whole, a file with what it
+ * could import beside it (importable_siblings), the directory's names, and
+ * its import roots. */
 static int apply_landlock(const struct rb_worker_context *ctx, const struct spec *s, bool is_file,
                           bool is_dir)
 {
     const char *read[RB_MAX_READ_PATHS];
-    size_t n = 0;
+    const char *list[1];
+    size_t n = 0, nlist = 0;
     for (size_t i = 0; ctx->nheld == 0 && i < ctx->nread_paths && n < RB_MAX_READ_PATHS; i++)
         read[n++] = ctx->read_paths[i];
     char dir[PATH_MAX];
-    if (is_file) {
-        snprintf(dir, sizeof dir, "%s", s->program);
+    if (is_file && is_dir) {
+        read[n++] = s->f.program;
+    } else if (is_file) {
+        snprintf(dir, sizeof dir, "%s", s->f.program);
         char *slash = strrchr(dir, '/');
-        if (!is_dir && slash && slash != dir)
+        if (slash && slash != dir)
             *slash = '\0';
         if (n < RB_MAX_READ_PATHS)
-            read[n++] = dir;
+            read[n++] = s->f.program;
+        list[nlist++] = dir;
+        n = importable_siblings(dir, read, n, RB_MAX_READ_PATHS - s->f.npython_path);
     }
-    for (size_t i = 0; i < s->npython_path && n < RB_MAX_READ_PATHS; i++)
-        read[n++] = s->python_path[i];
-    const char *write[1] = { s->workdir };
-    struct rb_landlock_paths paths = { read, n, write, 1, ctx->held, ctx->nheld };
+    for (size_t i = 0; i < s->f.npython_path && n < RB_MAX_READ_PATHS; i++)
+        read[n++] = s->f.python_path[i];
+    const char *write[1] = { s->f.workdir };
+    struct rb_landlock_paths paths = { read, n, write, 1, ctx->held, ctx->nheld, list, nlist };
     char err[256];
     int rc = rb_landlock_restrict(ctx->landlock_abi, &paths, err, sizeof err);
     if (rc < 0)
@@ -390,6 +349,29 @@ static int drop_capabilities(void)
     if (syscall(SYS_capset, &header, data) < 0)
         return -errno;
     return 0;
+}
+
+static void expose_program_tree(const struct spec *s)
+{
+    char dir[PATH_MAX], err[PATH_MAX + 256];
+    snprintf(dir, sizeof dir, "%s", s->f.program);
+    struct stat st;
+    /* A directory app is its own tree; a file or zip app, its directory. */
+    if (stat(s->f.program, &st) < 0 || !S_ISDIR(st.st_mode)) {
+        char *slash = strrchr(dir, '/');
+        if (slash && slash != dir)
+            *slash = '\0';
+    }
+    const char *keep[RB_PROGRAM_TREE_MAX_KEEP];
+    size_t n = 0;
+    keep[n++] = s->f.workdir;
+    for (size_t i = 0; i < s->f.npython_path && n < RB_PROGRAM_TREE_MAX_KEEP; i++)
+        keep[n++] = s->f.python_path[i];
+    struct rb_program_tree t = { dir, (uid_t)s->f.uid, (gid_t)s->f.uid, keep, n, 1 };
+    /* On failure the job goes on without it; opening its program then fails
+     * with the job's rights, and the record says which directory to open up. */
+    if (rb_program_tree_expose(&t, err, sizeof err) < 0)
+        dprintf(STDERR_FILENO, "runbox: %s\n", err);
 }
 
 static int drop_privileges(double uid_number)
@@ -499,30 +481,35 @@ _Noreturn void rb_worker_main(const int fds[RBZ_NFDS], const struct rb_worker_co
         fail_setup("close_range", -rc);
 
     /* 7. */
-    if (chdir(spec.workdir) < 0)
+    if (chdir(spec.f.workdir) < 0)
         fail_setup("chdir to the working dir", errno);
 
-    /* 8. */
-    if ((rc = drop_privileges(spec.uid)) < 0)
+    /* 8. As root, where a directory above the program is closed to the job's
+     * uid, the job is given its program's tree first (programtree.c). */
+    bool root = geteuid() == 0;
+    if (root && ctx->mount_namespace && strcmp(spec.f.kind, RBZ_KIND_FILE) == 0)
+        expose_program_tree(&spec);
+    if ((rc = drop_privileges(spec.f.uid)) < 0)
         fail_setup("dropping privileges", -rc);
 
     /* 9. With the job's rights, never runbox's: a manifest naming a file
      * its job could not read gets python3's "can't open file", not the
      * file. A directory (python3 DIR) is imported from by the job itself. */
-    const char *source = spec.program;
-    size_t source_len = strlen(spec.program);
-    bool is_file = strcmp(spec.kind, "file") == 0;
-    bool is_module = strcmp(spec.kind, "module") == 0;
+    const char *source = spec.f.program;
+    size_t source_len = strlen(spec.f.program);
+    bool is_file = strcmp(spec.f.kind, RBZ_KIND_FILE) == 0;
+    bool is_module = strcmp(spec.f.kind, RBZ_KIND_MODULE) == 0;
     struct stat st;
-    bool is_dir = is_file && stat(spec.program, &st) == 0 && S_ISDIR(st.st_mode);
+    bool is_dir = is_file && stat(spec.f.program, &st) == 0 && S_ISDIR(st.st_mode);
     if (is_file && !is_dir)
-        source = read_program_file(spec.program, &source_len);
+        source = read_program_file(spec.f.program, &source_len);
 
     /* 10. */
     struct rb_rlimit_input limits = {
-        .cpu_time = spec.cpu_time,
-        .memory_mb = spec.memory_mb,
+        .cpu_time = spec.f.cpu_time,
+        .memory_mb = (long)spec.f.memory_mb,
         .base_address_space = rb_address_space_now(),
+        .threads = root ? RB_THREADS_LIMIT : ctx->shared_threads,
     };
     const char *which = NULL;
     if ((rc = rb_rlimits_apply(&limits, &which)) < 0)
@@ -539,39 +526,39 @@ _Noreturn void rb_worker_main(const int fds[RBZ_NFDS], const struct rb_worker_co
         fail_setup("loading the seccomp filter", -rc);
 
     /* 12. */
-    if ((rc = set_environment(spec.workdir)) < 0)
+    if ((rc = set_environment(spec.f.workdir)) < 0)
         fail_setup("setting HOME and TMPDIR", -rc);
     char dir[PATH_MAX];
-    const char *sys_path0 = spec.workdir;
+    const char *sys_path0 = spec.f.workdir;
     if (is_file) {
-        snprintf(dir, sizeof dir, "%s", spec.program);
+        snprintf(dir, sizeof dir, "%s", spec.f.program);
         char *slash = strrchr(dir, '/');
         if (slash && slash != dir)
             *slash = '\0';
         sys_path0 = dir;
     }
     enum rb_run_mode mode = is_module ? RB_RUN_MODULE : is_dir ? RB_RUN_PATH : RB_RUN_SOURCE;
-    if (is_file && !is_dir && is_zip_app(spec.program))
+    if (is_file && !is_dir && is_zip_app(spec.f.program))
         mode = RB_RUN_PATH;
     struct rb_program program = {
         .mode = mode,
-        .target = spec.program,
-        .package = spec.package,
-        .globals_json = spec.globals_json,
-        .capture = spec.capture,
-        .ncapture = spec.ncapture,
-        .capture_limit = spec.capture_limit,
-        .python_path = spec.python_path,
-        .npython_path = spec.npython_path,
+        .target = spec.f.program,
+        .package = spec.f.package,
+        .globals_json = spec.f.globals,
+        .capture = spec.f.capture,
+        .ncapture = spec.f.ncapture,
+        .capture_limit = spec.f.capture_limit > 0 ? (size_t)spec.f.capture_limit : (size_t)1 << 20,
+        .python_path = spec.f.python_path,
+        .npython_path = spec.f.npython_path,
         .source = source,
         .source_len = source_len,
-        .filename = spec.path,
-        .argv0 = spec.argv0,
-        .argv = spec.argv,
-        .argc = spec.argc,
+        .filename = spec.f.path,
+        .argv0 = spec.f.argv0,
+        .argv = spec.f.argv,
+        .argc = spec.f.nargv,
         .sys_path0 = sys_path0,
-        .checks = spec.checks,
-        .nchecks = spec.nchecks,
+        .checks = spec.f.checks,
+        .nchecks = spec.f.nchecks,
     };
     bool sigint = false;
     int code = rb_coderunner_run(&program, &sigint);

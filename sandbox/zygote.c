@@ -44,6 +44,7 @@
 #include "landlock.h"
 #include "namespaces.h"
 #include "protocol.h"
+#include "rlimits.h"
 #include "seccomp_policy.h"
 #include "worker.h"
 
@@ -68,6 +69,7 @@ static struct {
     struct rb_landlock_held held[RB_LANDLOCK_MAX_HELD]; /* those paths, open */
     bool python_fork_hooks; /* call PyOS_BeforeFork / PyOS_AfterFork_Parent */
     size_t nheld;
+    unsigned long shared_threads; /* see rb_worker_context */
 } Z;
 
 static int64_t now_ns(void)
@@ -228,6 +230,8 @@ static void handle_fork(const struct rbz_msg *req, int fds[RBZ_NFDS])
         .nread_paths = Z.nread_paths,
         .held = Z.held,
         .nheld = Z.nheld,
+        .shared_threads = Z.shared_threads,
+        .mount_namespace = Z.ns.user,
     };
     reply.start_ns = now_ns();
     /* Nothing in the zygote's loop creates Python objects; were anything
@@ -549,6 +553,17 @@ int main(int argc, char **argv)
             send_init_failed("%s", err);
     }
 
+    /* Without root every job has runbox's uid, and RLIMIT_NPROC counts the
+     * tasks of that uid together (in the zygote's user namespace, or on the
+     * whole machine without one): the jobs get a bound above what the uid
+     * holds now, which the batch shares, far below the machine's pid limit.
+     * A user namespace per job would count each alone, but setting its id
+     * maps needs the worker dumpable for a moment, while it holds the job's
+     * descriptors: another job of the same uid could open them. */
+    if (geteuid() != 0) {
+        long tasks = rb_tasks_of_uid(getuid());
+        Z.shared_threads = (unsigned long)(tasks > 0 ? tasks : 0) + 8 * RB_THREADS_LIMIT;
+    }
     collect_read_paths();
     if (Z.landlock_abi > 0 && Z.nread_paths <= RB_LANDLOCK_MAX_HELD)
         Z.nheld = rb_landlock_hold(Z.read_paths, Z.nread_paths, Z.held);

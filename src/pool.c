@@ -27,6 +27,7 @@
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <math.h>
 #include <sched.h>
 #include <signal.h>
@@ -229,7 +230,8 @@ static void slot_clear(rb_pool *p, struct slot *s)
     p->busy--;
 }
 
-static int write_job_files(const struct rb_pool_job *job, const char *dir, uid_t uid)
+/* The job's files in its dir; *failed names the file that could not be written. */
+static int write_job_files(const struct rb_pool_job *job, const char *dir, uid_t uid, const char **failed)
 {
     if (!job->nfiles)
         return 0;
@@ -237,9 +239,12 @@ static int write_job_files(const struct rb_pool_job *job, const char *dir, uid_t
     if (dirfd < 0)
         return -errno;
     int rc = 0;
-    for (size_t i = 0; rc == 0 && i < job->nfiles; i++)
+    for (size_t i = 0; rc == 0 && i < job->nfiles; i++) {
         rc = rb_job_file_write(dirfd, job->files[i].path, job->files[i].data, job->files[i].len,
                                uid, (gid_t)uid);
+        if (rc < 0)
+            *failed = job->files[i].path;
+    }
     close(dirfd);
     return rc;
 }
@@ -266,6 +271,9 @@ static int start_in_slot(rb_pool *p, size_t index, struct rb_pool_job *job)
     struct slot *s = &p->slots[index];
     int pin[2] = { -1, -1 }, pout[2] = { -1, -1 }, perr[2] = { -1, -1 }, pst[2] = { -1, -1 };
     int spec = -1, rc;
+    /* What was being done when a step failed, for the record: a step and
+     * the path it was at, never a bare errno. */
+    const char *step = "creating its working dir in", *at = p->root.path, *file = NULL;
 
     /* The capture buffers and the spare dir are kept from job to job;
      * everything else starts over. */
@@ -288,6 +296,7 @@ static int start_in_slot(rb_pool *p, size_t index, struct rb_pool_job *job)
     uid_t uid = slot_uid(p, s); /* looked up once: a shared dir's is a stat */
 
     if (job->workdir) {
+        at = job->workdir;
         s->workdir = strdup(job->workdir);
         rc = s->workdir ? 0 : -ENOMEM;
     } else {
@@ -304,8 +313,11 @@ static int start_in_slot(rb_pool *p, size_t index, struct rb_pool_job *job)
     }
     if (rc < 0)
         goto fail;
-    if ((rc = write_job_files(job, s->workdir, uid)) < 0)
+    step = "writing its files in";
+    at = s->workdir;
+    if ((rc = write_job_files(job, s->workdir, uid, &file)) < 0)
         goto fail;
+    step = "writing its spec for";
     if ((rc = rb_pool_job_spec_fd(job, s->workdir, uid)) < 0)
         goto fail;
     spec = rc;
@@ -313,6 +325,7 @@ static int start_in_slot(rb_pool *p, size_t index, struct rb_pool_job *job)
                                      STATUS_LONG_BASE + (size_t)job->limits.output_limit_kb * 1024)) < 0)
         goto fail;
     /* The status channel is a socket, not a pipe: see protocol.h. */
+    step = "making its pipes, in";
     if (pipe2(pin, O_CLOEXEC) < 0 || pipe2(pout, O_CLOEXEC) < 0 || pipe2(perr, O_CLOEXEC) < 0 ||
         socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pst) < 0) {
         rc = -errno;
@@ -360,8 +373,9 @@ static int start_in_slot(rb_pool *p, size_t index, struct rb_pool_job *job)
     return 0;
 
 fail:;
-    char msg[256];
-    snprintf(msg, sizeof msg, "could not start the job: %s", strerror(-rc));
+    char msg[PATH_MAX + 512];
+    snprintf(msg, sizeof msg, "could not start the job: %s %s%s%s: %s", step, at ? at : "?",
+             file ? ", the file " : "", file ? file : "", strerror(-rc));
     for (int i = 0; i < 2; i++) {
         if (pin[i] >= 0) close(pin[i]);
         if (pout[i] >= 0) close(pout[i]);
