@@ -32,7 +32,7 @@ static const char SERVE_USAGE[] =
     "      --listen ADDR:PORT  where to listen (default 127.0.0.1:8080; PORT alone\n"
     "                          means 127.0.0.1; [::1]:PORT for IPv6; port 0 picks one)\n"
     "      --token-file FILE   require 'Authorization: Bearer <token>', the token\n"
-    "                          being FILE's first line (all but GET /healthz)\n"
+    "                          being FILE's first line (all but /healthz, /v1/ping)\n"
     "  -j, --jobs N            jobs in flight (default: the number of CPUs)\n"
     "      --queue N           jobs that may wait for a slot; past it 503 (default 1024)\n"
     "      --max-jobs N        jobs in one /v1/jobs request; past it 413 (default 1000)\n"

@@ -359,6 +359,9 @@ void rb_sf_request_to_job(const struct rb_sf_request *req, const char *id, rb_jo
     job->id = id;
     job->kind = RB_PROGRAM_SOURCE;
     job->program = req->code;
+    /* The same name for every request, so the same program gives the same
+     * traceback whichever request ran it. */
+    job->path = RB_SF_PROGRAM_PATH;
     job->stdin_data = req->stdin_data;
     job->stdin_len = req->stdin_len;
     job->limits.timeout = req->run_timeout;

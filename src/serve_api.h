@@ -20,6 +20,8 @@
 
 /* SandboxFusion's defaults (RunCodeRequest). */
 #define RB_SF_DEFAULT_RUN_TIMEOUT 10.0
+/* The filename a /run_code program runs under (__file__, tracebacks). */
+#define RB_SF_PROGRAM_PATH "main.py"
 
 /* A parsed /run_code request. Strings point into `tree` or are owned here;
  * free with rb_sf_request_free. */

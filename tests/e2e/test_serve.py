@@ -202,6 +202,10 @@ class SandboxFusionTests(SharedServer):
         self.assertEqual(resp["run_result"]["status"], "Finished")
         self.assertEqual(resp["run_result"]["return_code"], 1)
         self.assertIn("ValueError: bad input", resp["run_result"]["stderr"])
+        # The same program, the same traceback, whichever request ran it.
+        self.assertIn('File "main.py", line 1', resp["run_result"]["stderr"])
+        self.assertEqual(self.srv.run_code("raise ValueError('bad input')")[1]["run_result"]["stderr"],
+                         resp["run_result"]["stderr"])
 
     def test_exit_code(self):
         status, resp = self.srv.run_code("import sys; print('x'); sys.exit(3)")
@@ -267,20 +271,21 @@ class SandboxFusionTests(SharedServer):
         self.assertEqual(resp["run_result"]["stdout"].encode("utf-8", "surrogateescape"), b"a\xffb")
 
     def test_job_cannot_reach_the_service(self):
-        before = len(self.srv.access_lines())
+        # Were the connection to succeed, the request would leave a line for
+        # /from-job in the access log, and its answer would be printed.
         code = ("import socket\n"
                 "try:\n"
-                "    socket.create_connection(('127.0.0.1', %d), timeout=3)\n"
-                "    print('connected')\n"
+                "    s = socket.create_connection(('127.0.0.1', %d), timeout=3)\n"
+                "    s.sendall(b'GET /from-job HTTP/1.0\\r\\n\\r\\n')\n"
+                "    print('connected', s.recv(200))\n"
                 "except OSError as e:\n"
                 "    print('refused', type(e).__name__)\n" % self.srv.port)
         status, resp = self.srv.run_code(code)
         self.assertEqual(resp["status"], "Success", resp)
         self.assertTrue(resp["run_result"]["stdout"].startswith("refused"), resp)
-        # The only request the service saw in the meantime is this one.
-        self.assertTrue(wait_until(lambda: len(self.srv.access_lines()) == before + 1, 5),
-                        self.srv.access_lines()[before:])
-        self.assertEqual(self.srv.access_lines()[-1].group(3), "/run_code")
+        self.srv.get("/v1/ping")  # logged after anything the job could have sent
+        self.assertTrue(wait_until(lambda: any(l.group(3) == "/v1/ping" for l in self.srv.access_lines()), 5))
+        self.assertFalse([l.group(0) for l in self.srv.access_lines() if l.group(3) == "/from-job"])
 
 
 class ClientTests(SharedServer):
@@ -568,6 +573,15 @@ class LimitTests(ServeTestCase):
             self.assertEqual(recs["long"]["status"], "internal")
             self.assertIn("deadline", recs["long"]["error"])
             self.assertTrue(wait_until(lambda: srv.metrics()["runbox_jobs_in_flight"] == 0, 10))
+        finally:
+            srv.stop()
+
+
+class PodNameTests(ServeTestCase):
+    def test_executor_pod_name_from_my_pod_name(self):
+        srv = Server(env=dict(os.environ, MY_POD_NAME="runbox-7d9f-x2"))
+        try:
+            self.assertEqual(srv.run_code("print(1)")[1]["executor_pod_name"], "runbox-7d9f-x2")
         finally:
             srv.stop()
 
