@@ -22,7 +22,10 @@
 #ifndef RB_PROTOCOL_H
 #define RB_PROTOCOL_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 enum rbz_type {
     RBZ_READY = 1,
@@ -62,6 +65,24 @@ enum rbz_fd {
 #define RB_JOB_UID_SHARED 4096u /* above every slot: -j is at most 4096 */
 #define RB_JOB_UID_COUNT 8192u
 #define RB_JOB_UID_BLOCKS 1024u
+
+/* The uid of slot `slot` in the block starting at `block`. */
+static inline uid_t rb_job_uid_of_slot(uid_t block, size_t slot)
+{
+    return block + (uid_t)slot;
+}
+
+/* The uid of the n-th shared dir (a command list's) in a block. */
+static inline uid_t rb_job_uid_shared(uid_t block, uint64_t n)
+{
+    return block + RB_JOB_UID_SHARED + (uid_t)(n % (RB_JOB_UID_COUNT - RB_JOB_UID_SHARED));
+}
+
+/* Whether `uid` is one runbox hands out: never 0, never an account's. */
+static inline bool rb_job_uid_valid(double uid)
+{
+    return uid >= RB_JOB_UID_BASE && uid < (double)RB_JOB_UID_BASE + (double)RB_JOB_UID_COUNT * RB_JOB_UID_BLOCKS;
+}
 
 /* The CPU limit a job gets, in whole seconds (RLIMIT_CPU counts seconds):
  * its cpu_time rounded up, at least 1. The worker sets it and the supervisor

@@ -1,25 +1,10 @@
 /*
- * The worker's set-up: a flat sequence in a fixed order, each step relying on
- * the ones before it.
- *
- *   1. signals back to defaults   the zygote blocks SIGCHLD for its signalfd
- *   2. stdio onto the pipes       first, so every later failure can be
- *                                 reported on the status pipe
- *   3. new process group          what the zygote kills; the zygote's session
- *                                 has no controlling terminal
- *   4. parent-death signal        dies with the zygote
- *   5. the spec                   read from the sealed memfd
- *   6. stray fds closed           no other job's pipe ends, no control socket
- *   7. working dir
- *   8. privileges dropped         root: to the job's own uid; in a user
- *                                 namespace: every capability
- *   9. program text               file jobs are read with the job's rights
- *  10. rlimits                    layer 1
- *  11. no_new_privs, seccomp      layer 2, last: everything above needs
- *                                 syscalls the filter denies
- *  12. run                        the CodeRunner core, then _exit
- *
- * It never returns into zygote code.
+ * The worker: the child the zygote forks for one job. Its set-up is a flat
+ * sequence in a fixed order, each step relying on the ones before it: the
+ * table STEPS at the end of this file, which `runbox-zygote
+ * --print-worker-steps` prints for docs/design.md. Then the CodeRunner core
+ * runs the program. It never returns into zygote code: whatever happens
+ * ends in _exit.
  */
 #define _GNU_SOURCE
 #define PY_SSIZE_T_CLEAN
@@ -380,8 +365,7 @@ static int drop_privileges(double uid_number)
         return drop_capabilities();
     /* As root the supervisor names the job's uid; it must be one of the
      * range it hands out, never 0 or an account of the host. */
-    if (!(uid_number >= RB_JOB_UID_BASE &&
-          uid_number < (double)RB_JOB_UID_BASE + (double)RB_JOB_UID_COUNT * RB_JOB_UID_BLOCKS))
+    if (!rb_job_uid_valid(uid_number))
         return -EINVAL;
     uid_t uid = (uid_t)uid_number;
     gid_t gid = (gid_t)uid;
@@ -440,125 +424,213 @@ static int set_environment(const char *workdir)
     return rc;
 }
 
-_Noreturn void rb_worker_main(const int fds[RBZ_NFDS], const struct rb_worker_context *ctx)
-{
-    struct spec spec = { 0 };
-    int rc;
+/* One job's worker as its set-up proceeds. */
+struct job {
+    const int *fds;
+    const struct rb_worker_context *ctx;
+    struct spec spec;
+    bool root;          /* runbox runs as root (until privileges drop) */
+    bool is_file, is_dir, is_module;
+    const char *source; /* the program's text (source and .py file jobs) */
+    size_t source_len;
+};
 
-    /* 1. */
+static void clear_signal_mask(struct job *j)
+{
+    (void)j;
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
+}
 
-    /* 2. */
-    if (stdio_onto_pipes(fds) < 0)
+static void stdio_and_channel(struct job *j)
+{
+    if (stdio_onto_pipes(j->fds) < 0)
         _exit(RBZ_EXIT_SETUP_FAILED);
     rb_report_open(RBZ_WORKER_STATUS_FD);
+}
 
-    /* 3. */
+static void own_process_group(struct job *j)
+{
+    (void)j;
     if (setpgid(0, 0) < 0)
         fail_setup("setpgid", errno);
+}
 
-    /* 4. The zygote may have died between fork and prctl; then our parent is
-     * already someone else and the signal would never come. */
+/* The zygote may have died between fork and prctl; then our parent is
+ * already someone else and the signal would never come. */
+static void parent_death_signal(struct job *j)
+{
     if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
         fail_setup("PR_SET_PDEATHSIG", errno);
-    if (getppid() != ctx->parent)
+    if (getppid() != j->ctx->parent)
         _exit(RBZ_EXIT_SETUP_FAILED);
+}
 
-    /* 5. The spec's tree lives in fresh memory (it is never freed); the
-     * hooks go back to malloc before anything else uses cJSON. */
+/* The spec's tree lives in fresh memory (it is never freed); the hooks go
+ * back to malloc before anything else uses cJSON. */
+static void read_spec(struct job *j)
+{
     cJSON_Hooks fresh = { rb_childalloc_c_malloc, rb_childalloc_c_free };
     if (rb_childalloc_installed())
         cJSON_InitHooks(&fresh);
-    rc = spec_parse(fds[RBZ_FD_SPEC], &spec);
+    int rc = spec_parse(j->fds[RBZ_FD_SPEC], &j->spec);
     cJSON_InitHooks(NULL);
     if (rc < 0)
         fail_setup("reading the job spec", -rc);
+    j->is_file = strcmp(j->spec.f.kind, RBZ_KIND_FILE) == 0;
+    j->is_module = strcmp(j->spec.f.kind, RBZ_KIND_MODULE) == 0;
+    j->source = j->spec.f.program;
+    j->source_len = strlen(j->spec.f.program);
+}
 
-    /* 6. */
-    if ((rc = close_stray_fds(ctx->nheld)) < 0)
+static void close_stray(struct job *j)
+{
+    int rc = close_stray_fds(j->ctx->nheld);
+    if (rc < 0)
         fail_setup("close_range", -rc);
+}
 
-    /* 7. */
-    if (chdir(spec.f.workdir) < 0)
+static void into_working_dir(struct job *j)
+{
+    if (chdir(j->spec.f.workdir) < 0)
         fail_setup("chdir to the working dir", errno);
+}
 
-    /* 8. As root, where a directory above the program is closed to the job's
-     * uid, the job is given its program's tree first (programtree.c). */
-    bool root = geteuid() == 0;
-    if (root && ctx->mount_namespace && strcmp(spec.f.kind, RBZ_KIND_FILE) == 0)
-        expose_program_tree(&spec);
-    if ((rc = drop_privileges(spec.f.uid)) < 0)
+static void program_tree(struct job *j)
+{
+    j->root = geteuid() == 0;
+    if (j->root && j->ctx->mount_namespace && j->is_file)
+        expose_program_tree(&j->spec);
+}
+
+static void privileges(struct job *j)
+{
+    int rc = drop_privileges(j->spec.f.uid);
+    if (rc < 0)
         fail_setup("dropping privileges", -rc);
+}
 
-    /* 9. With the job's rights, never runbox's: a manifest naming a file
-     * its job could not read gets python3's "can't open file", not the
-     * file. A directory (python3 DIR) is imported from by the job itself. */
-    const char *source = spec.f.program;
-    size_t source_len = strlen(spec.f.program);
-    bool is_file = strcmp(spec.f.kind, RBZ_KIND_FILE) == 0;
-    bool is_module = strcmp(spec.f.kind, RBZ_KIND_MODULE) == 0;
+/* A directory (python3 DIR) is imported from by the job itself. */
+static void read_program(struct job *j)
+{
     struct stat st;
-    bool is_dir = is_file && stat(spec.f.program, &st) == 0 && S_ISDIR(st.st_mode);
-    if (is_file && !is_dir)
-        source = read_program_file(spec.f.program, &source_len);
+    j->is_dir = j->is_file && stat(j->spec.f.program, &st) == 0 && S_ISDIR(st.st_mode);
+    if (j->is_file && !j->is_dir)
+        j->source = read_program_file(j->spec.f.program, &j->source_len);
+}
 
-    /* 10. */
+static void rlimits(struct job *j)
+{
     struct rb_rlimit_input limits = {
-        .cpu_time = spec.f.cpu_time,
-        .memory_mb = (long)spec.f.memory_mb,
+        .cpu_time = j->spec.f.cpu_time,
+        .memory_mb = (long)j->spec.f.memory_mb,
         .base_address_space = rb_address_space_now(),
-        .threads = root ? RB_THREADS_LIMIT : ctx->shared_threads,
+        .threads = j->root ? RB_THREADS_LIMIT : j->ctx->shared_threads,
     };
     const char *which = NULL;
-    if ((rc = rb_rlimits_apply(&limits, &which)) < 0)
+    int rc = rb_rlimits_apply(&limits, &which);
+    if (rc < 0)
         fail_setup(which ? which : "rlimits", -rc);
+}
 
-    /* 11. */
+static void no_new_privs(struct job *j)
+{
+    (void)j;
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
         fail_setup("PR_SET_NO_NEW_PRIVS", errno);
-    if (ctx->landlock_abi > 0 && (rc = apply_landlock(ctx, &spec, is_file, is_dir)) < 0)
-        fail_setup("Landlock", -rc);
-    if ((rc = close_held_fds(ctx->nheld)) < 0)
-        fail_setup("close_range", -rc);
-    if (ctx->seccomp && (rc = rb_seccomp_install(ctx->seccomp, getpid())) < 0)
-        fail_setup("loading the seccomp filter", -rc);
+}
 
-    /* 12. */
-    if ((rc = set_environment(spec.f.workdir)) < 0)
+static void landlock(struct job *j)
+{
+    int rc;
+    if (j->ctx->landlock_abi > 0 && (rc = apply_landlock(j->ctx, &j->spec, j->is_file, j->is_dir)) < 0)
+        fail_setup("Landlock", -rc);
+    if ((rc = close_held_fds(j->ctx->nheld)) < 0)
+        fail_setup("close_range", -rc);
+}
+
+static void seccomp(struct job *j)
+{
+    int rc;
+    if (j->ctx->seccomp && (rc = rb_seccomp_install(j->ctx->seccomp, getpid())) < 0)
+        fail_setup("loading the seccomp filter", -rc);
+}
+
+static void environment(struct job *j)
+{
+    int rc = set_environment(j->spec.f.workdir);
+    if (rc < 0)
         fail_setup("setting HOME and TMPDIR", -rc);
+}
+
+/* The worker's set-up, in order: each step relies on the ones before it,
+ * and none returns when it fails (the status channel says why). */
+static const struct rb_worker_step STEPS[] = {
+    { "signal mask cleared", clear_signal_mask,
+      "the zygote blocks SIGCHLD for its signalfd; the interpreter's own handlers stay" },
+    { "stdio and the status channel", stdio_and_channel,
+      "onto the job's pipes and fd 1020, first, so that every later failure can be reported" },
+    { "a process group of its own", own_process_group,
+      "what the zygote kills; the zygote's session has no controlling terminal" },
+    { "the parent-death signal", parent_death_signal, "dies with the zygote (which may already be gone)" },
+    { "the spec", read_spec, "read from the sealed memfd; its secret moves to the status channel" },
+    { "stray descriptors closed", close_stray, "no other job's pipe ends, no control socket" },
+    { "the working dir", into_working_dir, "its private dir, the program's current directory" },
+    { "the program's tree", program_tree,
+      "as root, where a directory above a file job's program is closed to its uid: a mount namespace "
+      "showing only the way to it" },
+    { "privileges dropped", privileges,
+      "as root: to the job's own uid and gid, no groups; in a user namespace: every capability" },
+    { "the program read", read_program, "a file job's, with the job's rights" },
+    { "rlimits", rlimits, "layer 1: CPU, memory, file size, descriptors, threads" },
+    { "no_new_privs", no_new_privs, "nothing the job does can gain privileges" },
+    { "Landlock", landlock, "layer 3: the files it may read and write; the held paths closed" },
+    { "seccomp", seccomp, "layer 2, last: every step above needs calls the filter refuses" },
+    { "HOME and TMPDIR", environment, "its working dir" },
+};
+
+const struct rb_worker_step *rb_worker_steps(size_t *n)
+{
+    *n = sizeof STEPS / sizeof STEPS[0];
+    return STEPS;
+}
+
+/* The CodeRunner core runs the program; the worker ends with its code. */
+_Noreturn static void run_program(struct job *j)
+{
+    const struct rbz_spec *f = &j->spec.f;
     char dir[PATH_MAX];
-    const char *sys_path0 = spec.f.workdir;
-    if (is_file) {
-        snprintf(dir, sizeof dir, "%s", spec.f.program);
+    const char *sys_path0 = f->workdir;
+    if (j->is_file) {
+        snprintf(dir, sizeof dir, "%s", f->program);
         char *slash = strrchr(dir, '/');
         if (slash && slash != dir)
             *slash = '\0';
         sys_path0 = dir;
     }
-    enum rb_run_mode mode = is_module ? RB_RUN_MODULE : is_dir ? RB_RUN_PATH : RB_RUN_SOURCE;
-    if (is_file && !is_dir && is_zip_app(spec.f.program))
+    enum rb_run_mode mode = j->is_module ? RB_RUN_MODULE : j->is_dir ? RB_RUN_PATH : RB_RUN_SOURCE;
+    if (j->is_file && !j->is_dir && is_zip_app(f->program))
         mode = RB_RUN_PATH;
     struct rb_program program = {
         .mode = mode,
-        .target = spec.f.program,
-        .package = spec.f.package,
-        .globals_json = spec.f.globals,
-        .capture = spec.f.capture,
-        .ncapture = spec.f.ncapture,
-        .capture_limit = spec.f.capture_limit > 0 ? (size_t)spec.f.capture_limit : (size_t)1 << 20,
-        .python_path = spec.f.python_path,
-        .npython_path = spec.f.npython_path,
-        .source = source,
-        .source_len = source_len,
-        .filename = spec.f.path,
-        .argv0 = spec.f.argv0,
-        .argv = spec.f.argv,
-        .argc = spec.f.nargv,
+        .target = f->program,
+        .package = f->package,
+        .globals_json = f->globals,
+        .capture = f->capture,
+        .ncapture = f->ncapture,
+        .capture_limit = f->capture_limit > 0 ? (size_t)f->capture_limit : (size_t)1 << 20,
+        .python_path = f->python_path,
+        .npython_path = f->npython_path,
+        .source = j->source,
+        .source_len = j->source_len,
+        .filename = f->path,
+        .argv0 = f->argv0,
+        .argv = f->argv,
+        .argc = f->nargv,
         .sys_path0 = sys_path0,
-        .checks = spec.f.checks,
-        .nchecks = spec.f.nchecks,
+        .checks = f->checks,
+        .nchecks = f->nchecks,
     };
     bool sigint = false;
     int code = rb_coderunner_run(&program, &sigint);
@@ -569,4 +641,12 @@ _Noreturn void rb_worker_main(const int fds[RBZ_NFDS], const struct rb_worker_co
         kill(getpid(), SIGINT);
     }
     _exit(code);
+}
+
+_Noreturn void rb_worker_main(const int fds[RBZ_NFDS], const struct rb_worker_context *ctx)
+{
+    struct job j = { .fds = fds, .ctx = ctx };
+    for (size_t i = 0; i < sizeof STEPS / sizeof STEPS[0]; i++)
+        STEPS[i].run(&j);
+    run_program(&j);
 }

@@ -29,6 +29,15 @@ struct rb_worker_context {
 void rb_worker_prepare_environment(void);
 int rb_worker_prepare_python(void);
 
+/* One step of the worker's set-up, for the docs and the tests. */
+struct job;
+struct rb_worker_step {
+    const char *name;
+    void (*run)(struct job *j);
+    const char *why;
+};
+const struct rb_worker_step *rb_worker_steps(size_t *n);
+
 /* Sets the worker up in a fixed order, runs the job and exits. Never returns:
  * whatever happens is reported on the status pipe and ends in _exit. */
 _Noreturn void rb_worker_main(const int fds[RBZ_NFDS], const struct rb_worker_context *ctx);

@@ -452,6 +452,14 @@ int main(int argc, char **argv)
             printf("| `%s` | %s | %s |\n", rows[i].syscall, rows[i].action, rows[i].why);
         return 0;
     }
+    if (argc == 2 && strcmp(argv[1], "--print-worker-steps") == 0) {
+        /* docs/design.md's list of the worker's set-up. */
+        size_t n;
+        const struct rb_worker_step *steps = rb_worker_steps(&n);
+        for (size_t i = 0; i < n; i++)
+            printf("%zu. **%s**: %s;\n", i + 1, steps[i].name, steps[i].why);
+        return 0;
+    }
     const char *preload_list = RB_DEFAULT_PRELOAD;
     pid_t parent = 0;
     bool want_landlock = true, want_namespaces = true;

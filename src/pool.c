@@ -187,7 +187,7 @@ static uid_t slot_uid(const rb_pool *p, const struct slot *s)
         struct stat st;
         return stat(s->job->workdir, &st) == 0 ? st.st_uid : (uid_t)-1;
     }
-    return p->job_uids.base + (uid_t)(s - p->slots);
+    return rb_job_uid_of_slot(p->job_uids.base, (size_t)(s - p->slots));
 }
 
 static void capture_init(struct capture *c, size_t limit)
