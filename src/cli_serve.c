@@ -37,7 +37,7 @@ static const char SERVE_USAGE[] =
     "      --queue N           jobs that may wait for a slot; past it 503 (default 1024)\n"
     "      --max-jobs N        jobs in one /v1/jobs request; past it 413 (default 1000)\n"
     "      --max-body SIZE     bytes in a request body, K or M suffix; past it 413 (default 16M)\n"
-    "      --max-connections N open connections; more are closed at once (default 1024)\n"
+    "      --max-connections N open connections; more wait to be accepted (default 1024)\n"
     "      --request-timeout S seconds a request may wait for its jobs; then 504 (default 300)\n"
     "      --grace S           seconds admitted jobs get to finish after SIGTERM (default 30)\n"
     "      --idle-timeout S    seconds an idle keep-alive connection stays open (default 60)\n"

@@ -128,6 +128,7 @@ struct serve {
     int64_t drain_deadline_ns;
     bool cut_off;           /* the grace period is over */
     int64_t next_deadline_ns; /* the earliest deadline of a waiting request, or INT64_MAX */
+    bool at_limit;          /* --max-connections reached at the last MHD_run */
     struct rb_serve_metrics metrics;
     const char *token;
     size_t token_len;
@@ -138,6 +139,12 @@ struct serve {
 static double seconds_since(int64_t ns)
 {
     return (double)(rb_now_ns() - ns) / 1e9;
+}
+
+static unsigned connections(struct serve *sv)
+{
+    const union MHD_DaemonInfo *di = MHD_get_daemon_info(sv->mhd, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+    return di ? di->num_connections : 0;
 }
 
 static bool in_epoll(struct serve *sv, int fd, uint32_t events, uint64_t tag)
@@ -703,13 +710,12 @@ static enum MHD_Result handle_metrics(struct serve *sv, struct request *rq)
 {
     struct rb_pool_counts pc;
     rb_pool_counts(rb_batch_pool(sv->batch), &pc);
-    const union MHD_DaemonInfo *di = MHD_get_daemon_info(sv->mhd, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
     struct rb_serve_gauges g = {
         .queue_depth = sv->admitted > pc.running ? sv->admitted - pc.running : 0,
         .in_flight = pc.running,
         .slots = pc.slots,
         .queue_limit = sv->cfg->queue,
-        .connections = di ? di->num_connections : 0,
+        .connections = connections(sv),
         .zygote_restarts = pc.zygote_restarts,
         .uptime = seconds_since(sv->started_ns),
         .draining = sv->draining,
@@ -1027,6 +1033,21 @@ static bool has_waiting(const struct serve *sv)
     return false;
 }
 
+/* At the connection limit libmicrohttpd takes the listening socket out of
+ * its epoll set, and puts it back only at the start of a later MHD_run: when
+ * connections closed in this one, it runs again at once, or a client waiting
+ * to connect would wait for the next unrelated event. */
+static void run_http(struct serve *sv)
+{
+    MHD_run(sv->mhd);
+    unsigned n = connections(sv);
+    if (sv->at_limit && n < sv->cfg->max_connections) {
+        MHD_run(sv->mhd);
+        n = connections(sv);
+    }
+    sv->at_limit = n >= sv->cfg->max_connections;
+}
+
 static int run_loop(struct serve *sv)
 {
     int64_t stop_ns = 0;
@@ -1048,7 +1069,7 @@ static int run_loop(struct serve *sv)
         if (sv->draining && !sv->cut_off && rb_now_ns() >= sv->drain_deadline_ns)
             sv->cut_off = true;
         check_deadlines(sv);
-        MHD_run(sv->mhd);
+        run_http(sv);
         if (sv->draining) {
             /* Done when every request has had its answer, or when the answers
              * cut off at the end of the grace period had time to go out. */

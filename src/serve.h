@@ -24,7 +24,7 @@ struct rb_serve_config {
     size_t max_body;              /* bytes of a request body (413 past it) */
     size_t max_jobs;              /* jobs in one /v1/jobs request (413 past it) */
     size_t queue;                 /* jobs that may wait for a slot (503 past it) */
-    unsigned max_connections;     /* open connections; more are closed at once */
+    unsigned max_connections;     /* open connections; more wait in the listen queue */
     double request_timeout;       /* seconds a request may wait for its jobs (504 after) */
     double grace;                 /* seconds admitted jobs get after SIGTERM */
     unsigned idle_timeout;        /* seconds an idle connection stays open */

@@ -516,6 +516,25 @@ class LimitTests(ServeTestCase):
         finally:
             self.assertEqual(srv.stop(), 0)
 
+    def test_connection_limit_holds_the_next_client_until_one_closes(self):
+        srv = Server("--max-connections", "2")
+        try:
+            a = socket.create_connection(("127.0.0.1", srv.port))
+            b = socket.create_connection(("127.0.0.1", srv.port))
+            time.sleep(0.5)  # both accepted (asking /metrics would take a third connection)
+            c = socket.create_connection(("127.0.0.1", srv.port))  # in the kernel's queue
+            c.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+            c.settimeout(1)
+            with self.assertRaises(socket.timeout):
+                c.recv(100)
+            a.close()
+            c.settimeout(10)
+            self.assertTrue(c.recv(100).startswith(b"HTTP/1.1 200 OK"))
+            b.close()
+            c.close()
+        finally:
+            srv.stop()
+
     def test_too_many_jobs(self):
         srv = Server("--max-jobs", "3")
         try:
