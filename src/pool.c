@@ -52,6 +52,7 @@
 #include "verdict.h"
 #include "util.h"
 #include "jobuids.h"
+#include "poolcounts.h"
 #include "workdir.h"
 #include "zygote_client.h"
 
@@ -1022,6 +1023,15 @@ int rb_pool_cancel(rb_pool *p, const void *user)
         n++;
     }
     return n;
+}
+
+void rb_pool_counts(const rb_pool *p, struct rb_pool_counts *out)
+{
+    out->slots = p->nslots;
+    out->running = p->busy;
+    out->queued = p->queued;
+    out->zygote_restarts = p->zygote_restarts;
+    out->broken = p->broken;
 }
 
 uid_t rb_pool_job_uid_base(const rb_pool *p)
