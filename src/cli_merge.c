@@ -100,11 +100,6 @@ static int add_entry(struct merge *m, const char *key, size_t keylen, const char
     return 0;
 }
 
-static size_t line_key(char *buf, size_t len, long line_no)
-{
-    return (size_t)snprintf(buf, len, "%cline:%ld", '\0', line_no);
-}
-
 /* The jobs of a manifest, keyed as runbox run keys its records: by id, and an
  * invalid line without a usable id (or a duplicate) by its line number. */
 static int read_manifest(struct merge *m, const char *path, char *err, size_t errlen)
@@ -131,7 +126,7 @@ static int read_manifest(struct merge *m, const char *path, char *err, size_t er
             if (id && rb_idset_add(&seen, id, strlen(id), 0, NULL) == 1)
                 rc = add_entry(m, id, strlen(id), line, len);
             else
-                rc = add_entry(m, key, line_key(key, sizeof key, r.line_no), line, len);
+                rc = add_entry(m, key, rb_record_line_key(key, sizeof key, r.line_no), line, len);
         }
         rb_manifest_job_free(&job);
         rb_manifest_error_free(&e);
@@ -232,7 +227,7 @@ static long entry_of(const struct merge *m, const cJSON *rec)
         klen = strlen(k);
     } else if (cJSON_IsNumber(ln)) {
         k = key;
-        klen = line_key(key, sizeof key, (long)ln->valuedouble);
+        klen = rb_record_line_key(key, sizeof key, (long)ln->valuedouble);
     }
     uint64_t v = 0;
     if (!k || !rb_idset_get(&m->index, k, klen, &v) || v == 0)

@@ -31,68 +31,6 @@ static const char PASSK_USAGE[] =
     "  -q, --quiet   no summary on stderr\n"
     "  -h, --help    this text\n";
 
-int rb_passk_of_file(const char *path, struct rb_passk_table *table, long counts[3], long *total,
-                     char *err, size_t errlen);
-
-int rb_passk_of_file(const char *path, struct rb_passk_table *table, long counts[3], long *total,
-                     char *err, size_t errlen)
-{
-    int fd = strcmp(path, "-") == 0 ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        snprintf(err, errlen, "cannot open results file '%s': %s", path, strerror(errno));
-        return -1;
-    }
-    struct rb_line_reader r;
-    rb_line_reader_init(&r, fd);
-    const char *line;
-    size_t len;
-    int rc;
-    *total = 0;
-    while ((rc = rb_line_reader_next(&r, &line, &len)) == 1) {
-        bool blank = true;
-        for (size_t i = 0; i < len && blank; i++)
-            blank = line[i] == ' ' || line[i] == '\t' || line[i] == '\r';
-        if (blank)
-            continue;
-        cJSON *rec = rb_record_parse(line, len);
-        const cJSON *passed = cJSON_GetObjectItemCaseSensitive(rec, "passed");
-        const cJSON *status = cJSON_GetObjectItemCaseSensitive(rec, "status");
-        char *task = rb_task_id_text(cJSON_GetObjectItemCaseSensitive(rec, "task_id"));
-        if (cJSON_IsString(status) && strcmp(status->valuestring, "invalid") == 0) {
-            free(task);
-            cJSON_Delete(rec);
-            continue; /* a sample that could not be graded counts nowhere */
-        }
-        if (!rec || !task || !cJSON_IsBool(passed)) {
-            snprintf(err, errlen, "%s, line %ld: %s", path, r.line_no,
-                     !rec ? "not valid JSON" : !task ? "no task_id" : "no boolean 'passed'");
-            free(task);
-            cJSON_Delete(rec);
-            rc = -EINVAL;
-            break;
-        }
-        const char *result = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(rec, "result"));
-        rb_passk_add(table, task, cJSON_IsTrue(passed));
-        counts[cJSON_IsTrue(passed) ? 0 : (result && strcmp(result, "timed out") == 0 ? 2 : 1)]++;
-        (*total)++;
-        free(task);
-        cJSON_Delete(rec);
-    }
-    rb_line_reader_free(&r);
-    if (fd != STDIN_FILENO)
-        close(fd);
-    if (rc < 0) {
-        if (rc != -EINVAL)
-            snprintf(err, errlen, "reading '%s': %s", path, strerror(-rc));
-        return -1;
-    }
-    if (table->count == 0) {
-        snprintf(err, errlen, "results file '%s' holds no graded samples", path);
-        return -1;
-    }
-    return 0;
-}
-
 int rb_cli_passk(int argc, char **argv)
 {
     static const struct option longopts[] = {

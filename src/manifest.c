@@ -3,6 +3,7 @@
 
 #include "callcheck.h"
 #include "jobfiles.h"
+#include "jsontext.h"
 #include "values.h"
 
 #include <errno.h>
@@ -132,14 +133,6 @@ static const char *escaped_nul_field(const char *s, size_t len, char *key, size_
         }
     }
     return NULL;
-}
-
-static bool is_blank(const char *s, size_t len)
-{
-    for (size_t i = 0; i < len; i++)
-        if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r')
-            return false;
-    return true;
 }
 
 static int get_string(const cJSON *obj, const char *key, size_t max, const char **out,
@@ -499,19 +492,17 @@ static int parse_cases(const cJSON *obj, struct rb_manifest_job *out, struct rb_
     if (cJSON_GetObjectItemCaseSensitive(obj, "stdin"))
         return fail(err, line_no, "fields 'stdin' and 'cases' exclude each other (give each case its stdin)");
     if (compare) {
-        const char *mode = cJSON_GetStringValue(compare);
-        if (mode && strcmp(mode, "whitespace") == 0)
-            out->compare.mode = RB_COMPARE_WHITESPACE;
-        else if (mode && strcmp(mode, "exact") == 0)
-            out->compare.mode = RB_COMPARE_EXACT;
-        else
-            return fail(err, line_no, "field 'compare' must be \"whitespace\" or \"exact\"");
+        const struct rb_compare_info *info =
+            cJSON_IsString(compare) ? rb_compare_named(compare->valuestring) : NULL;
+        if (!info)
+            return fail(err, line_no, "field 'compare' must be one of %s", rb_compare_names());
+        out->compare.mode = info->mode;
     }
     if (tol) {
         if (!cJSON_IsNumber(tol) || !(tol->valuedouble >= 0) || !isfinite(tol->valuedouble))
             return fail(err, line_no, "field 'float_tolerance' must be a number of at least 0");
-        if (out->compare.mode == RB_COMPARE_EXACT)
-            return fail(err, line_no, "field 'float_tolerance' needs \"compare\": \"whitespace\"");
+        if (!rb_compare_info_of(out->compare.mode)->tolerance)
+            return fail(err, line_no, "field 'float_tolerance' needs \"compare\": \"whitespace\" or \"floats\"");
         out->compare.float_tolerance = tol->valuedouble;
     }
     if (early) {
@@ -530,9 +521,14 @@ static int parse_cases(const cJSON *obj, struct rb_manifest_job *out, struct rb_
             return fail(err, line_no, "field 'cases': item %zu must be an object, not %s", i, json_type_name(c));
         const cJSON *f;
         cJSON_ArrayForEach(f, c) {
-            if (strcmp(f->string, "stdin") != 0 && strcmp(f->string, "expected_stdout") != 0)
+            if (strcmp(f->string, "stdin") != 0 && strcmp(f->string, "expected_stdout") != 0 &&
+                strcmp(f->string, "timeout") != 0)
                 return fail(err, line_no, "field 'cases': item %zu has an unknown field '%s'", i, f->string);
         }
+        const cJSON *t = cJSON_GetObjectItemCaseSensitive(c, "timeout");
+        if (t && (!cJSON_IsNumber(t) || !(t->valuedouble > 0) || t->valuedouble > TIMEOUT_MAX))
+            return fail(err, line_no, "field 'cases': item %zu: 'timeout' must be seconds above 0", i);
+        out->cases[i].timeout = t ? t->valuedouble : 0;
         const cJSON *in = cJSON_GetObjectItemCaseSensitive(c, "stdin");
         const cJSON *want = cJSON_GetObjectItemCaseSensitive(c, "expected_stdout");
         if (in && !cJSON_IsString(in))
@@ -557,7 +553,7 @@ static char *tagged_member(const char *item, size_t item_len, const char *key, b
 {
     const char *v;
     size_t vlen;
-    if (rb_json_member(item, item_len, key, &v, &vlen) < 0)
+    if (rb_json_find(item, item_len, key, &v, &vlen) < 0)
         return NULL;
     char why[128];
     char *tagged = rb_value_tagged_from_json(v, vlen, why, sizeof why);
@@ -616,9 +612,13 @@ static int parse_calls(const char *line, size_t len, const cJSON *obj, struct rb
         if (t)
             *(k ? &out->job.call_rules.rtol : &out->job.call_rules.atol) = t->valuedouble;
     }
+    /* The items' own text, each visited once (rb_json_item would scan the
+     * array from its start for every item). */
     const char *calls_text;
     size_t calls_len;
-    if (rb_json_member(line, len, "calls", &calls_text, &calls_len) < 0)
+    struct rb_json_iter items;
+    if (rb_json_find(line, len, "calls", &calls_text, &calls_len) < 0 ||
+        rb_json_array(&items, calls_text, calls_len) < 0)
         return fail(err, line_no, "field 'calls' could not be read");
     out->ncalls = (size_t)cJSON_GetArraySize(calls);
     out->calls = calloc(out->ncalls, sizeof *out->calls);
@@ -637,7 +637,7 @@ static int parse_calls(const char *line, size_t len, const cJSON *obj, struct rb
                 return fail(err, line_no, "field 'calls': item %zu has an unknown field '%s'", i, f->string);
         const char *item;
         size_t item_len;
-        if (rb_json_item(calls_text, calls_len, i, &item, &item_len) < 0)
+        if (rb_json_next(&items, NULL, NULL, &item, &item_len) != 1)
             return fail(err, line_no, "field 'calls': item %zu could not be read", i);
         rb_call *call = &out->calls[i];
         if (!cJSON_GetObjectItemCaseSensitive(c, "args"))
@@ -667,7 +667,7 @@ int rb_manifest_parse_line(const char *line, size_t len, long line_no, const cha
     memset(out, 0, sizeof *out);
     err->message[0] = '\0';
     err->id = NULL;
-    if (is_blank(line, len))
+    if (rb_line_is_blank(line, len))
         return 0;
 
     const char *end = NULL;
@@ -677,7 +677,7 @@ int rb_manifest_parse_line(const char *line, size_t len, long line_no, const cha
         size_t col = at && at >= line && at <= line + len ? (size_t)(at - line) + 1 : 1;
         return fail(err, line_no, "not valid JSON (column %zu)", col);
     }
-    bool trailing = !is_blank(end, len - (size_t)(end - line));
+    bool trailing = !rb_line_is_blank(end, len - (size_t)(end - line));
     if (!trailing && !cJSON_IsObject(out->tree))
         return fail(err, line_no, "a job must be a JSON object, not %s", json_type_name(out->tree));
 
@@ -770,115 +770,4 @@ void rb_manifest_error_free(struct rb_manifest_error *err)
 {
     free(err->id);
     err->id = NULL;
-}
-
-void rb_line_reader_init(struct rb_line_reader *r, int fd)
-{
-    memset(r, 0, sizeof *r);
-    r->fd = fd;
-}
-
-void rb_line_reader_init_fn(struct rb_line_reader *r,
-                            ssize_t (*read_fn)(void *ctx, char *buf, size_t len), void *ctx)
-{
-    memset(r, 0, sizeof *r);
-    r->fd = -1;
-    r->read_fn = read_fn;
-    r->read_ctx = ctx;
-}
-
-static ssize_t gz_read(void *ctx, char *buf, size_t len)
-{
-    int n = gzread((gzFile)ctx, buf, (unsigned)(len > (1u << 30) ? (1u << 30) : len));
-    int errnum = Z_OK;
-    if (n == 0)
-        gzerror((gzFile)ctx, &errnum); /* Z_BUF_ERROR: the stream ended before its end */
-    if (n < 0 || errnum == Z_BUF_ERROR) {
-        errno = n < 0 && errnum == Z_ERRNO ? errno : EBADMSG;
-        return -1;
-    }
-    return n;
-}
-
-long rb_gz_count_lines(gzFile f)
-{
-    struct rb_line_reader r;
-    rb_line_reader_init_gz(&r, f);
-    const char *line;
-    size_t len;
-    long n = 0;
-    int rc;
-    while ((rc = rb_line_reader_next(&r, &line, &len)) == 1)
-        for (size_t i = 0; i < len; i++)
-            if (line[i] != ' ' && line[i] != '\t' && line[i] != '\r') {
-                n++;
-                break;
-            }
-    rb_line_reader_free(&r);
-    return rc < 0 ? -1 : n;
-}
-
-const char *rb_line_reader_strerror(int rc)
-{
-    return rc == -EBADMSG ? "the gzip data is corrupt or cut short" : strerror(-rc);
-}
-
-void rb_line_reader_init_gz(struct rb_line_reader *r, gzFile f)
-{
-    rb_line_reader_init_fn(r, gz_read, f);
-}
-
-int rb_line_reader_next(struct rb_line_reader *r, const char **line, size_t *len)
-{
-    for (;;) {
-        /* Before the first read there is no buffer: no arithmetic on NULL. */
-        char *base = r->buf.data ? r->buf.data + r->start : NULL;
-        size_t avail = r->buf.len - r->start;
-        char *nl = avail > r->scanned ? memchr(base + r->scanned, '\n', avail - r->scanned) : NULL;
-        if (nl) {
-            *line = base;
-            *len = (size_t)(nl - base);
-            r->start += *len + 1;
-            r->scanned = 0;
-            r->line_no++;
-            return 1;
-        }
-        r->scanned = avail;
-        if (r->eof) {
-            if (avail == 0)
-                return 0;
-            *line = base; /* a last line without its newline */
-            *len = avail;
-            r->start = r->buf.len;
-            r->scanned = 0;
-            r->line_no++;
-            return 1;
-        }
-        /* Move the partial line to the front before reading more. */
-        if (r->start > 0) {
-            memmove(r->buf.data, base, avail);
-            r->buf.len = avail;
-            r->start = 0;
-        }
-        int rc = rb_buf_reserve(&r->buf, 64 * 1024);
-        if (rc < 0)
-            return rc;
-        size_t room = r->buf.cap - r->buf.len - 1;
-        ssize_t n = r->read_fn ? r->read_fn(r->read_ctx, r->buf.data + r->buf.len, room)
-                               : read(r->fd, r->buf.data + r->buf.len, room);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            return errno == EAGAIN || errno == EWOULDBLOCK ? -EAGAIN : -errno;
-        }
-        if (n == 0)
-            r->eof = true;
-        r->buf.len += (size_t)n;
-        r->buf.data[r->buf.len] = '\0';
-    }
-}
-
-void rb_line_reader_free(struct rb_line_reader *r)
-{
-    rb_buf_free(&r->buf);
 }

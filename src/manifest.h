@@ -8,9 +8,9 @@
 #include <cjson/cJSON.h>
 #include <stdbool.h>
 #include <stddef.h>
-#include <zlib.h>
 
 #include "compare.h"
+#include "lines.h"
 #include "runbox.h"
 #include "util.h"
 
@@ -32,6 +32,7 @@ struct rb_manifest_case {
     size_t stdin_len;
     const char *expected;
     size_t expected_len;
+    double timeout;      /* seconds for this case; 0: the job's */
 };
 
 struct rb_manifest_job {
@@ -68,34 +69,5 @@ int rb_manifest_parse_line(const char *line, size_t len, long line_no, const cha
                            struct rb_manifest_job *out, struct rb_manifest_error *err);
 void rb_manifest_job_free(struct rb_manifest_job *job);
 void rb_manifest_error_free(struct rb_manifest_error *err);
-
-/* Reads lines from a file descriptor, blocking or not, or from any source
- * through `read_fn` (gzip files, say). */
-struct rb_line_reader {
-    int fd;
-    ssize_t (*read_fn)(void *ctx, char *buf, size_t len); /* NULL: read(fd) */
-    void *read_ctx;
-    struct rb_buf buf;
-    size_t start;   /* first byte of the next line in buf */
-    size_t scanned; /* bytes after start already known to hold no newline */
-    bool eof;
-    long line_no;   /* number of the line last returned */
-};
-
-void rb_line_reader_init(struct rb_line_reader *r, int fd);
-void rb_line_reader_init_fn(struct rb_line_reader *r,
-                            ssize_t (*read_fn)(void *ctx, char *buf, size_t len), void *ctx);
-/* Lines of a gzip file, or of a plain one (gzread passes those through);
- * the caller keeps `f` open while reading and closes it after. */
-void rb_line_reader_init_gz(struct rb_line_reader *r, gzFile f);
-/* 1 with a line in *line and *len (valid until the next call), 0 at the end, or
- * -EAGAIN when a non-blocking fd has no full line yet, or another -errno. */
-int rb_line_reader_next(struct rb_line_reader *r, const char **line, size_t *len);
-void rb_line_reader_free(struct rb_line_reader *r);
-/* The lines of `f` (gzip or plain) that are not blank, or -1 when it
- * cannot be read to its end. */
-long rb_gz_count_lines(gzFile f);
-/* What a negative rb_line_reader_next result means, for a message. */
-const char *rb_line_reader_strerror(int rc);
 
 #endif

@@ -283,7 +283,9 @@ void rb_multirun_on_result(struct rb_multirun_set *set, const rb_result *r)
     }
     if (mj->kind == MULTI_CASES) {
         const struct rb_manifest_case *want = &mj->m.cases[ref->index];
-        c->passed = r->status == RB_STATUS_OK && !r->stdout_truncated &&
+        /* Judged by its output when it ended in a way the comparison
+         * accepts (exit 0; for some graders' rules a SystemExit, or any end). */
+        c->passed = rb_case_end_judged(mj->m.compare.mode, r->status, r->exception) && !r->stdout_truncated &&
                     rb_output_matches(&mj->m.compare, r->stdout_data, r->stdout_len, want->expected,
                                       want->expected_len);
     }
@@ -301,6 +303,8 @@ static rb_job run_job(struct multi_job *mj, size_t i)
     case MULTI_CASES:
         job.stdin_data = mj->m.cases[i].stdin_data;
         job.stdin_len = mj->m.cases[i].stdin_len;
+        if (mj->m.cases[i].timeout > 0)
+            job.limits.timeout = mj->m.cases[i].timeout;
         break;
     case MULTI_REPEAT:
         break;

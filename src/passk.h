@@ -26,6 +26,14 @@ long rb_passk_min_samples(const struct rb_passk_table *t);
 double rb_passk_score(const struct rb_passk_table *t, long k);
 void rb_passk_free(struct rb_passk_table *t);
 
+/* pass@k of a finished results file (runbox eval's, or a reference
+ * harness's: JSON lines with task_id and passed): fills `table`, and
+ * counts[0..2] with the samples that passed, failed and timed out (a
+ * `result` of "timed out"); lines of status "invalid" count nowhere. 0, or
+ * -1 with `err` saying what is wrong with the file. */
+int rb_passk_of_file(const char *path, struct rb_passk_table *table, long counts[3], long *total,
+                     char *err, size_t errlen);
+
 /* Parses "1,10,100" into ks (at most `cap`); returns the count or -1. */
 int rb_passk_parse_ks(const char *text, long *ks, int cap);
 

@@ -3,6 +3,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "util.h"
@@ -20,6 +21,14 @@ void rb_progress_init(struct rb_progress *p, int fd, bool quiet, long total)
     p->total = total;
     p->start_ns = rb_now_ns();
     p->last_draw_ns = p->start_ns;
+    p->table_fd = -1;
+    p->noun = "job";
+}
+
+const char *rb_plural(long n, const char *noun, char *buf, size_t len)
+{
+    snprintf(buf, len, "%ld %s%s", n, noun, n == 1 ? "" : "s");
+    return buf;
 }
 
 void rb_progress_count(struct rb_progress *p, rb_status status)
@@ -92,15 +101,15 @@ void rb_progress_tick(struct rb_progress *p, bool force)
         } else {
             rb_buf_printf(&line, "%ld done", p->done);
         }
-        rb_buf_printf(&line, "  %.1f jobs/s  ETA %s  ", rate, eta);
+        rb_buf_printf(&line, "  %.1f %ss/s  ETA %s  ", rate, p->noun, eta);
         format_counts(p, &line);
         p->drawn = true;
     } else {
         if (total > 0)
-            rb_buf_printf(&line, "runbox: %ld/%ld done, %.1f jobs/s, ETA %s; ", p->done, total,
-                          rate, eta);
+            rb_buf_printf(&line, "runbox: %ld/%ld done, %.1f %ss/s, ETA %s; ", p->done, total,
+                          rate, p->noun, eta);
         else
-            rb_buf_printf(&line, "runbox: %ld done, %.1f jobs/s; ", p->done, rate);
+            rb_buf_printf(&line, "runbox: %ld done, %.1f %ss/s; ", p->done, rate, p->noun);
         format_counts(p, &line);
         rb_buf_append_str(&line, "\n");
     }
@@ -125,9 +134,10 @@ void rb_progress_finish(struct rb_progress *p, const char *results_name, bool in
     rb_progress_clear(p);
     double secs = elapsed(p);
     struct rb_buf line = { 0 };
-    rb_buf_printf(&line, "runbox: %s%ld job%s in %.1f s (%.1f jobs/s)",
-                  interrupted ? "interrupted after " : "", p->done, p->done == 1 ? "" : "s", secs,
-                  secs > 0 ? (double)p->done / secs : 0.0);
+    char count[64];
+    rb_buf_printf(&line, "runbox: %s%s in %.1f s (%.1f %ss/s)", interrupted ? "interrupted after " : "",
+                  rb_plural(p->done, p->noun, count, sizeof count), secs,
+                  secs > 0 ? (double)p->done / secs : 0.0, p->noun);
     if (p->done) {
         rb_buf_append_str(&line, ": ");
         format_counts(p, &line);
@@ -139,4 +149,94 @@ void rb_progress_finish(struct rb_progress *p, const char *results_name, bool in
     rb_buf_append_str(&line, "\n");
     rb_write_all(p->fd, line.data, line.len);
     rb_buf_free(&line);
+}
+
+/* ---- the table ---------------------------------------------------------------- */
+
+#define ID_WIDTH 24
+#define STATUS_WIDTH 12
+#define TIME_WIDTH 8
+#define DEFAULT_WIDTH 100
+
+void rb_progress_table(struct rb_progress *p, int fd, const char *noun)
+{
+    p->table_fd = fd;
+    p->noun = noun;
+    struct winsize ws;
+    p->table_width = ioctl(fd, TIOCGWINSZ, &ws) == 0 && ws.ws_col >= 40 ? ws.ws_col : DEFAULT_WIDTH;
+}
+
+/* Appends at most `width` columns of the first line of `s`, with "..." when
+ * it was cut (UTF-8 sequences kept whole, control characters as spaces). */
+static void append_clipped(struct rb_buf *b, const char *s, int width)
+{
+    const char *end = s;
+    while (*end && *end != '\n' && *end != '\r')
+        end++;
+    int cols = 0;
+    const char *q = s;
+    while (q < end && cols < width) {
+        size_t n = 1;
+        while (q + n < end && ((unsigned char)q[n] & 0xc0) == 0x80)
+            n++;
+        if ((unsigned char)*q < 0x20 || *q == 0x7f)
+            rb_buf_append(b, " ", 1);
+        else
+            rb_buf_append(b, q, n);
+        q += n;
+        cols++;
+    }
+    bool more_lines = *end && end[strspn(end, "\r\n")] != '\0';
+    if (q < end || more_lines) {
+        /* Cut, or more lines follow: make room for the ellipsis. */
+        if (cols >= width && width > 3) {
+            while (cols > width - 3 && b->len > 0) {
+                do
+                    b->len--;
+                while (b->len > 0 && ((unsigned char)b->data[b->len] & 0xc0) == 0x80);
+                cols--;
+            }
+            b->data[b->len] = '\0';
+        }
+        rb_buf_append_str(b, "...");
+        cols += 3;
+    }
+}
+
+/* `s` in exactly `width` columns: cut in the middle when longer. */
+static void append_cell(struct rb_buf *b, const char *s, int width)
+{
+    int len = (int)strlen(s);
+    if (len > width) {
+        int head = (width - 3) / 2, tail = width - 3 - head;
+        rb_buf_printf(b, "%.*s...%s", head, s, s + len - tail);
+    } else {
+        rb_buf_printf(b, "%-*s", width, s);
+    }
+}
+
+void rb_progress_row(struct rb_progress *p, const char *id, const char *status, double seconds,
+                     const char *detail)
+{
+    if (p->quiet || p->table_fd < 0)
+        return;
+    rb_progress_clear(p);
+    struct rb_buf row = { 0 };
+    if (!p->table_started) {
+        rb_buf_printf(&row, "%-*s  %-*s %*s  %s\n", ID_WIDTH, p->noun[0] == 's' ? "task" : "id", STATUS_WIDTH,
+                      "status", TIME_WIDTH, "time", "output or error");
+        p->table_started = true;
+    }
+    append_cell(&row, id ? id : "(no id)", ID_WIDTH);
+    rb_buf_append_str(&row, "  ");
+    append_cell(&row, status, STATUS_WIDTH);
+    char t[32];
+    snprintf(t, sizeof t, seconds < 10 ? "%.3fs" : "%.1fs", seconds);
+    rb_buf_printf(&row, " %*s  ", TIME_WIDTH, t);
+    int room = p->table_width - (ID_WIDTH + 2 + STATUS_WIDTH + 1 + TIME_WIDTH + 2) - 1;
+    append_clipped(&row, detail ? detail : "", room > 10 ? room : 10);
+    rb_buf_append_str(&row, "\n");
+    if (row.data)
+        rb_write_all(p->table_fd, row.data, row.len);
+    rb_buf_free(&row);
 }

@@ -450,3 +450,21 @@ cJSON *rb_record_parse(const char *line, size_t len)
     free(copy);
     return tree;
 }
+
+size_t rb_record_line_key(char *buf, size_t len, long line_no)
+{
+    return (size_t)snprintf(buf, len, "%cline:%ld", '\0', line_no);
+}
+
+char *rb_record_string(const cJSON *rec, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(rec, key);
+    if (cJSON_IsString(v))
+        return strdup(v->valuestring);
+    if (!cJSON_IsRaw(v) || !v->valuestring || v->valuestring[0] != '"')
+        return NULL;
+    cJSON *s = rb_record_parse(v->valuestring, strlen(v->valuestring));
+    char *text = cJSON_IsString(s) ? strdup(s->valuestring) : NULL;
+    cJSON_Delete(s);
+    return text;
+}

@@ -49,4 +49,13 @@ int rb_record_write(int fd, const cJSON *record);
  * merge). NULL when the line is not JSON. */
 cJSON *rb_record_parse(const char *line, size_t len);
 
+/* The text of a record's string field (written raw, see rb_json_add_bytes),
+ * decoded; malloc'd, or NULL when the field is absent or not a string. */
+char *rb_record_string(const cJSON *rec, const char *key);
+
+/* The key a results file is indexed by for an invalid line that had no
+ * usable id (or a duplicate's): its line number, after a NUL byte no id can
+ * start with. Written into `buf`; returns the key's length. */
+size_t rb_record_line_key(char *buf, size_t len, long line_no);
+
 #endif

@@ -25,6 +25,7 @@
  */
 #define _GNU_SOURCE
 #include "serve.h"
+#include "lines.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -489,14 +490,6 @@ static bool next_line(const char *body, size_t len, size_t *pos, const char **li
     return true;
 }
 
-static bool blank(const char *s, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if (s[i] != ' ' && s[i] != '\t')
-            return false;
-    return true;
-}
-
 /* A `file` or `python_path` names a file on this machine: only under
  * --files-root, so a client cannot have the service read what it likes. */
 static bool under_root(const char *root, const char *path)
@@ -611,7 +604,7 @@ static long count_manifest_jobs(const char *body, size_t len, long *bad_line, si
     long line_no = 0, jobs = 0;
     while (next_line(body, len, &pos, &line, &n)) {
         line_no++;
-        if (blank(line, n))
+        if (rb_line_is_blank(line, n))
             continue;
         const char *end = NULL;
         cJSON *t = cJSON_ParseWithLengthOpts(line, n, &end, false);
@@ -676,7 +669,7 @@ static enum MHD_Result handle_jobs(struct serve *sv, struct request *rq)
     size_t pos = 0, n;
     const char *line;
     for (long line_no = 1; next_line(body, rq->body.len, &pos, &line, &n); line_no++)
-        if (!blank(line, n))
+        if (!rb_line_is_blank(line, n))
             take_job_line(sv, rq, &seen, line, n, line_no);
     rb_idset_free(&seen);
     rb_buf_free(&rq->body);

@@ -45,9 +45,9 @@ START_TEST(loads_humaneval_plain_and_gzipped)
         write_file(HUMANEVAL, gz);
         struct rb_problems p;
         char err[256] = "";
-        ck_assert_msg(rb_problems_load(path, &p, err, sizeof err) == 0, "%s", err);
+        ck_assert_msg(rb_problems_load(path, NULL, &p, err, sizeof err) == 0, "%s", err);
         unlink(path);
-        ck_assert_int_eq(p.kind, RB_HUMANEVAL);
+        ck_assert_int_eq(p.format, RB_FMT_HUMANEVAL);
         ck_assert_uint_eq(p.count, 2);
         const struct rb_problem *t0 = rb_problems_find(&p, "T/0");
         ck_assert_ptr_nonnull(t0);
@@ -65,9 +65,9 @@ START_TEST(loads_mbpp_array_with_numeric_ids)
     write_file(MBPP, false);
     struct rb_problems p;
     char err[256] = "";
-    ck_assert_msg(rb_problems_load(path, &p, err, sizeof err) == 0, "%s", err);
+    ck_assert_msg(rb_problems_load(path, NULL, &p, err, sizeof err) == 0, "%s", err);
     unlink(path);
-    ck_assert_int_eq(p.kind, RB_MBPP);
+    ck_assert_int_eq(p.format, RB_FMT_MBPP);
     const struct rb_problem *h = rb_problems_find(&p, "11");
     ck_assert_ptr_nonnull(h);
     ck_assert_uint_eq(h->ntests, 2);
@@ -84,7 +84,7 @@ static const struct { const char *text; const char *expect; } BAD[] = {
     { "[1, 2]", "problem 0: a problem must be a JSON object" },
     { "{\"prompt\": \"x\", \"test\": \"y\", \"entry_point\": \"f\"}\n", "field 'task_id' is missing" },
     { "{\"task_id\": \"a\", \"prompt\": 1, \"test\": \"y\", \"entry_point\": \"f\"}\n", "field 'prompt' must be a string" },
-    { "{\"task_id\": \"a\", \"code\": \"x\"}\n", "not a HumanEval problem" },
+    { "{\"task_id\": \"a\", \"code\": \"x\"}\n", "not a problem of a format runbox knows" },
     { "{\"task_id\": 1, \"test_list\": []}\n", "'test_list' must be a non-empty array" },
     { "{\"task_id\": 1, \"test_list\": [\"assert 1\"], \"test_imports\": \"import os\"}\n", "'test_imports' an array" },
     { "{\"task_id\": 1, \"test_list\": [\"assert 1\"]}\n{\"task_id\": \"b\", \"prompt\": \"\", \"test\": \"\", \"entry_point\": \"f\"}\n", "mixed" },
@@ -96,7 +96,7 @@ START_TEST(bad_problem_files_are_named_precisely)
     write_file(BAD[_i].text, false);
     struct rb_problems p;
     char err[512] = "";
-    ck_assert_int_eq(rb_problems_load(path, &p, err, sizeof err), -1);
+    ck_assert_int_eq(rb_problems_load(path, NULL, &p, err, sizeof err), -1);
     unlink(path);
     ck_assert_msg(strstr(err, BAD[_i].expect) != NULL, "'%s' lacks '%s'", err, BAD[_i].expect);
 }
@@ -106,7 +106,7 @@ START_TEST(missing_file_is_reported)
 {
     struct rb_problems p;
     char err[512] = "";
-    ck_assert_int_eq(rb_problems_load("/nonexistent/HumanEval.jsonl.gz", &p, err, sizeof err), -1);
+    ck_assert_int_eq(rb_problems_load("/nonexistent/HumanEval.jsonl.gz", NULL, &p, err, sizeof err), -1);
     ck_assert_ptr_nonnull(strstr(err, "/nonexistent/HumanEval.jsonl.gz"));
 }
 END_TEST
@@ -116,7 +116,7 @@ START_TEST(programs_are_built_as_the_reference_harnesses_build_them)
     write_file(HUMANEVAL, false);
     struct rb_problems p;
     char err[256];
-    ck_assert_int_eq(rb_problems_load(path, &p, err, sizeof err), 0);
+    ck_assert_int_eq(rb_problems_load(path, NULL, &p, err, sizeof err), 0);
     unlink(path);
     long test_line = 0;
     char *prog = rb_build_program(rb_problems_find(&p, "T/0"), "    return x\n", 0, &test_line);
@@ -130,7 +130,7 @@ START_TEST(programs_are_built_as_the_reference_harnesses_build_them)
     rb_problems_free(&p);
 
     write_file(MBPP, false);
-    ck_assert_int_eq(rb_problems_load(path, &p, err, sizeof err), 0);
+    ck_assert_int_eq(rb_problems_load(path, NULL, &p, err, sizeof err), 0);
     unlink(path);
     prog = rb_build_program(rb_problems_find(&p, "11"), "def h(): return 2", 0, NULL);
     ck_assert_str_eq(prog, "import math\nimport re\ndef h(): return 2\n");
@@ -151,45 +151,45 @@ START_TEST(verdicts_read_like_the_reference)
 {
     struct rb_verdict v;
     rb_result r = completed_ok();
-    rb_eval_verdict(RB_HUMANEVAL, &r, 10, &v);
+    rb_eval_verdict(RB_FMT_HUMANEVAL, &r, 10, &v);
     ck_assert(v.passed);
     ck_assert_str_eq(v.result, "passed");
 
     rb_result t = { .status = RB_STATUS_TIMEOUT, .timed_out = true, .return_code = -9 };
-    rb_eval_verdict(RB_HUMANEVAL, &t, 10, &v);
+    rb_eval_verdict(RB_FMT_HUMANEVAL, &t, 10, &v);
     ck_assert(!v.passed && v.timed_out);
     ck_assert_str_eq(v.result, "timed out");
 
     rb_result e = { .status = RB_STATUS_ERROR, .return_code = 1, .exception = "AssertionError",
                     .error = "AssertionError", .error_line = 12 };
-    rb_eval_verdict(RB_HUMANEVAL, &e, 10, &v);
+    rb_eval_verdict(RB_FMT_HUMANEVAL, &e, 10, &v);
     ck_assert_str_eq(v.result, "failed: AssertionError (line 3 of the test)");
 
     e.error_line = 4; /* in the solution, not the test */
     e.exception = "ZeroDivisionError";
     e.error = "ZeroDivisionError: division by zero";
-    rb_eval_verdict(RB_HUMANEVAL, &e, 10, &v);
+    rb_eval_verdict(RB_FMT_HUMANEVAL, &e, 10, &v);
     ck_assert_str_eq(v.result, "failed: ZeroDivisionError: division by zero");
 
     rb_result s = { .status = RB_STATUS_ERROR, .return_code = 1, .exception = "SyntaxError",
                     .error = "Invalid syntax in 'T_0.py' on line 2:\n    return (",
                     .error_detail = "  File \"T_0.py\", line 2\n    return (\n           ^\nSyntaxError: '(' was never closed\n" };
-    rb_eval_verdict(RB_HUMANEVAL, &s, 10, &v);
+    rb_eval_verdict(RB_FMT_HUMANEVAL, &s, 10, &v);
     ck_assert_str_eq(v.result, "failed: SyntaxError: '(' was never closed");
 
     rb_result early = { .status = RB_STATUS_OK, .return_code = 0 }; /* exited 0, not completed */
-    rb_eval_verdict(RB_HUMANEVAL, &early, 10, &v);
+    rb_eval_verdict(RB_FMT_HUMANEVAL, &early, 10, &v);
     ck_assert(!v.passed);
     ck_assert_str_eq(v.result, "failed: exited with code 0 before its checks finished");
 
     rb_result sig = { .status = RB_STATUS_SIGNAL, .return_code = -11, .signal = 11, .error = "killed by SIGSEGV" };
-    rb_eval_verdict(RB_HUMANEVAL, &sig, 10, &v);
+    rb_eval_verdict(RB_FMT_HUMANEVAL, &sig, 10, &v);
     ck_assert_str_eq(v.result, "failed: killed by SIGSEGV");
 
     /* Completed, but its checks ran out of time afterwards? Still passed:
      * what runs after the record cannot change the verdict. */
     rb_result late = { .status = RB_STATUS_TIMEOUT, .timed_out = true, .completed = true, .return_code = -9 };
-    rb_eval_verdict(RB_HUMANEVAL, &late, 10, &v);
+    rb_eval_verdict(RB_FMT_HUMANEVAL, &late, 10, &v);
     ck_assert(v.passed);
 }
 END_TEST
@@ -204,17 +204,17 @@ START_TEST(mbpp_verdict_names_the_first_failing_assert)
     rb_result r = { .status = RB_STATUS_ERROR, .return_code = 1, .completed = true,
                     .checks = checks, .nchecks = 3, .exception = "AssertionError", .error = "AssertionError" };
     struct rb_verdict v;
-    rb_eval_verdict(RB_MBPP, &r, 1, &v);
+    rb_eval_verdict(RB_FMT_MBPP, &r, 1, &v);
     ck_assert(!v.passed);
     ck_assert_str_eq(v.result, "failed: AssertionError (assert 2 of 3)");
     checks[1].status = RB_CHECK_PASSED;
     checks[2].status = RB_CHECK_PASSED;
     r.status = RB_STATUS_OK;
-    rb_eval_verdict(RB_MBPP, &r, 1, &v);
+    rb_eval_verdict(RB_FMT_MBPP, &r, 1, &v);
     ck_assert(v.passed);
     checks[2].status = RB_CHECK_NOT_RUN; /* an exit stopped it: not completed */
     r.completed = false;
-    rb_eval_verdict(RB_MBPP, &r, 1, &v);
+    rb_eval_verdict(RB_FMT_MBPP, &r, 1, &v);
     ck_assert(!v.passed);
 }
 END_TEST

@@ -146,7 +146,7 @@ static const struct {
     { "{\"id\": \"a\", \"source\": \"x\", \"stdin\": \"\", \"cases\": [{\"expected_stdout\": \"1\"}]}", "'stdin' and 'cases' exclude each other", "a" },
     { "{\"id\": \"a\", \"source\": \"x\", \"compare\": \"exact\"}", "field 'compare' only goes with 'cases'", "a" },
     { "{\"id\": \"a\", \"source\": \"x\", \"early_stop\": true}", "field 'early_stop' only goes with 'cases' or 'commands'", "a" },
-    { "{\"id\": \"a\", \"source\": \"x\", \"cases\": [{\"expected_stdout\": \"\"}], \"compare\": \"fuzzy\"}", "must be \"whitespace\" or \"exact\"", "a" },
+    { "{\"id\": \"a\", \"source\": \"x\", \"cases\": [{\"expected_stdout\": \"\"}], \"compare\": \"fuzzy\"}", "field 'compare' must be one of \"tokens\"", "a" },
     { "{\"id\": \"a\", \"source\": \"x\", \"cases\": [{\"expected_stdout\": \"\"}], \"compare\": \"exact\", \"float_tolerance\": 0.1}", "needs \"compare\": \"whitespace\"", "a" },
     { "{\"id\": \"a\", \"source\": \"x\", \"cases\": [{\"expected_stdout\": \"\"}], \"float_tolerance\": -1}", "at least 0", "a" },
     { "{\"id\": \"a\", \"source\": \"x\", \"cases\": [{\"expected_stdout\": \"\"}], \"early_stop\": 1}", "'early_stop' must be true or false", "a" },
