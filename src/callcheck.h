@@ -27,6 +27,14 @@ void rb_call_judge_init(struct rb_call_judge *j, const rb_call_rules *rules, con
 bool rb_call_judge_value(struct rb_call_judge *j, unsigned group, const struct rb_value *args,
                          const struct rb_value *out, const struct rb_value *exp, char *why, size_t whylen);
 
+/* Whether a returned value whose tagged text is exactly the expected
+ * value's text, `text`, passes: true unless a rule looks past equality (a
+ * NaN, which equals nothing; an object of no tagged type; evalplus's
+ * find_zero oracle; MBPP+'s set comparisons, which fail on unhashable
+ * items). Keeps the judge's state as rb_call_judge_value would (evalplus's
+ * atol). */
+bool rb_call_judge_same_text(struct rb_call_judge *j, unsigned group, const char *text);
+
 /* The name of a compare mode, as the manifest spells it, and back (-1: unknown). */
 const char *rb_call_compare_name(rb_call_compare c);
 int rb_call_compare_parse(const char *name);

@@ -30,7 +30,7 @@
 #include "jsontext.h"
 #include "results.h"
 
-#define CACHE_VERSION 1
+#define CACHE_VERSION 2
 #define REFERENCE_CALL_LIMIT 60.0   /* seconds per reference call: evalplus has none */
 #define REFERENCE_JOB_LIMIT 1800.0
 #define DECODE_LIMIT 120.0

@@ -92,9 +92,9 @@ static void calls_job(struct eval_state *st, struct eval_sample *s, struct eval_
     /* Called as a module's functions, not run as a script: the graders exec
      * the code with a __name__ that is not "__main__". */
     job->globals_json = "{\"__name__\": \"solution\"}";
-    /* The graders swallow or ignore what a program prints; 16 MiB of it is
+    /* The graders swallow or ignore what a program prints; 64 MiB of it is
      * kept here before the job is stopped. */
-    job->limits.output_limit_kb = 16 * 1024;
+    job->limits.output_limit_kb = 64 * 1024;
 }
 
 /* A job of stdin/stdout cases, each its own process. */

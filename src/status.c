@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "jsontext.h"
+
 const char *rb_status_string(const cJSON *msg, const char *key)
 {
     return msg ? cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(msg, key)) : NULL;
@@ -93,6 +95,80 @@ static bool take_calls(struct rb_status_reader *r, cJSON *msg)
     return true;
 }
 
+/* One call's result from its text, its return value left as text (a raw
+ * node): a value can be a list of a million floats, which as a tree would
+ * take hundreds of megabytes, and is parsed only if it must be judged by
+ * more than its text (verdict.c). NULL when the item is malformed. */
+static cJSON *call_result_of_text(const char *item, size_t len)
+{
+    struct rb_json_iter it;
+    const char *key, *v;
+    size_t key_len, v_len;
+    int rc;
+    cJSON *c = rb_json_object(&it, item, len) == 0 ? cJSON_CreateObject() : NULL;
+    while (c && (rc = rb_json_next(&it, &key, &key_len, &v, &v_len)) == 1) {
+        cJSON *field = NULL;
+        if (key_len == sizeof RBZ_ST_VALUE + 1 && memcmp(key + 1, RBZ_ST_VALUE, key_len - 2) == 0) {
+            char *text = malloc(v_len + 1);
+            field = text ? cJSON_CreateRaw("") : NULL;
+            if (field) {
+                memcpy(text, v, v_len);
+                text[v_len] = '\0';
+                cJSON_free(field->valuestring);
+                field->valuestring = text; /* taken over, freed with the node */
+            } else {
+                free(text);
+            }
+        } else {
+            field = cJSON_ParseWithLength(v, v_len);
+        }
+        char *name = field ? strndup(key + 1, key_len - 2) : NULL;
+        if (!name || !cJSON_AddItemToObject(c, name, field)) {
+            cJSON_Delete(field);
+            cJSON_Delete(c);
+            c = NULL;
+        }
+        free(name);
+    }
+    if (c && rc < 0) {
+        cJSON_Delete(c);
+        c = NULL;
+    }
+    return c;
+}
+
+/* A calls message, read from its text: each result kept at its index, the
+ * first for each. False when the message is not one. */
+static bool take_calls_text(struct rb_status_reader *r, const char *msg, size_t len)
+{
+    const char *list, *item;
+    size_t list_len, item_len;
+    struct rb_json_iter it;
+    if (!r->calls || rb_json_find(msg, len, RBZ_ST_RESULTS, &list, &list_len) < 0 ||
+        rb_json_array(&it, list, list_len) < 0)
+        return false;
+    while (rb_json_next(&it, NULL, NULL, &item, &item_len) == 1) {
+        cJSON *c = call_result_of_text(item, item_len);
+        double i = rb_status_number(c, RBZ_ST_INDEX, -1);
+        if (!c || !(i >= 0 && i < (double)r->ncalls) || r->calls[(size_t)i] || !rb_status_string(c, RBZ_ST_OUTCOME)) {
+            r->dropped++;
+            cJSON_Delete(c);
+            continue;
+        }
+        r->calls[(size_t)i] = c;
+    }
+    return true;
+}
+
+/* Whether a message's text is a calls message ({"t":"calls",...}). */
+static bool is_calls_text(const char *msg, size_t len)
+{
+    const char *v;
+    size_t vl;
+    return rb_json_find(msg, len, RBZ_ST_TYPE, &v, &vl) == 0 && vl == sizeof RBZ_ST_CALLS + 1 &&
+           memcmp(v + 1, RBZ_ST_CALLS, vl - 2) == 0;
+}
+
 /* Keeps `msg` in `*slot` if nothing is there yet; the first word is the worker's. */
 static bool keep_first(cJSON **slot, cJSON *msg)
 {
@@ -161,7 +237,8 @@ void rb_status_reader_take(struct rb_status_reader *r, const char *msg, size_t l
         return;
     }
     if (frame == RBZ_FRAME_WHOLE) {
-        dispatch(r, cJSON_ParseWithLength(payload, plen));
+        if (!(r->running && is_calls_text(payload, plen) && take_calls_text(r, payload, plen)))
+            dispatch(r, cJSON_ParseWithLength(payload, plen));
         return;
     }
     if (!is_signed || (frame != RBZ_FRAME_MORE && frame != RBZ_FRAME_LAST)) {
@@ -175,7 +252,8 @@ void rb_status_reader_take(struct rb_status_reader *r, const char *msg, size_t l
         return;
     if (r->pieces_over)
         r->dropped++;
-    else
+    else if (!(r->running && is_calls_text(r->pieces.data, r->pieces.len) &&
+               take_calls_text(r, r->pieces.data, r->pieces.len)))
         dispatch(r, cJSON_ParseWithLength(r->pieces.data, r->pieces.len));
     rb_buf_reset(&r->pieces);
     r->pieces_over = false;

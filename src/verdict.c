@@ -51,15 +51,25 @@ static void judge_call(struct rb_call_judge *j, const struct rb_pool_call *c, co
         out->status = RB_CALL_RETURNED;
         return;
     }
+    /* The same text as the expected value's: most right answers are, and
+     * then only the rules that look past equality need the trees. */
+    if (*text && strcmp(*text, c->expected) == 0 && rb_call_judge_same_text(j, c->group, c->expected)) {
+        out->status = RB_CALL_PASSED;
+        return;
+    }
     struct rb_value_arena arena = { 0 };
     struct rb_value got, want, args;
     char err[128], why[256];
+    /* The value came as text (status.c): parsed here, once. */
+    cJSON *got_tree = value && cJSON_IsRaw(value) ? cJSON_Parse(value->valuestring) : NULL;
+    const cJSON *got_value = got_tree ? got_tree : value;
     cJSON *exp_tree = cJSON_Parse(c->expected), *args_tree = cJSON_Parse(c->args);
-    bool ok = value && exp_tree && args_tree && rb_value_parse(value, &got, &arena, err, sizeof err) == 0 &&
+    bool ok = got_value && exp_tree && args_tree && rb_value_parse(got_value, &got, &arena, err, sizeof err) == 0 &&
               rb_value_parse(exp_tree, &want, &arena, err, sizeof err) == 0 &&
               rb_value_parse(args_tree, &args, &arena, err, sizeof err) == 0 &&
               rb_call_judge_value(j, c->group, &args, &got, &want, why, sizeof why);
     out->status = ok ? RB_CALL_PASSED : RB_CALL_WRONG;
+    cJSON_Delete(got_tree);
     cJSON_Delete(exp_tree);
     cJSON_Delete(args_tree);
     rb_value_arena_free(&arena);
