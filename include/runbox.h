@@ -202,6 +202,8 @@ typedef struct rb_result {
      * it (and every check) ran to its end, whatever happened afterwards. */
     bool completed;
     const char *exception;    /* the uncaught exception's type name, or NULL */
+    const char *outcome;      /* the worker's word on the main module: "completed", "exception",
+                                 "exit" (SystemExit), or NULL when it said nothing (os._exit, killed) */
     int error_line;           /* where it surfaced in the program's own file, or 0 */
     const rb_check_result *checks; /* one per rb_job check */
     size_t nchecks;

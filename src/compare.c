@@ -61,14 +61,13 @@ const char *rb_compare_names(void)
            "\"unordered_lines\", \"livecodebench\", \"apps\", \"taco\", \"codecontests\"";
 }
 
-bool rb_case_end_judged(enum rb_compare_mode mode, rb_status status, const char *exception)
+bool rb_case_end_judged(enum rb_compare_mode mode, rb_status status, const char *outcome)
 {
     switch (rb_compare_info_of(mode)->ends) {
     case RB_END_ANY:
         return true;
     case RB_END_SYSTEM_EXIT:
-        return status == RB_STATUS_OK ||
-               (status == RB_STATUS_ERROR && exception && strcmp(exception, "SystemExit") == 0);
+        return status == RB_STATUS_OK || (status == RB_STATUS_ERROR && outcome && strcmp(outcome, "exit") == 0);
     default:
         return status == RB_STATUS_OK;
     }
@@ -228,11 +227,11 @@ static bool floats_equal(const char *got, size_t got_len, const char *want, size
         ok = !gt.failed && !wt.failed && gt.n == wt.n;
         for (size_t k = 0; ok && k < gt.n; k++) {
             double j, p;
-            if (!rb_py_float(wt.v[k], &j)) {
+            if (!rb_py_float_bytes(wt.v[k], &j)) {
                 ok = rb_span_eq(gt.v[k], wt.v[k]);
             } else {
                 /* float(process_token) raising ends the check: not a match. */
-                ok = rb_py_float(gt.v[k], &p) &&
+                ok = rb_py_float_bytes(gt.v[k], &p) &&
                      (fabs(p - j) <= epsilon || (fabs(j) >= epsilon && fabs(1.0 - p / j) <= epsilon));
             }
         }

@@ -59,8 +59,8 @@ const char *rb_compare_names(void);
 bool rb_output_matches(const struct rb_compare *how, const char *got, size_t got_len,
                        const char *want, size_t want_len);
 
-/* Whether a case that ended with `status` (and `exception`, the uncaught
- * exception's type name, or NULL) has its output judged under `mode`. */
-bool rb_case_end_judged(enum rb_compare_mode mode, rb_status status, const char *exception);
+/* Whether a case that ended with `status` (and the worker's `outcome`,
+ * rb_result's: "exit" for a SystemExit) has its output judged under `mode`. */
+bool rb_case_end_judged(enum rb_compare_mode mode, rb_status status, const char *outcome);
 
 #endif

@@ -303,6 +303,8 @@ int rb_driver_run(struct rb_driver *d)
     bool input_done = false, waiting = false;
     int status = RB_EXIT_OK;
     while (!*d->write_error) {
+        if (d->deferred && d->deferred(d->ctx) == RB_FEED_FAILED)
+            status = RB_EXIT_FAILURE;
         if (!feed_batch(d, &input_done, &waiting)) {
             status = RB_EXIT_FAILURE;
             input_done = true;

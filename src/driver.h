@@ -89,6 +89,11 @@ struct rb_driver {
     int sigfd;
     int input_fd;             /* polled after -EAGAIN; -1 for none */
     rb_feed_fn feed;          /* NULL: nothing to feed, run what was submitted */
+    /* Submits work deferred by the batch's callbacks, which must not submit
+     * from inside themselves (a pool or a job of several runs is in the
+     * middle of delivering then): called every turn, before the loop decides
+     * it is done. 0, or RB_FEED_FAILED. NULL: none. */
+    rb_feed_fn deferred;
     void *ctx;
     const int *write_error;   /* the loop stops when it becomes non-zero */
 };

@@ -156,8 +156,8 @@ void rb_evalplus_status(const rb_result *r, bool all_tests, struct rb_evalplus_s
 {
     memset(st, 0, sizeof *st);
     st->deciding = -1;
-    if (!r->completed && r->exception && (r->ncalls == 0 || r->calls[0].status == RB_CALL_NOT_RUN)) {
-        st->status = "fail"; /* exec() of the program raised: nothing was called */
+    if (!r->completed && r->outcome && (r->ncalls == 0 || r->calls[0].status == RB_CALL_NOT_RUN)) {
+        st->status = "fail"; /* exec() of the program raised (SystemExit too): nothing was called */
         return;
     }
     /* Walk the calls as evalplus's loop would: `progress` counts those that

@@ -128,6 +128,7 @@ int eval_open_journal(struct eval_state *st)
 void eval_tally_line(struct eval_tally *t, const cJSON *line)
 {
     const char *status = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(line, "status"));
+    t->lines++;
     if (status && strcmp(status, "invalid") == 0)
         return; /* a sample that could not be graded counts nowhere */
     char *task = rb_task_id_text(cJSON_GetObjectItemCaseSensitive(line, "task_id"));

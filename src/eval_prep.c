@@ -30,10 +30,13 @@
 #include "jsontext.h"
 #include "results.h"
 
-#define CACHE_VERSION 2
+#define CACHE_VERSION 3
 #define REFERENCE_CALL_LIMIT 60.0   /* seconds per reference call: evalplus has none */
 #define REFERENCE_JOB_LIMIT 1800.0
 #define DECODE_LIMIT 120.0
+/* evalplus/eval/__init__.py: RLIMIT_AS of min(4 GiB, the machine's memory)
+ * (EVALPLUS_MAX_MEMORY_BYTES); its ground truth runs without a limit. */
+#define EVALPLUS_MEMORY_MB 4096
 
 /* evalplus/eval/_special_oracle.py, MBPP_OUTPUT_NOT_NONE_TASKS: their
  * expected value is whether the reference returned something. */
@@ -249,7 +252,7 @@ static int submit_reference(struct eval_state *st, struct rb_problem *p, int g)
         .id = j->path, .kind = RB_PROGRAM_SOURCE, .program = j->program, .path = j->path,
         .globals_json = REFERENCE_GLOBALS, .calls = j->calls, .ncalls = grp->count,
         .entry_point = p->entry_point, .all_tests = true,
-        .limits = { .timeout = REFERENCE_JOB_LIMIT, .output_limit_kb = 64 * 1024 },
+        .limits = { .timeout = REFERENCE_JOB_LIMIT, .output_limit_kb = 64 * 1024, .memory_mb = EVALPLUS_MEMORY_MB },
     };
     if (grp->count == 0) {
         prep_free(j);

@@ -82,6 +82,9 @@ static void calls_job(struct eval_state *st, struct eval_sample *s, struct eval_
     if (st->opt.timeout_given && f->needs_reference)
         run->timeout = st->opt.common.pool.defaults.timeout;
     job->limits.timeout = run->timeout;
+    /* evalplus: min(4 GiB, the machine's memory) for the whole process. */
+    if (f->needs_reference && !st->opt.memory_given)
+        job->limits.memory_mb = 4096;
     job->calls = run->calls;
     job->ncalls = g->count;
     job->entry_point = p->entry_point;
@@ -308,17 +311,37 @@ static bool cases_want_rerun(const cJSON *record)
     return false;
 }
 
+/* Queues the run for a second go; the loop submits it (eval_submit_reruns):
+ * not from here, inside the batch's delivery of the first run's record. */
 static void rerun(struct eval_state *st, struct eval_run *run, const cJSON *record)
 {
     const cJSON *rt = cJSON_GetObjectItemCaseSensitive(record, "runtime");
     const cJSON *cpu = cJSON_GetObjectItemCaseSensitive(record, "cpu_time");
     run->rerun = cJSON_CreateObject();
-    cJSON_AddStringToObject(run->rerun, "reason", "wall-clock timeout with CPU time under half the limit");
+    cJSON_AddStringToObject(run->rerun, "reason", run->single && run->calls
+                                                      ? "a time limit passed while the CPU time was under half the wall time"
+                                                      : "wall-clock timeout with CPU time under half the limit");
     cJSON_AddNumberToObject(run->rerun, "first_runtime", cJSON_IsNumber(rt) ? rt->valuedouble : 0);
     cJSON_AddNumberToObject(run->rerun, "first_cpu_time", cJSON_IsNumber(cpu) ? cpu->valuedouble : 0);
     st->reruns++;
-    if (submit_run(st, run) < 0)
-        run->wants_rerun = false; /* could not: the first run's verdict stands */
+    run->next_rerun = st->reruns_due;
+    st->reruns_due = run;
+}
+
+int eval_submit_reruns(void *ctx)
+{
+    struct eval_state *st = ctx;
+    while (st->reruns_due) {
+        struct eval_run *run = st->reruns_due;
+        st->reruns_due = run->next_rerun;
+        run->next_rerun = NULL;
+        int rc = submit_run(st, run);
+        if (rc < 0) {
+            rb_cli_error("could not run %s again: %s", run->sample->problem->task_id, strerror(-rc));
+            return RB_FEED_FAILED;
+        }
+    }
+    return 0;
 }
 
 void eval_on_run(const rb_result *r, void *ctx)
@@ -346,9 +369,9 @@ void eval_on_record(const cJSON *record, rb_status status, void *job_ctx, void *
     if (!run->single && st->opt.rerun && !run->rerun && cases_want_rerun(record))
         run->wants_rerun = true;
     if (run->wants_rerun) {
+        run->wants_rerun = false; /* once: the second run's verdict is final */
         rerun(st, run, record);
-        if (run->wants_rerun)
-            return;
+        return;
     }
     run->record = cJSON_Duplicate(record, true);
     struct eval_sample *s = run->sample;

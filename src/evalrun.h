@@ -37,6 +37,7 @@ struct eval_options {
     int nks;
     bool rerun;                  /* the timing rule (--no-rerun turns it off) */
     bool timeout_given;          /* --timeout overrides the format's limits */
+    bool memory_given;           /* --memory overrides evalplus's 4 GiB */
     bool all_tests;              /* every test of a sample runs (evalplus's --test_details) */
     bool base_only;              /* evalplus: base inputs only */
     double min_time_limit;       /* evalplus: --min-time-limit (4) */
@@ -59,6 +60,7 @@ struct eval_run {
     double timeout;              /* its wall limit, for the timing rule */
     bool wants_rerun;            /* the timing rule asked for a second run */
     bool single;                 /* a job of one process (not cases) */
+    struct eval_run *next_rerun; /* in the queue of runs to submit again */
     cJSON *record;               /* its record, once back */
     cJSON *rerun;                /* set once the timing rule ran it again */
     struct rb_verdict verdict;   /* single jobs: decided from the result */
@@ -97,6 +99,7 @@ struct eval_state {
     int array_code;              /* the next code of that problem */
     long next_index;
     long reruns, invalid;
+    struct eval_run *reruns_due; /* runs the timing rule sends again, submitted from the loop */
     /* the results */
     char *results_path, *journal_path;
     struct rb_results_file journal;
@@ -115,6 +118,8 @@ struct eval_state {
 int eval_take_sample(struct eval_state *st, cJSON *sample, const char *text, size_t len, long index, long line_no);
 void eval_on_run(const rb_result *r, void *ctx);
 void eval_on_record(const cJSON *record, rb_status status, void *job_ctx, void *ctx);
+/* The driver's hook for them: submits the runs the timing rule queued. */
+int eval_submit_reruns(void *ctx);
 
 /* eval_prep.c: fills the expected values and time limits the problems need
  * from jobs (the reference solutions, LiveCodeBench's decoding), through
@@ -137,6 +142,7 @@ struct eval_tally {
     struct rb_passk_table table;      /* by `passed` */
     struct rb_passk_table base;       /* evalplus: by base_status == "pass" */
     long passed, failed, timed_out, graded;
+    long lines;                       /* invalid ones too */
     bool has_base;
 };
 void eval_tally_line(struct eval_tally *t, const cJSON *line);

@@ -285,7 +285,7 @@ void rb_multirun_on_result(struct rb_multirun_set *set, const rb_result *r)
         const struct rb_manifest_case *want = &mj->m.cases[ref->index];
         /* Judged by its output when it ended in a way the comparison
          * accepts (exit 0; for some graders' rules a SystemExit, or any end). */
-        c->passed = rb_case_end_judged(mj->m.compare.mode, r->status, r->exception) && !r->stdout_truncated &&
+        c->passed = rb_case_end_judged(mj->m.compare.mode, r->status, r->outcome) && !r->stdout_truncated &&
                     rb_output_matches(&mj->m.compare, r->stdout_data, r->stdout_len, want->expected,
                                       want->expected_len);
     }

@@ -4,9 +4,9 @@
  * str.split(), str.splitlines(), float() and Decimal() of a token, and the
  * graders' own output comparisons built from them.
  *
- * Text is UTF-8. Python's whitespace (str.isspace) and line breaks are
- * recognised in their UTF-8 spellings; digits other than ASCII ones, which
- * float() and Decimal() would also read, are not numbers here.
+ * Text is UTF-8. Python's whitespace (str.isspace), line breaks and decimal
+ * digits (category Nd, which float() and Decimal() read) are recognised in
+ * their UTF-8 spellings.
  */
 #ifndef RB_PYTEXT_H
 #define RB_PYTEXT_H
@@ -44,8 +44,10 @@ void rb_py_splitlines(struct rb_span s, struct rb_spans *out);
 /* str.strip() */
 struct rb_span rb_py_strip(struct rb_span s);
 
-/* float(s): true with the value when Python would read it. */
+/* float(s) of a str: true with the value when Python would read it. */
 bool rb_py_float(struct rb_span s, double *out);
+/* float(b) of bytes: ASCII whitespace and digits only. */
+bool rb_py_float_bytes(struct rb_span s, double *out);
 /* absl::SimpleAtod: surrounding ASCII whitespace, an optional '+', then
  * std::from_chars's general format (inf, infinity, nan, nan(...) too). */
 bool rb_absl_atod(struct rb_span s, double *out);

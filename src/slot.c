@@ -342,6 +342,14 @@ static void finish(rb_pool *p, size_t index)
     if (st->verdict)
         r.namespace_json = namespace_json;
     struct rb_pool_job *job = s->job;
+    /* The result points into the job's messages, which must outlive the
+     * callback; the slot's reader starts afresh (keeping its pieces buffer)
+     * before it, because the callback may submit a job that starts in this
+     * very slot (eval's timing rule does). */
+    struct rb_status_reader held = s->status;
+    memset(&s->status, 0, sizeof s->status);
+    s->status.pieces = held.pieces;
+    memset(&held.pieces, 0, sizeof held.pieces);
     rb_slot_clear(p, s);
     deliver(p, job, &r);
     rb_tracked_files_free((rb_tracked_file *)r.tracked, r.ntracked);
@@ -351,7 +359,7 @@ static void finish(rb_pool *p, size_t index)
         cJSON_free(call_texts[i]);
     free(call_texts);
     free(calls);
-    rb_status_reader_clear(&s->status);
+    rb_status_reader_free(&held);
     rb_pool_job_free(job);
     rb_pool_start_queued(p);
 }

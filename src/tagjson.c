@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stddef.h>
 #include <string.h>
 
 /* ---- plain JSON to the tagged form --------------------------------------------------- */
@@ -82,6 +83,71 @@ static bool flatten_pairs(struct scan *sc, size_t at)
     return ok && text;
 }
 
+static void append_utf8(struct rb_buf *b, unsigned cp)
+{
+    char u[4];
+    size_t n;
+    if (cp < 0x80) {
+        u[0] = (char)cp, n = 1;
+    } else if (cp < 0x800) {
+        u[0] = (char)(0xc0 | cp >> 6), u[1] = (char)(0x80 | (cp & 0x3f)), n = 2;
+    } else if (cp < 0x10000) {
+        u[0] = (char)(0xe0 | cp >> 12), u[1] = (char)(0x80 | (cp >> 6 & 0x3f)), u[2] = (char)(0x80 | (cp & 0x3f)), n = 3;
+    } else {
+        u[0] = (char)(0xf0 | cp >> 18), u[1] = (char)(0x80 | (cp >> 12 & 0x3f)), u[2] = (char)(0x80 | (cp >> 6 & 0x3f));
+        u[3] = (char)(0x80 | (cp & 0x3f)), n = 4;
+    }
+    rb_buf_append(b, u, n);
+}
+
+/* The text of the JSON string s[0..n) (quotes excluded), escapes decoded,
+ * as UTF-8 (a lone surrogate as Python's surrogatepass writes it). */
+static bool json_string_text(const char *s, size_t n, struct rb_buf *out)
+{
+    static const char ESC[] = "\"\"\\\\//b\bf\fn\nr\rt\t";
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] != '\\') {
+            rb_buf_append(out, &s[i], 1);
+            continue;
+        }
+        if (++i >= n)
+            return false;
+        if (s[i] != 'u') {
+            const char *e = strchr(ESC, s[i]);
+            if (!e || (e - ESC) % 2)
+                return false;
+            rb_buf_append(out, e + 1, 1);
+            continue;
+        }
+        unsigned cp;
+        if (i + 4 >= n || sscanf(s + i + 1, "%4x", &cp) != 1)
+            return false;
+        i += 4;
+        unsigned low;
+        if (cp >= 0xd800 && cp < 0xdc00 && i + 6 < n && s[i + 1] == '\\' && s[i + 2] == 'u' &&
+            sscanf(s + i + 3, "%4x", &low) == 1 && low >= 0xdc00 && low < 0xe000) {
+            cp = 0x10000 + ((cp - 0xd800) << 10) + (low - 0xdc00);
+            i += 6;
+        }
+        append_utf8(out, cp);
+    }
+    return true;
+}
+
+/* Whether the JSON string's text holds an escaped NUL (\u0000 after an even
+ * run of backslashes). */
+static bool has_escaped_nul(const char *s, size_t n)
+{
+    for (const char *p = s; (p = memmem(p, n - (size_t)(p - s), "\\u0000", 6)); p++) {
+        size_t backslashes = 0;
+        while (p - (ptrdiff_t)backslashes > s && p[-1 - (ptrdiff_t)backslashes] == '\\')
+            backslashes++;
+        if (backslashes % 2 == 0)
+            return true;
+    }
+    return false;
+}
+
 static bool scan_string(struct scan *sc)
 {
     const char *start = sc->s++;
@@ -93,7 +159,27 @@ static bool scan_string(struct scan *sc)
     if (sc->s >= sc->end)
         return fail(sc, "a string without its closing quote");
     sc->s++;
-    return rb_buf_append(&sc->out, start, (size_t)(sc->s - start)) == 0;
+    size_t inner = (size_t)(sc->s - start) - 2;
+    if (!has_escaped_nul(start + 1, inner))
+        return rb_buf_append(&sc->out, start, (size_t)(sc->s - start)) == 0;
+    /* A str with NUL characters: ["z", base64 of its UTF-8] (values.h). */
+    static const char tbl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    struct rb_buf text = { 0 };
+    if (!json_string_text(start + 1, inner, &text)) {
+        rb_buf_free(&text);
+        return fail(sc, "a string with a malformed escape");
+    }
+    const unsigned char *u = (const unsigned char *)(text.data ? text.data : "");
+    rb_buf_append_str(&sc->out, "[\"z\",\"");
+    for (size_t i = 0; i < text.len; i += 3) {
+        unsigned v = (unsigned)u[i] << 16 | (i + 1 < text.len ? (unsigned)u[i + 1] << 8 : 0) |
+                     (i + 2 < text.len ? u[i + 2] : 0);
+        char q[4] = { tbl[v >> 18 & 63], tbl[v >> 12 & 63], i + 1 < text.len ? tbl[v >> 6 & 63] : '=',
+                      i + 2 < text.len ? tbl[v & 63] : '=' };
+        rb_buf_append(&sc->out, q, 4);
+    }
+    rb_buf_free(&text);
+    return rb_buf_append_str(&sc->out, "\"]") == 0;
 }
 
 static bool scan_number(struct scan *sc)

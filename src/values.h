@@ -12,12 +12,16 @@
  *   ["c", "re", "im"]    complex (each part as a float's repr)
  *   ["cs", "(1-2j)"]     complex(string), decoded in the worker (MBPP+ task 124's inputs)
  *   ["b", "base64"]      bytes
+ *   ["z", "base64"]      str holding NUL characters (its UTF-8): a JSON string
+ *                        with \u0000 does not survive cJSON, whose strings end at NUL
  *   ["l", v...]          list
  *   ["t", v...]          tuple
  *   ["set", v...]        set
  *   ["fs", v...]         frozenset
  *   ["d", k, v, k, v...] dict, in insertion order
  *   ["x", "type", "repr"] anything else (compares equal to nothing)
+ *   ["h", "hex", "bytes"] a value whose text passed the job's size limit: the
+ *                        128-bit digest of that text, equal to the same digest
  * Numbers are never bare JSON numbers, which would lose int/float and
  * precision past 2^53.
  */

@@ -165,7 +165,8 @@ static void take_report(const struct rb_status_reader *st, rb_result *r)
 {
     const cJSON *v = st->verdict, *d = st->detail;
     r->exception = rb_status_string(v, RBZ_ST_EXCEPTION);
-    r->completed = strcmp(rb_status_string(v, RBZ_ST_OUTCOME), RB_OUTCOME_COMPLETED) == 0;
+    r->outcome = rb_status_string(v, RBZ_ST_OUTCOME);
+    r->completed = strcmp(r->outcome, RB_OUTCOME_COMPLETED) == 0;
     r->error = rb_status_string(d, RBZ_ST_ERROR);
     if (!r->error)
         r->error = r->exception; /* the details never came: the type at least */
