@@ -1,0 +1,127 @@
+#!/usr/bin/python3
+"""runbox eval agrees with each benchmark's own grader (docs/eval.md, "Agreement").
+
+tests/agreement/ holds problems and samples of each format, and what the
+benchmarks' real graders said of every sample (their verdicts, committed as
+expected values; tests/agreement/README.md says how they were taken). Each
+format is graded here by runbox eval, and every sample's verdict must be the
+grader's: `passed`, and for HumanEval+ and MBPP+ `base_status` and
+`plus_status` too. Where a grader's harness breaks a program that python3
+runs (LiveCodeBench's and APPS's stdin replacement, their disabled exit()),
+runbox runs it as python3 does: those samples carry `runbox_passed` and the
+reason, and are checked against that.
+
+Samples whose verdict depends on the machine's speed (`kind` slow_*) are left
+out: the graders' verdicts were taken on one machine, at one load.
+
+Run with Debian's interpreter: /usr/bin/python3 tests/e2e/test_agreement.py
+"""
+import json
+import os
+import subprocess
+import sys
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from rbtest import RUNBOX, SOURCE_ROOT, cleanup_tmp_root, new_tmpdir  # noqa: E402
+
+HERE = os.path.join(SOURCE_ROOT, "tests", "agreement")
+TIMING_SENSITIVE = ("slow_exponential", "slow_on_big")
+
+# format: (problems, samples, verdicts, extra flags)
+FORMATS = {
+    "humanevalplus": ("humanevalplus_problems.jsonl.gz", "humanevalplus_samples.jsonl", "humanevalplus_verdicts.jsonl", []),
+    "mbppplus": ("mbppplus_problems.jsonl.gz", "mbppplus_samples.jsonl", "mbppplus_verdicts.jsonl", []),
+    "livecodebench": ("livecodebench_problems.jsonl", "livecodebench_samples.jsonl", "livecodebench_verdicts.jsonl", []),
+    "livecodebench_own_file": ("livecodebench_problems.jsonl", "livecodebench_output.json", "livecodebench_verdicts.jsonl", []),
+    "apps": ("apps_problems.jsonl", "apps_samples.jsonl", "apps_verdicts.jsonl", []),
+    "taco": ("apps_problems.jsonl", "apps_samples.jsonl", "taco_verdicts.jsonl", ["--format", "taco"]),
+    "codecontests": ("codecontests_problems.jsonl", "codecontests_samples.jsonl", "codecontests_verdicts.jsonl", []),
+}
+
+
+def lines(path):
+    with open(path, encoding="utf-8") as f:
+        return [json.loads(l) for l in f if l.strip()]
+
+
+def keyed(rows, by_order):
+    """{(task_id as text, n): row}: by sample_index, or by order within a task
+    (LiveCodeBench's own output file names samples by question and code index)."""
+    out, seen = {}, {}
+    for r in rows:
+        task = str(r.get("task_id", r.get("question_id")))
+        if by_order:
+            n = seen.get(task, 0)
+            seen[task] = n + 1
+        else:
+            n = r["sample_index"]
+        out[(task, n)] = r
+    return out
+
+
+class Agreement(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.dir = new_tmpdir("agreement")
+        cls.cache = os.path.join(cls.dir, "cache")
+
+    def grade(self, name):
+        problems, samples, verdicts, flags = FORMATS[name]
+        out = os.path.join(self.dir, name + ".jsonl")
+        t0 = time.monotonic()
+        p = subprocess.run([RUNBOX, "eval", "--problems", os.path.join(HERE, problems), "--samples",
+                            os.path.join(HERE, samples), "-o", out, "--cache-dir", self.cache, "-j", "2", "-q"] + flags,
+                           capture_output=True, text=True, timeout=900)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        sys.stderr.write("  %s graded in %.1f s\n" % (name, time.monotonic() - t0))
+        by_order = samples.endswith(".json")
+        return keyed(lines(os.path.join(HERE, verdicts)), by_order), keyed(lines(out), by_order)
+
+    def check(self, name):
+        truth, ours = self.grade(name)
+        wrong = []
+        for key, t in sorted(truth.items(), key=str):
+            if t["kind"] in TIMING_SENSITIVE:
+                continue
+            o = ours.get(key)
+            if o is None:
+                wrong.append("%s: no line" % (key,))
+                continue
+            want = {"passed": t.get("runbox_passed", t["passed"])}
+            for f in ("base_status", "plus_status"):
+                if f in t:
+                    want[f] = t[f]
+            got = {f: o.get(f) for f in want}
+            if got != want:
+                wrong.append("%s %s: grader %s, runbox %s (%s)" % (key, t["kind"], want, got, o.get("result")))
+        self.assertEqual(wrong, [], "\n".join(wrong))
+
+    def test_humanevalplus(self):
+        self.check("humanevalplus")
+
+    def test_mbppplus(self):
+        self.check("mbppplus")
+
+    def test_livecodebench(self):
+        self.check("livecodebench")
+
+    def test_livecodebench_own_output_file(self):
+        self.check("livecodebench_own_file")
+
+    def test_apps(self):
+        self.check("apps")
+
+    def test_taco(self):
+        self.check("taco")
+
+    def test_codecontests(self):
+        self.check("codecontests")
+
+
+if __name__ == "__main__":
+    try:
+        unittest.main(verbosity=2)
+    finally:
+        cleanup_tmp_root()
