@@ -1,0 +1,815 @@
+/*
+ * runbox._runbox: the engine under the Python package.
+ *
+ * Theory of operation. An Engine owns one rb_batch (src/batch.h), the same
+ * driver `runbox run` uses, and one thread of its own, the loop thread, which
+ * is the only thread that ever calls the batch (it is single-threaded, as the
+ * pool is). The loop thread never touches Python: it runs without the GIL
+ * for its whole life, so jobs keep starting, their pipes keep draining and
+ * their deadlines keep firing however busy the calling interpreter is.
+ *
+ *   Python threads                      loop thread (no GIL)
+ *   submit(line): parse the manifest    poll(batch fd, wake fd)
+ *     line here, so a bad field is      take submissions and cancellations,
+ *     raised at once; queue the job,    hand them to the batch
+ *     write the eventfd          -----> rb_batch_run: records come back
+ *   take(): wait on the condition <---- through on_record, printed to JSON
+ *     variable, get (seq, record)       text, queued as completions
+ *
+ * A job's context in the batch is its sequence number (never reused), so a
+ * cancellation that crosses the job's record on its way finds nothing to
+ * cancel instead of another job.
+ *
+ * The loop thread creates the batch itself: the zygote's parent-death signal
+ * is tied to the thread that forked it, so the zygote, and with it every job,
+ * dies when this thread does, also when the whole process is killed. The
+ * thread blocks every signal, so Ctrl-C reaches Python's main thread, and the
+ * janitor it forks (workdir.c) outlives a Ctrl-C to the process group long
+ * enough to remove the working dirs.
+ *
+ * Reference counts: every new reference is released on every path; borrowed
+ * ones are marked where they are taken.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include "batch.h"
+#include "manifest.h"
+#include "results.h"
+#include "runbox.h"
+
+/* ---- queues between the Python threads and the loop thread ---------------- */
+
+enum request_kind { REQ_SUBMIT, REQ_CANCEL };
+
+struct request {
+    struct request *next;
+    enum request_kind kind;
+    uint64_t seq;
+    struct rb_manifest_job *job; /* REQ_SUBMIT: parsed, owned by the request */
+};
+
+struct completion {
+    struct completion *next;
+    uint64_t seq;
+    char *text; /* the record as one line of JSON */
+    size_t len;
+};
+
+enum engine_state { ENGINE_STARTING, ENGINE_RUNNING, ENGINE_STOPPED };
+
+typedef struct {
+    PyObject_HEAD
+    pid_t owner;         /* the process that started the thread */
+    pthread_t thread;
+    bool thread_started;
+    bool joined;
+    int wake_fd;         /* eventfd: requests queued, or stop */
+
+    /* What the loop thread starts the batch with; owned here. */
+    rb_pool_config config;
+    char *workdir_root, *preload, *zygote_path;
+    char **python_path;
+    size_t npython_path;
+
+    pthread_mutex_t lock;
+    pthread_cond_t changed;   /* state changed, or completions arrived */
+    /* Under `lock`: */
+    enum engine_state state;
+    bool stop;                /* close() asked the loop to end */
+    char error[1024];         /* why the engine stopped on its own, or "" */
+    struct request *req_head, *req_tail;
+    struct completion *done_head, *done_tail;
+    rb_layers layers;
+
+    /* Loop thread only: records of this turn, handed over once per turn. */
+    struct completion *turn_head, *turn_tail;
+
+    /* Under the GIL: */
+    uint64_t next_seq;
+} Engine;
+
+static PyObject *EngineError; /* runbox.EngineError */
+
+static void request_free(struct request *r)
+{
+    if (r->job) {
+        rb_manifest_job_free(r->job);
+        free(r->job);
+    }
+    free(r);
+}
+
+static void completions_free(struct completion *c)
+{
+    while (c) {
+        struct completion *next = c->next;
+        free(c->text);
+        free(c);
+        c = next;
+    }
+}
+
+static void wake(Engine *e)
+{
+    uint64_t one = 1;
+    /* A full counter (it cannot fill in practice) still leaves it readable. */
+    while (write(e->wake_fd, &one, sizeof one) < 0 && errno == EINTR)
+        ;
+}
+
+/* ---- the loop thread ----------------------------------------------------- */
+
+static void on_record(const cJSON *record, rb_status status, void *job_ctx, void *ctx)
+{
+    Engine *e = ctx;
+    (void)status;
+    struct completion *c = calloc(1, sizeof *c);
+    if (!c)
+        return; /* the job's future then fails when the engine closes */
+    c->seq = (uint64_t)(uintptr_t)job_ctx;
+    c->text = rb_record_print(record, &c->len);
+    if (!c->text) {
+        free(c);
+        return;
+    }
+    if (e->turn_tail)
+        e->turn_tail->next = c;
+    else
+        e->turn_head = c;
+    e->turn_tail = c;
+}
+
+/* Hands this turn's records to the Python side, in one go. */
+static void publish_turn(Engine *e)
+{
+    if (!e->turn_head)
+        return;
+    pthread_mutex_lock(&e->lock);
+    if (e->done_tail)
+        e->done_tail->next = e->turn_head;
+    else
+        e->done_head = e->turn_head;
+    e->done_tail = e->turn_tail;
+    pthread_cond_broadcast(&e->changed);
+    pthread_mutex_unlock(&e->lock);
+    e->turn_head = e->turn_tail = NULL;
+}
+
+static void submit_to_batch(struct rb_batch *b, struct request *r)
+{
+    void *ctx = (void *)(uintptr_t)r->seq;
+    char *id = strdup(r->job->job.id);
+    int rc = rb_batch_submit(b, r->job, ctx);
+    if (rc < 0) {
+        /* The job could not be taken (no memory, a files path the pool
+         * refuses): it still gets its one record, as in runbox run. */
+        char msg[256];
+        snprintf(msg, sizeof msg, "could not start the job: %s", strerror(-rc));
+        rb_batch_reject(b, id, 0, msg, ctx);
+    }
+    free(id);
+}
+
+/* Takes every queued request; true when close() asked the loop to stop. */
+static bool take_requests(Engine *e, struct rb_batch *b)
+{
+    pthread_mutex_lock(&e->lock);
+    struct request *r = e->req_head;
+    e->req_head = e->req_tail = NULL;
+    bool stop = e->stop;
+    pthread_mutex_unlock(&e->lock);
+    while (r) {
+        struct request *next = r->next;
+        if (!stop && r->kind == REQ_SUBMIT)
+            submit_to_batch(b, r);
+        else if (!stop && r->kind == REQ_CANCEL)
+            rb_batch_cancel(b, (const void *)(uintptr_t)r->seq);
+        request_free(r);
+        r = next;
+    }
+    return stop;
+}
+
+static void set_stopped(Engine *e, const char *why)
+{
+    pthread_mutex_lock(&e->lock);
+    if (why && !e->error[0])
+        snprintf(e->error, sizeof e->error, "%s", why);
+    e->state = ENGINE_STOPPED;
+    pthread_cond_broadcast(&e->changed);
+    pthread_mutex_unlock(&e->lock);
+}
+
+static void *loop_main(void *arg)
+{
+    Engine *e = arg;
+    sigset_t all;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, NULL);
+
+    struct rb_batch *b = NULL;
+    char err[512];
+    if (rb_batch_new(&e->config, on_record, e, &b, err, sizeof err) < 0) {
+        set_stopped(e, err);
+        return NULL;
+    }
+    pthread_mutex_lock(&e->lock);
+    rb_pool_layers(rb_batch_pool(b), &e->layers);
+    e->state = ENGINE_RUNNING;
+    pthread_cond_broadcast(&e->changed);
+    pthread_mutex_unlock(&e->lock);
+
+    const char *why = NULL;
+    char why_buf[128];
+    for (;;) {
+        if (take_requests(e, b))
+            break;
+        int rc = rb_batch_run(b, 0);
+        publish_turn(e);
+        if (rc < 0) {
+            snprintf(why_buf, sizeof why_buf, "the event loop failed: %s", strerror(-rc));
+            why = why_buf;
+            break;
+        }
+        struct pollfd pfd[2] = {
+            { .fd = rb_batch_fd(b), .events = POLLIN },
+            { .fd = e->wake_fd, .events = POLLIN },
+        };
+        if (poll(pfd, 2, -1) < 0 && errno != EINTR) {
+            snprintf(why_buf, sizeof why_buf, "poll: %s", strerror(errno));
+            why = why_buf;
+            break;
+        }
+        if (pfd[1].revents & POLLIN) {
+            uint64_t n;
+            if (read(e->wake_fd, &n, sizeof n) < 0 && errno != EAGAIN)
+                break;
+        }
+    }
+    /* Kills whatever is still in flight: those jobs get no record. */
+    rb_batch_free(b);
+    completions_free(e->turn_head);
+    e->turn_head = e->turn_tail = NULL;
+    set_stopped(e, why);
+    return NULL;
+}
+
+/* ---- Engine: construction ------------------------------------------------- */
+
+static char *dup_or_null(const char *s)
+{
+    return s ? strdup(s) : NULL;
+}
+
+static int Engine_init(Engine *self, PyObject *args, PyObject *kwds)
+{
+    static char *kwlist[] = { "workers", "zygote", "workdir", "preload", "python_path",
+                              "landlock", "namespaces", "verbose", NULL };
+    int workers = 0, landlock = 1, namespaces = 1, verbose = 0;
+    const char *zygote = NULL, *workdir = NULL, *preload = NULL;
+    PyObject *python_path = NULL;
+    if (self->thread_started) {
+        PyErr_SetString(PyExc_RuntimeError, "an Engine is initialised once");
+        return -1;
+    }
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|$iszzOppp", kwlist, &workers, &zygote, &workdir,
+                                     &preload, &python_path, &landlock, &namespaces, &verbose))
+        return -1;
+    if (workers < 0 || workers > 4096) {
+        PyErr_Format(PyExc_ValueError, "workers must be from 1 to 4096 (0: one per CPU), not %d", workers);
+        return -1;
+    }
+    self->zygote_path = dup_or_null(zygote);
+    self->workdir_root = dup_or_null(workdir);
+    self->preload = dup_or_null(preload);
+    if (python_path && python_path != Py_None) {
+        PyObject *seq = PySequence_Fast(python_path, "python_path must be a sequence of strings");
+        if (!seq)
+            return -1;
+        Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
+        self->python_path = calloc((size_t)n + 1, sizeof *self->python_path);
+        for (Py_ssize_t i = 0; self->python_path && i < n; i++) {
+            PyObject *item = PySequence_Fast_GET_ITEM(seq, i); /* borrowed */
+            const char *s = PyUnicode_Check(item) ? PyUnicode_AsUTF8(item) : NULL;
+            if (!s) {
+                Py_DECREF(seq);
+                if (!PyErr_Occurred())
+                    PyErr_SetString(PyExc_TypeError, "python_path must be a sequence of strings");
+                return -1;
+            }
+            self->python_path[self->npython_path++] = strdup(s);
+        }
+        Py_DECREF(seq);
+    }
+    self->config.jobs = workers;
+    self->config.zygote_path = self->zygote_path;
+    self->config.workdir_root = self->workdir_root;
+    self->config.preload = self->preload;
+    self->config.python_path = (const char *const *)self->python_path;
+    self->config.npython_path = self->npython_path;
+    self->config.no_landlock = !landlock;
+    self->config.no_namespaces = !namespaces;
+    self->config.verbose = verbose;
+
+    self->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (self->wake_fd < 0) {
+        PyErr_SetFromErrno(PyExc_OSError);
+        return -1;
+    }
+    /* As `runbox run` does: no job may read this process's memory (other
+     * jobs' inputs and outputs) through /proc, and no core dump writes it. */
+    prctl(PR_SET_DUMPABLE, 0);
+
+    self->owner = getpid();
+    int rc;
+    Py_BEGIN_ALLOW_THREADS
+    rc = pthread_create(&self->thread, NULL, loop_main, self);
+    if (rc == 0) {
+        pthread_mutex_lock(&self->lock);
+        while (self->state == ENGINE_STARTING)
+            pthread_cond_wait(&self->changed, &self->lock);
+        pthread_mutex_unlock(&self->lock);
+    }
+    Py_END_ALLOW_THREADS
+    if (rc != 0) {
+        errno = rc;
+        PyErr_SetFromErrno(PyExc_OSError);
+        return -1;
+    }
+    self->thread_started = true;
+    if (self->state == ENGINE_STOPPED) {
+        Py_BEGIN_ALLOW_THREADS
+        pthread_join(self->thread, NULL);
+        Py_END_ALLOW_THREADS
+        self->joined = true;
+        PyErr_SetString(EngineError, self->error);
+        return -1;
+    }
+    return 0;
+}
+
+static PyObject *Engine_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
+{
+    Engine *self = (Engine *)type->tp_alloc(type, 0);
+    if (!self)
+        return NULL;
+    self->wake_fd = -1;
+    pthread_mutex_init(&self->lock, NULL);
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(&self->changed, &attr);
+    pthread_condattr_destroy(&attr);
+    self->next_seq = 1;
+    return (PyObject *)self;
+}
+
+/* An engine is only usable in the process that started its thread: after
+ * fork() the child has a copy of its memory but no loop thread, and the
+ * zygote it talks to is the parent's. */
+static int check_usable(Engine *self)
+{
+    if (!self->thread_started) {
+        PyErr_SetString(EngineError, "the engine was not started");
+        return -1;
+    }
+    if (self->owner != getpid()) {
+        PyErr_Format(EngineError,
+                     "this pool belongs to process %d; a forked child must create a pool of its own",
+                     (int)self->owner);
+        return -1;
+    }
+    return 0;
+}
+
+/* Stops the loop (which kills what is in flight) and waits for it. */
+static void engine_stop(Engine *self)
+{
+    if (!self->thread_started || self->joined || self->owner != getpid())
+        return;
+    pthread_mutex_lock(&self->lock);
+    self->stop = true;
+    pthread_mutex_unlock(&self->lock);
+    wake(self);
+    Py_BEGIN_ALLOW_THREADS
+    pthread_join(self->thread, NULL);
+    Py_END_ALLOW_THREADS
+    self->joined = true;
+}
+
+static void Engine_dealloc(Engine *self)
+{
+    if (self->owner == getpid() || !self->thread_started) {
+        engine_stop(self);
+        struct request *r = self->req_head;
+        while (r) {
+            struct request *next = r->next;
+            request_free(r);
+            r = next;
+        }
+        completions_free(self->done_head);
+        if (self->wake_fd >= 0)
+            close(self->wake_fd);
+        for (size_t i = 0; i < self->npython_path; i++)
+            free(self->python_path[i]);
+        free(self->python_path);
+        free(self->zygote_path);
+        free(self->workdir_root);
+        free(self->preload);
+        pthread_cond_destroy(&self->changed);
+        pthread_mutex_destroy(&self->lock);
+    }
+    /* In a forked child everything above belongs to the parent's thread,
+     * which does not exist here: left as it is. */
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+/* ---- Engine: methods ------------------------------------------------------ */
+
+/* The manifest's message without its "line N: " prefix: a Python job has no line. */
+static const char *without_line_prefix(const char *msg)
+{
+    if (strncmp(msg, "line ", 5) == 0) {
+        const char *colon = strstr(msg, ": ");
+        if (colon)
+            return colon + 2;
+    }
+    return msg;
+}
+
+static int enqueue(Engine *self, struct request *r)
+{
+    pthread_mutex_lock(&self->lock);
+    bool open = self->state == ENGINE_RUNNING && !self->stop;
+    if (open) {
+        if (self->req_tail)
+            self->req_tail->next = r;
+        else
+            self->req_head = r;
+        self->req_tail = r;
+    }
+    pthread_mutex_unlock(&self->lock);
+    if (!open)
+        return -1;
+    wake(self);
+    return 0;
+}
+
+static PyObject *engine_closed_error(Engine *self)
+{
+    pthread_mutex_lock(&self->lock);
+    if (self->error[0])
+        PyErr_Format(EngineError, "the pool stopped: %s", self->error);
+    else
+        PyErr_SetString(EngineError, "the pool is closed");
+    pthread_mutex_unlock(&self->lock);
+    return NULL;
+}
+
+PyDoc_STRVAR(submit_doc,
+"submit(line, base_dir, /) -> int\n\n"
+"Parses one manifest line (bytes, UTF-8 JSON) and queues the job; returns\n"
+"its sequence number. A line that is not a valid job raises ValueError with\n"
+"the manifest's message. Relative paths are taken from base_dir.");
+
+static PyObject *Engine_submit(Engine *self, PyObject *args)
+{
+    const char *line, *base_dir;
+    Py_ssize_t len;
+    if (!PyArg_ParseTuple(args, "y#s:submit", &line, &len, &base_dir))
+        return NULL;
+    if (check_usable(self) < 0)
+        return NULL;
+    struct request *r = calloc(1, sizeof *r);
+    struct rb_manifest_job *job = calloc(1, sizeof *job);
+    if (!r || !job) {
+        free(r);
+        free(job);
+        return PyErr_NoMemory();
+    }
+    /* Under the GIL, so Python threads never parse at once (cJSON keeps the
+     * position of its last error in a global; only its column could be
+     * wrong, and json.dumps never writes a line it would refuse). */
+    struct rb_manifest_error err;
+    int rc = rb_manifest_parse_line(line, (size_t)len, 1, base_dir, job, &err);
+    if (rc <= 0) {
+        if (rc == 0)
+            PyErr_SetString(PyExc_ValueError, "a job cannot be blank");
+        else
+            PyErr_SetString(PyExc_ValueError, without_line_prefix(err.message));
+        rb_manifest_error_free(&err);
+        rb_manifest_job_free(job);
+        free(job);
+        free(r);
+        return NULL;
+    }
+    r->kind = REQ_SUBMIT;
+    r->job = job;
+    r->seq = self->next_seq++;
+    uint64_t seq = r->seq;
+    if (enqueue(self, r) < 0) {
+        request_free(r);
+        return engine_closed_error(self);
+    }
+    return PyLong_FromUnsignedLongLong(seq);
+}
+
+PyDoc_STRVAR(cancel_doc,
+"cancel(seqs, /) -> None\n\n"
+"Drops the jobs with these sequence numbers: queued ones never start,\n"
+"running ones are killed, and none of them has a record. A number whose\n"
+"record is already out is ignored.");
+
+static PyObject *Engine_cancel(Engine *self, PyObject *seqs)
+{
+    if (check_usable(self) < 0)
+        return NULL;
+    PyObject *seq = PySequence_Fast(seqs, "cancel() takes a sequence of job numbers");
+    if (!seq)
+        return NULL;
+    struct request *head = NULL, *tail = NULL;
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        unsigned long long v = PyLong_AsUnsignedLongLong(PySequence_Fast_GET_ITEM(seq, i)); /* borrowed item */
+        if (v == (unsigned long long)-1 && PyErr_Occurred())
+            goto fail;
+        struct request *r = calloc(1, sizeof *r);
+        if (!r) {
+            PyErr_NoMemory();
+            goto fail;
+        }
+        r->kind = REQ_CANCEL;
+        r->seq = v;
+        if (tail)
+            tail->next = r;
+        else
+            head = r;
+        tail = r;
+    }
+    Py_DECREF(seq);
+    if (!head)
+        Py_RETURN_NONE;
+    pthread_mutex_lock(&self->lock);
+    bool open = self->state == ENGINE_RUNNING && !self->stop;
+    if (open) {
+        if (self->req_tail)
+            self->req_tail->next = head;
+        else
+            self->req_head = head;
+        self->req_tail = tail;
+    }
+    pthread_mutex_unlock(&self->lock);
+    if (open)
+        wake(self);
+    else
+        while (head) {
+            struct request *next = head->next;
+            request_free(head);
+            head = next;
+        }
+    Py_RETURN_NONE; /* a closed engine has nothing left to cancel */
+
+fail:
+    Py_DECREF(seq);
+    while (head) {
+        struct request *next = head->next;
+        request_free(head);
+        head = next;
+    }
+    return NULL;
+}
+
+PyDoc_STRVAR(take_doc,
+"take(timeout=None, /) -> list[tuple[int, bytes]] | None\n\n"
+"Waits until records are out (or timeout seconds pass) and returns them as\n"
+"(sequence number, record as JSON) pairs, [] on a timeout, or None once the\n"
+"engine has stopped and every record was taken.");
+
+static PyObject *Engine_take(Engine *self, PyObject *args)
+{
+    PyObject *timeout_obj = Py_None;
+    if (!PyArg_ParseTuple(args, "|O:take", &timeout_obj))
+        return NULL;
+    if (check_usable(self) < 0)
+        return NULL;
+    double timeout = -1;
+    if (timeout_obj != Py_None) {
+        timeout = PyFloat_AsDouble(timeout_obj);
+        if (timeout == -1 && PyErr_Occurred())
+            return NULL;
+        if (timeout < 0)
+            timeout = 0;
+    }
+    struct completion *got;
+    bool stopped;
+    Py_BEGIN_ALLOW_THREADS
+    struct timespec deadline;
+    clock_gettime(CLOCK_MONOTONIC, &deadline);
+    if (timeout >= 0) {
+        double whole = (double)(long)timeout;
+        deadline.tv_sec += (time_t)whole;
+        deadline.tv_nsec += (long)((timeout - whole) * 1e9);
+        if (deadline.tv_nsec >= 1000000000L) {
+            deadline.tv_sec++;
+            deadline.tv_nsec -= 1000000000L;
+        }
+    }
+    pthread_mutex_lock(&self->lock);
+    while (!self->done_head && self->state != ENGINE_STOPPED) {
+        if (timeout < 0) {
+            pthread_cond_wait(&self->changed, &self->lock);
+        } else if (pthread_cond_timedwait(&self->changed, &self->lock, &deadline) == ETIMEDOUT) {
+            break;
+        }
+    }
+    got = self->done_head;
+    self->done_head = self->done_tail = NULL;
+    stopped = self->state == ENGINE_STOPPED;
+    pthread_mutex_unlock(&self->lock);
+    Py_END_ALLOW_THREADS
+
+    if (!got && stopped)
+        Py_RETURN_NONE;
+    PyObject *list = PyList_New(0);
+    for (struct completion *c = got; list && c; c = c->next) {
+        PyObject *pair = Py_BuildValue("(Ky#)", (unsigned long long)c->seq, c->text, (Py_ssize_t)c->len);
+        if (!pair || PyList_Append(list, pair) < 0)
+            Py_CLEAR(list);
+        Py_XDECREF(pair);
+    }
+    completions_free(got);
+    return list;
+}
+
+PyDoc_STRVAR(close_doc,
+"close() -> None\n\n"
+"Stops the engine: every job still queued or running is dropped (running\n"
+"ones killed), the zygote stops and the working dirs are removed. Waits\n"
+"until all of that is done. Calling it again does nothing.");
+
+static PyObject *Engine_close(Engine *self, PyObject *unused)
+{
+    (void)unused;
+    if (self->thread_started && self->owner != getpid())
+        Py_RETURN_NONE; /* the parent's engine: not ours to stop */
+    engine_stop(self);
+    Py_RETURN_NONE;
+}
+
+PyDoc_STRVAR(layers_doc,
+"layers() -> dict\n\n"
+"The sandbox layers this engine's jobs run under, and the interpreter's\n"
+"version, as the zygote reported them.");
+
+static PyObject *Engine_layers(Engine *self, PyObject *unused)
+{
+    (void)unused;
+    if (check_usable(self) < 0)
+        return NULL;
+    pthread_mutex_lock(&self->lock);
+    rb_layers l = self->layers;
+    pthread_mutex_unlock(&self->lock);
+    return Py_BuildValue(
+        "{s:O,s:i,s:O,s:O,s:O,s:O,s:O,s:O,s:O,s:s,s:s,s:s}",
+        "seccomp", l.seccomp ? Py_True : Py_False,
+        "landlock_abi", l.landlock_abi,
+        "user_namespace", l.user_namespace ? Py_True : Py_False,
+        "network_namespace", l.network_namespace ? Py_True : Py_False,
+        "pid_namespace", l.pid_namespace ? Py_True : Py_False,
+        "private_proc", l.private_proc ? Py_True : Py_False,
+        "ipc_namespace", l.ipc_namespace ? Py_True : Py_False,
+        "uts_namespace", l.uts_namespace ? Py_True : Py_False,
+        "privilege_drop", l.privilege_drop ? Py_True : Py_False,
+        "python", l.python,
+        "landlock_why", l.landlock_why,
+        "namespaces_why", l.namespaces_why);
+}
+
+static PyObject *Engine_get_closed(Engine *self, void *unused)
+{
+    (void)unused;
+    pthread_mutex_lock(&self->lock);
+    bool closed = self->state == ENGINE_STOPPED || self->stop;
+    pthread_mutex_unlock(&self->lock);
+    return PyBool_FromLong(closed || self->owner != getpid());
+}
+
+static PyObject *Engine_get_error(Engine *self, void *unused)
+{
+    (void)unused;
+    pthread_mutex_lock(&self->lock);
+    PyObject *why = self->error[0] ? PyUnicode_FromString(self->error) : Py_NewRef(Py_None);
+    pthread_mutex_unlock(&self->lock);
+    return why;
+}
+
+static PyMethodDef Engine_methods[] = {
+    { "submit", (PyCFunction)Engine_submit, METH_VARARGS, submit_doc },
+    { "cancel", (PyCFunction)Engine_cancel, METH_O, cancel_doc },
+    { "take", (PyCFunction)Engine_take, METH_VARARGS, take_doc },
+    { "close", (PyCFunction)Engine_close, METH_NOARGS, close_doc },
+    { "layers", (PyCFunction)Engine_layers, METH_NOARGS, layers_doc },
+    { NULL, NULL, 0, NULL },
+};
+
+static PyGetSetDef Engine_getset[] = {
+    { "closed", (getter)Engine_get_closed, NULL, "True once the engine stopped or is stopping.", NULL },
+    { "error", (getter)Engine_get_error, NULL, "Why the engine stopped on its own, or None.", NULL },
+    { NULL, NULL, NULL, NULL, NULL },
+};
+
+PyDoc_STRVAR(Engine_doc,
+"Engine(*, workers=0, zygote=None, workdir=None, preload=None, python_path=None,\n"
+"       landlock=True, namespaces=True, verbose=False)\n\n"
+"One batch of runbox's C engine, driven by a thread of its own without the\n"
+"GIL. The low layer under runbox.Pool; use that instead.");
+
+static PyTypeObject EngineType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "runbox._runbox.Engine",
+    .tp_basicsize = sizeof(Engine),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = Engine_doc,
+    .tp_new = Engine_new,
+    .tp_init = (initproc)Engine_init,
+    .tp_dealloc = (destructor)Engine_dealloc,
+    .tp_methods = Engine_methods,
+    .tp_getset = Engine_getset,
+};
+
+/* ---- the module ------------------------------------------------------------ */
+
+PyDoc_STRVAR(check_doc,
+"check(line, base_dir, /) -> None\n\n"
+"Parses one manifest line as Engine.submit does, without running it: raises\n"
+"ValueError with the manifest's message when it is not a valid job.");
+
+static PyObject *module_check(PyObject *mod, PyObject *args)
+{
+    (void)mod;
+    const char *line, *base_dir;
+    Py_ssize_t len;
+    if (!PyArg_ParseTuple(args, "y#s:check", &line, &len, &base_dir))
+        return NULL;
+    struct rb_manifest_job job;
+    struct rb_manifest_error err;
+    int rc = rb_manifest_parse_line(line, (size_t)len, 1, base_dir, &job, &err);
+    rb_manifest_job_free(&job);
+    if (rc <= 0) {
+        PyErr_SetString(PyExc_ValueError, rc == 0 ? "a job cannot be blank" : without_line_prefix(err.message));
+        rb_manifest_error_free(&err);
+        return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef module_methods[] = {
+    { "check", module_check, METH_VARARGS, check_doc },
+    { NULL, NULL, 0, NULL },
+};
+
+static struct PyModuleDef module = {
+    PyModuleDef_HEAD_INIT,
+    .m_name = "runbox._runbox",
+    .m_doc = "The C engine under the runbox package: one batch of sandboxed jobs per Engine.",
+    .m_size = -1,
+    .m_methods = module_methods,
+};
+
+PyMODINIT_FUNC PyInit__runbox(void);
+
+PyMODINIT_FUNC PyInit__runbox(void)
+{
+    if (PyType_Ready(&EngineType) < 0)
+        return NULL;
+    PyObject *m = PyModule_Create(&module);
+    if (!m)
+        return NULL;
+    EngineError = PyErr_NewExceptionWithDoc(
+        "runbox.EngineError", "The pool could not start, or stopped: the message says why.",
+        PyExc_RuntimeError, NULL);
+    if (!EngineError || PyModule_AddObjectRef(m, "EngineError", EngineError) < 0 ||
+        PyModule_AddObjectRef(m, "Engine", (PyObject *)&EngineType) < 0 ||
+        PyModule_AddStringConstant(m, "VERSION", RB_VERSION) < 0 ||
+        PyModule_AddStringConstant(m, "PYTHON_EXECUTABLE", RB_PYTHON_EXECUTABLE) < 0 ||
+        PyModule_AddStringConstant(m, "PYTHON_VERSION", RB_PYTHON_VERSION) < 0) {
+        Py_XDECREF(EngineError);
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
+}
