@@ -236,7 +236,7 @@ class CodeRunner:
             module.__dict__[name] = value
         if not r.ok:
             self._failed = True
-            self._error, self._error_detail = _bokeh_error(r)
+            self._error, self._error_detail = _bokeh_error(r, path, self._source)
             return
         if post_check:
             try:
@@ -261,7 +261,7 @@ class CodeRunner:
         return d
 
 
-def _bokeh_error(r: Result) -> "tuple[Optional[str], Optional[str]]":
+def _bokeh_error(r: Result, path: str, source: str) -> "tuple[Optional[str], Optional[str]]":
     """error and error_detail as Bokeh words them: the exception's message,
     then where it surfaced: File 'app.py', line 3, in <module>: the line."""
     detail = r.error_detail
@@ -269,6 +269,13 @@ def _bokeh_error(r: Result) -> "tuple[Optional[str], Optional[str]]":
     if not frames or r.status != "error":
         return r.error, detail or (r.stderr or None)
     last = frames[-1]
+    text = last["text"]
+    if text is None and last["file"] == path:
+        # The job's traceback could not show the line (no file at `path`
+        # where it ran); Bokeh's, reading the file, would.
+        lines = source.splitlines()
+        n = int(last["line"])
+        text = lines[n - 1].strip() if 0 < n <= len(lines) else ""
     message = split_error(r.error)[1]
     return (f"{message}\nFile {basename(last['file'])!r}, line {last['line']}, "
-            f"in {last['func']}:\n{last['text'] or ''}", detail)
+            f"in {last['func']}:\n{text or ''}", detail)

@@ -468,6 +468,7 @@ def _forget_pools_after_fork() -> None:
     global _default_pool, _default_lock
     for pool in list(_live_pools):
         pool._closed = True
+        pool._lock = threading.Lock()  # the parent's may have been held at the fork
     _live_pools.clear()
     _default_pool = None
     _default_lock = threading.Lock()
