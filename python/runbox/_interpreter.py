@@ -6,6 +6,7 @@ import dataclasses
 import functools
 import glob
 import os
+import stat
 import subprocess
 import sys
 import sysconfig
@@ -98,7 +99,9 @@ def site_packages(venv: Union[str, "os.PathLike[str]", None] = None) -> List[str
     ``venv`` is the venv's directory; by default, the environment of the
     Python running this code. Refused with :class:`InterpreterMismatch` when
     the venv's Python is not the jobs' ``major.minor``: its compiled packages
-    would not load there, and pure ones may not work.
+    would not load there, and pure ones may not work. As root, refused with
+    PermissionError when the directories are not readable by other users
+    (jobs then run under uids of their own).
 
     >>> import runbox
     >>> if runbox.interpreter().matches_caller:
@@ -129,4 +132,28 @@ def site_packages(venv: Union[str, "os.PathLike[str]", None] = None) -> List[str
             f"jobs run under Python {jobs.version} ({jobs.executable}), but the packages in "
             f"{where} are for Python {found}: compiled packages would not import in jobs. "
             f"Make the venv with '{jobs.executable} -m venv' and install the packages there.")
-    return [p for p in paths if os.path.isdir(p)]
+    found = [p for p in paths if os.path.isdir(p)]
+    _check_readable_by_jobs(found)
+    return found
+
+
+def _check_readable_by_jobs(paths: List[str]) -> None:
+    """As root, runbox runs each job under a uid of its own: a directory on
+    the way to `paths` that other users cannot enter keeps the packages out
+    of reach, which a job would only report as a ModuleNotFoundError."""
+    if os.geteuid() != 0:
+        return
+    for path in paths:
+        d = path
+        while True:
+            mode = os.stat(d).st_mode
+            need = stat.S_IXOTH | (stat.S_IROTH if d == path else 0)
+            if mode & need != need:
+                raise PermissionError(
+                    f"jobs run under uids of their own (this process runs as root) and cannot "
+                    f"read {path}: {d} is not open to other users (mode {stat.filemode(mode)}). "
+                    f"Make the venv where any user can read it (under /opt, say), or chmod o+rx {d}.")
+            parent = os.path.dirname(d)
+            if parent == d:
+                break
+            d = parent

@@ -50,3 +50,15 @@ def test_site_packages_of_a_matching_venv(shared_dir):
     assert runbox.site_packages(shared_dir) == [site]
     with pytest.raises(FileNotFoundError, match="not a venv"):
         runbox.site_packages(os.path.join(shared_dir, "lib"))
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root's jobs run under other uids")
+def test_site_packages_out_of_the_jobs_reach(shared_dir):
+    ours = "%d.%d" % runbox.interpreter().version_info[:2]
+    venv = os.path.join(shared_dir, "private", "venv")
+    os.makedirs(os.path.join(venv, "lib", f"python{ours}", "site-packages"))
+    with open(os.path.join(venv, "pyvenv.cfg"), "w") as f:
+        f.write(f"version = {ours}.0\n")
+    os.chmod(os.path.join(shared_dir, "private"), 0o700)
+    with pytest.raises(PermissionError, match="is not open to other users"):
+        runbox.site_packages(venv)
