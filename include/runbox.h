@@ -142,6 +142,7 @@ typedef struct rb_result {
     const char *error;        /* NULL when there is none */
     const char *error_detail; /* traceback, or NULL */
     const char *doc;          /* module docstring, or NULL */
+    bool doc_truncated;       /* the docstring was cut at 64 KiB */
     int signal;               /* 0 when the job was not killed by a signal */
     bool had_unexpected_error; /* true only for RB_STATUS_INTERNAL */
     /* What the program's main module reported, authenticated: true only when

@@ -5,6 +5,13 @@
  * under test can reach (frames, module globals, sys.modules) steers what is
  * reported: the program's module frame is called from C and returns to C.
  *
+ * The order is the contract (protocol.h): when the main module, or a check,
+ * returns to C, its verdict is decided from C state alone (the exception's
+ * type, SystemExit's code slot) and sent before any Python code runs again.
+ * Only then are the details formatted (str() of an exception, a traceback,
+ * repr() of captured values), which may run the program's own code: that
+ * code can fail to describe a verdict, never change it.
+ *
  * Reference counts: every new reference is released on every path; borrowed
  * ones are marked at their line.
  */
@@ -17,44 +24,74 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/uio.h>
 #include <unistd.h>
 
-/* Bounds on what one status record carries; the supervisor caps the pipe at
- * 1 MiB and the record must fit. The end of a traceback matters most, so a
- * long one keeps its tail. */
-#define ERROR_MAX (8 * 1024)
-#define DETAIL_MAX (64 * 1024)
-#define DOC_MAX (64 * 1024)
+#include "report.h"
 
-/* Address space set aside at start and given back before the record is
- * written, so a program that ran the memory limit dry still gets its
+/* Address space set aside at start and given back before the verdict is
+ * sent, so a program that ran the memory limit dry still gets its
  * MemoryError reported. Only reserved, never touched: RLIMIT_AS counts
  * mappings, not pages. */
 #define RESERVE_BYTES (8u << 20)
 
+/* Looked up once, in the zygote (rb_coderunner_prepare): in a worker each
+ * lookup through the import system or a type's attributes writes to cold
+ * pages of the zygote, and every page written is a page copied. */
+static struct {
+    PyObject *builtins;  /* the builtins module */
+    PyObject *modules;   /* sys.modules */
+    PyObject *gc_count;  /* gc.get_count */
+    PyObject *gc_collect; /* gc.collect */
+    /* traceback's formatters and json.dumps, held here so that a program
+     * replacing sys.modules["traceback"] or the module's attributes changes
+     * nothing in what runbox reports. */
+    PyObject *format_exception;
+    PyObject *format_exception_only;
+    PyObject *json_dumps;
+    PyObject *json_loads;
+} cached;
+
+/* An exception taken from the interpreter, as it was raised: not yet
+ * normalised, since normalising may call the program's own code. */
+struct raised {
+    PyObject *type, *value, *tb; /* new references, or NULL */
+    bool compiling;              /* raised by the compiler, not by running code */
+};
+
+/* What a verdict says, and the details sent after it. */
 struct outcome {
     const char *kind;
     int exit_code;
-    char *exception;  /* type name, malloc'd */
+    char *exception;  /* the type's qualified name, malloc'd */
     bool memory_error;
     bool keyboard_interrupt;
     bool assertion;   /* an AssertionError: a check that failed, not one that broke */
-    long line;        /* where it surfaced in the file being run, or 0 */
-    char *error;
+    char *error;      /* details from here on */
     char *error_detail;
-    char *doc;
-    cJSON *namespace; /* the captured names, or NULL */
-    bool namespace_truncated;
+    long line;        /* where it surfaced in the file being run, or 0 */
 };
 
 static void outcome_free(struct outcome *o)
 {
-    cJSON_Delete(o->namespace);
     free(o->exception);
     free(o->error);
     free(o->error_detail);
-    free(o->doc);
+    memset(o, 0, sizeof *o);
+}
+
+static void raised_clear(struct raised *r)
+{
+    Py_CLEAR(r->type);
+    Py_CLEAR(r->value);
+    Py_CLEAR(r->tb);
+}
+
+/* Takes the pending exception; false when there is none. */
+static bool raised_take(struct raised *r, bool compiling)
+{
+    PyErr_Fetch(&r->type, &r->value, &r->tb);
+    r->compiling = compiling;
+    return r->type != NULL;
 }
 
 /* A malloc'd UTF-8 copy of a str (lone surrogates backslash-escaped), or NULL. */
@@ -72,142 +109,162 @@ static char *utf8_of(PyObject *str)
     return copy;
 }
 
-/* Shortens a malloc'd string in place to at most `max` bytes. */
-static char *clip(char *s, size_t max, bool keep_tail)
+/* Where a cut of `s` at `at` bytes (or fewer) keeps whole UTF-8 characters:
+ * never inside a multi-byte sequence. */
+static size_t utf8_boundary(const char *s, size_t at)
 {
+    while (at > 0 && ((unsigned char)s[at] & 0xc0) == 0x80)
+        at--;
+    return at;
+}
+
+/* Shortens a malloc'd string in place to at most `max` bytes, on a UTF-8
+ * boundary; `*cut` (when not NULL) tells whether it did. A traceback keeps
+ * its tail, which matters most, behind a marker. */
+static char *clip(char *s, size_t max, bool keep_tail, bool *cut)
+{
+    if (cut)
+        *cut = false;
     if (!s)
         return NULL;
     size_t n = strlen(s);
     if (n <= max)
         return s;
+    if (cut)
+        *cut = true;
     static const char marker[] = "[... earlier lines omitted by runbox ...]\n";
     if (keep_tail) {
         size_t keep = max - (sizeof marker - 1);
-        memmove(s + sizeof marker - 1, s + n - keep, keep + 1);
+        size_t from = n - keep;
+        while (from < n && ((unsigned char)s[from] & 0xc0) == 0x80)
+            from++; /* start on a character, not inside one */
+        memmove(s + sizeof marker - 1, s + from, n - from + 1);
         memcpy(s, marker, sizeof marker - 1);
     } else {
-        s[max] = '\0';
+        s[utf8_boundary(s, max)] = '\0';
     }
     return s;
 }
 
-/* One line on the status pipe: "<nonce> <json>\n". The nonce is spelt out
- * in a stack buffer that is wiped at once, so no copy of it lingers in the
- * heap for the program to find. */
-static void status_line_write(int fd, const unsigned char *nonce, const char *json)
+/* The qualified name of an exception's type, read from the type object
+ * itself (what type.__qualname__ returns), so no code of the program runs. */
+static char *type_qualname(PyObject *type)
 {
-    static const char digits[] = "0123456789abcdef";
-    char hex[RBZ_NONCE_HEX + 1];
-    size_t hexlen = 0;
-    if (nonce) {
-        for (size_t i = 0; i < RBZ_NONCE_BYTES; i++) {
-            hex[2 * i] = digits[nonce[i] >> 4];
-            hex[2 * i + 1] = digits[nonce[i] & 15];
-        }
-        hex[RBZ_NONCE_HEX] = ' ';
-        hexlen = sizeof hex;
+    if (!type || !PyType_Check(type))
+        return strdup("?");
+    PyTypeObject *t = (PyTypeObject *)type;
+    if (t->tp_flags & Py_TPFLAGS_HEAPTYPE) {
+        PyObject *q = ((PyHeapTypeObject *)t)->ht_qualname; /* borrowed */
+        char *s = utf8_of(q);
+        if (s)
+            return s;
     }
-    /* A newline first: whatever a program left unterminated on the pipe
-     * ends there instead of swallowing this line. */
-    struct iovec iov[4] = {
-        { "\n", 1 }, { hex, hexlen }, { (void *)json, strlen(json) }, { "\n", 1 },
-    };
-    struct iovec *v = iov;
-    int n = 4;
-    while (n > 0) {
-        ssize_t w = writev(fd, v, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            break;
-        while (n > 0 && (size_t)w >= v->iov_len) {
-            w -= (ssize_t)v->iov_len;
-            v++;
-            n--;
-        }
-        if (n > 0) {
-            v->iov_base = (char *)v->iov_base + w;
-            v->iov_len -= (size_t)w;
-        }
-    }
-    explicit_bzero(hex, sizeof hex);
+    const char *dot = strrchr(t->tp_name, '.');
+    return strdup(dot ? dot + 1 : t->tp_name);
 }
 
-static void status_record_write(int fd, const unsigned char *nonce, const struct outcome *o,
-                                long checks_failed)
+/* SystemExit's exit code as CPython computes it (None is 0, an int is
+ * itself, the OS keeping the low byte, anything else 1), read from the
+ * exception's own slot: a subclass's `code` property is the program's code
+ * and does not run before the verdict. */
+static PyObject *system_exit_code_object(const struct raised *r) /* borrowed */
 {
-    cJSON *rec = cJSON_CreateObject();
-    if (rec) {
-        cJSON_AddStringToObject(rec, "outcome", o->kind);
-        cJSON_AddNumberToObject(rec, "exit_code", o->exit_code);
-        if (o->exception)
-            cJSON_AddStringToObject(rec, "exception", o->exception);
-        cJSON_AddBoolToObject(rec, "memory_error", o->memory_error);
-        cJSON_AddBoolToObject(rec, "keyboard_interrupt", o->keyboard_interrupt);
-        if (o->line > 0)
-            cJSON_AddNumberToObject(rec, "line", (double)o->line);
-        if (checks_failed > 0)
-            cJSON_AddNumberToObject(rec, "checks_failed", (double)checks_failed);
-        if (o->error)
-            cJSON_AddStringToObject(rec, "error", o->error);
-        if (o->error_detail)
-            cJSON_AddStringToObject(rec, "error_detail", o->error_detail);
-        if (o->doc)
-            cJSON_AddStringToObject(rec, "doc", o->doc);
-        if (o->namespace) {
-            cJSON_AddItemReferenceToObject(rec, "namespace", o->namespace);
-            cJSON_AddBoolToObject(rec, "namespace_truncated", o->namespace_truncated);
-        }
-    }
-    char *text = rec ? cJSON_PrintUnformatted(rec) : NULL;
-    if (text) {
-        status_line_write(fd, nonce, text);
-    } else {
-        /* Out of memory even after the reserve: the essentials still go. */
-        char buf[160];
-        snprintf(buf, sizeof buf, "{\"outcome\":\"%s\",\"exit_code\":%d,\"memory_error\":%s}",
-                 o->kind, o->exit_code, o->memory_error ? "true" : "false");
-        status_line_write(fd, nonce, buf);
-    }
-    cJSON_free(text);
-    cJSON_Delete(rec);
+    if (r->value && PyObject_TypeCheck(r->value, (PyTypeObject *)PyExc_SystemExit))
+        return ((PySystemExitObject *)r->value)->code;
+    /* Not normalised: the value is the argument it was raised with. */
+    if (r->value && PyTuple_Check(r->value))
+        return PyTuple_GET_SIZE(r->value) == 1 ? PyTuple_GET_ITEM(r->value, 0)
+               : PyTuple_GET_SIZE(r->value) == 0 ? Py_None
+                                                 : r->value;
+    return r->value ? r->value : Py_None;
 }
 
-static void check_line_write(int fd, const unsigned char *nonce, size_t index, const char *status,
-                             const struct outcome *o)
+static int system_exit_code(const struct raised *r)
 {
-    cJSON *rec = cJSON_CreateObject();
-    if (!rec)
+    PyObject *code = system_exit_code_object(r);
+    if (!code || code == Py_None)
+        return 0;
+    if (PyLong_Check(code)) {
+        long v = PyLong_AsLong(code);
+        PyErr_Clear();
+        return (int)(v & 0xff);
+    }
+    return 1;
+}
+
+/* The verdict of an exception, from C state alone. */
+static void verdict_of(struct outcome *o, const struct raised *r)
+{
+    if (PyErr_GivenExceptionMatches(r->type, PyExc_SystemExit)) {
+        o->kind = RB_OUTCOME_EXIT;
+        o->exit_code = system_exit_code(r);
         return;
-    cJSON_AddNumberToObject(rec, "check", (double)index);
-    cJSON_AddStringToObject(rec, "status", status);
-    if (o && o->error)
-        cJSON_AddStringToObject(rec, "error", o->error);
-    if (o && o->line > 0)
-        cJSON_AddNumberToObject(rec, "line", (double)o->line);
-    char *text = cJSON_PrintUnformatted(rec);
-    if (text)
-        status_line_write(fd, nonce, text);
-    cJSON_free(text);
-    cJSON_Delete(rec);
+    }
+    o->kind = RB_OUTCOME_EXCEPTION;
+    o->exit_code = 1;
+    o->exception = type_qualname(r->type);
+    o->memory_error = PyErr_GivenExceptionMatches(r->type, PyExc_MemoryError);
+    o->keyboard_interrupt = PyErr_GivenExceptionMatches(r->type, PyExc_KeyboardInterrupt);
+    o->assertion = PyErr_GivenExceptionMatches(r->type, PyExc_AssertionError);
 }
 
-void rb_status_record_write_plain(int status_fd, const unsigned char *nonce, const char *outcome,
-                                  int exit_code, const char *error)
+static cJSON *message(const char *type)
 {
-    struct outcome o = { .kind = outcome, .exit_code = exit_code,
-                         .error = error ? strdup(error) : NULL };
-    status_record_write(status_fd, nonce, &o, 0);
-    close(status_fd);
-    outcome_free(&o);
+    cJSON *m = cJSON_CreateObject();
+    if (m && !cJSON_AddStringToObject(m, RBZ_ST_TYPE, type)) {
+        cJSON_Delete(m);
+        return NULL;
+    }
+    return m;
 }
 
-/* "".join(traceback.<fn>(exc)), malloc'd, or NULL. */
-static char *format_with_traceback(const char *fn, PyObject *exc)
+static void send_verdict(const struct outcome *o)
+{
+    cJSON *m = message(RBZ_ST_VERDICT);
+    if (m) {
+        cJSON_AddStringToObject(m, RBZ_ST_OUTCOME, o->kind);
+        cJSON_AddNumberToObject(m, RBZ_ST_EXIT_CODE, o->exit_code);
+        if (o->exception)
+            cJSON_AddStringToObject(m, RBZ_ST_EXCEPTION, o->exception);
+        cJSON_AddBoolToObject(m, RBZ_ST_MEMORY_ERROR, o->memory_error);
+        cJSON_AddBoolToObject(m, RBZ_ST_KEYBOARD_INTERRUPT, o->keyboard_interrupt);
+    }
+    rb_report_send(m); /* even NULL: it sends the essentials */
+    cJSON_Delete(m);
+}
+
+static void send_check(size_t index, const char *status, const struct outcome *c)
+{
+    cJSON *m = message(RBZ_ST_CHECK);
+    if (m) {
+        cJSON_AddNumberToObject(m, RBZ_ST_INDEX, (double)index);
+        cJSON_AddStringToObject(m, RBZ_ST_STATUS, status);
+        if (c && c->exception)
+            cJSON_AddStringToObject(m, RBZ_ST_EXCEPTION, c->exception);
+        rb_report_send(m);
+    }
+    cJSON_Delete(m);
+}
+
+static void send_check_detail(size_t index, const struct outcome *c)
+{
+    cJSON *m = message(RBZ_ST_CHECK_DETAIL);
+    if (m) {
+        cJSON_AddNumberToObject(m, RBZ_ST_INDEX, (double)index);
+        if (c->error)
+            cJSON_AddStringToObject(m, RBZ_ST_ERROR, c->error);
+        if (c->line > 0)
+            cJSON_AddNumberToObject(m, RBZ_ST_LINE, (double)c->line);
+        rb_report_send(m);
+    }
+    cJSON_Delete(m);
+}
+
+/* "".join(fn(exc)) with one of traceback's formatters, malloc'd, or NULL. */
+static char *format_with(PyObject *fn, PyObject *exc)
 {
     char *out = NULL;
-    PyObject *traceback = PyImport_ImportModule("traceback");
-    PyObject *lines = traceback ? PyObject_CallMethod(traceback, fn, "O", exc) : NULL;
+    PyObject *lines = fn ? PyObject_CallOneArg(fn, exc) : NULL;
     PyObject *empty = lines ? PyUnicode_FromString("") : NULL;
     PyObject *joined = empty ? PyUnicode_Join(empty, lines) : NULL;
     if (joined)
@@ -217,7 +274,6 @@ static char *format_with_traceback(const char *fn, PyObject *exc)
     Py_XDECREF(joined);
     Py_XDECREF(empty);
     Py_XDECREF(lines);
-    Py_XDECREF(traceback);
     return out;
 }
 
@@ -277,79 +333,28 @@ static void drop_location_lines(char *s)
     }
 }
 
-static char *type_name(PyObject *exc)
-{
-    PyObject *name = PyObject_GetAttrString((PyObject *)Py_TYPE(exc), "__qualname__");
-    char *s = utf8_of(name);
-    Py_XDECREF(name);
-    PyErr_Clear();
-    return s;
-}
-
-/* Exit code for SystemExit, as CPython's handle_system_exit computes it:
- * None is 0, an int is itself (the OS keeps the low byte), anything else is
- * printed to stderr and gives 1. */
-static int system_exit_code(PyObject *exc, char **error)
-{
-    PyObject *code = PyObject_GetAttrString(exc, "code");
-    int exit_code = 0;
-    *error = NULL;
-    if (!code) {
-        PyErr_Clear();
-        return 1;
-    }
-    if (code == Py_None) {
-        exit_code = 0;
-    } else if (PyLong_Check(code)) {
-        exit_code = (int)PyLong_AsLong(code);
-        PyErr_Clear();
-    } else {
-        PyObject *err = PySys_GetObject("stderr"); /* borrowed */
-        if (err && err != Py_None) {
-            if (PyFile_WriteObject(code, err, Py_PRINT_RAW) == 0)
-                PyFile_WriteString("\n", err);
-        }
-        PyErr_Clear();
-        exit_code = 1;
-    }
-    exit_code &= 0xff;
-    if (exit_code != 0) {
-        PyObject *s = PyObject_Str(code);
-        char *text = utf8_of(s);
-        Py_XDECREF(s);
-        PyErr_Clear();
-        size_t len = (text ? strlen(text) : 0) + 16;
-        *error = malloc(len);
-        if (*error)
-            snprintf(*error, len, "SystemExit: %s", text ? text : "");
-        free(text);
-    }
-    Py_DECREF(code);
-    return exit_code;
-}
-
 /* The line of `filename` where the exception surfaced: the innermost frame
- * of the traceback that belongs to that file. */
+ * of the traceback that belongs to that file. Traceback and frame objects
+ * are the interpreter's own types: reading them runs no program code. */
 static long line_in_file(PyObject *tb, const char *filename)
 {
     long line = 0;
     PyObject *t = tb; /* a new reference from here on */
     Py_XINCREF(t);
-    while (t && t != Py_None) {
-        PyObject *frame = PyObject_GetAttrString(t, "tb_frame");
-        PyObject *code = frame ? PyObject_GetAttrString(frame, "f_code") : NULL;
-        PyObject *name = code ? PyObject_GetAttrString(code, "co_filename") : NULL;
-        const char *s = name && PyUnicode_Check(name) ? PyUnicode_AsUTF8(name) : NULL;
+    while (t && t != Py_None && PyTraceBack_Check(t)) {
+        PyFrameObject *frame = ((PyTracebackObject *)t)->tb_frame; /* borrowed */
+        PyCodeObject *code = frame ? PyFrame_GetCode(frame) : NULL;
+        const char *s = code && PyUnicode_Check(code->co_filename) ? PyUnicode_AsUTF8(code->co_filename)
+                                                                   : NULL;
         if (s && strcmp(s, filename) == 0) {
             PyObject *ln = PyObject_GetAttrString(t, "tb_lineno");
             if (ln && PyLong_Check(ln))
                 line = PyLong_AsLong(ln);
             Py_XDECREF(ln);
         }
-        Py_XDECREF(name);
         Py_XDECREF(code);
-        Py_XDECREF(frame);
-        PyObject *next = PyObject_GetAttrString(t, "tb_next");
+        PyObject *next = (PyObject *)((PyTracebackObject *)t)->tb_next;
+        Py_XINCREF(next);
         Py_DECREF(t);
         t = next;
     }
@@ -358,64 +363,87 @@ static long line_in_file(PyObject *tb, const char *filename)
     return line;
 }
 
-/* Takes the pending exception and turns it into the outcome; prints it the
- * way python3 would (through sys.excepthook) unless it is SystemExit. */
-static void outcome_from_exception(struct outcome *o, bool compiling, const char *filename)
+/* The error text of a SystemExit that is not 0: "SystemExit: <code>". */
+static char *system_exit_error(const struct raised *r)
 {
-    PyObject *type, *value, *tb;
-    PyErr_Fetch(&type, &value, &tb);
-    PyErr_NormalizeException(&type, &value, &tb);
-    if (tb && value)
-        PyException_SetTraceback(value, tb);
-    if (!value) {
-        o->kind = RB_OUTCOME_EXCEPTION;
-        o->exit_code = 1;
-        goto out;
+    PyObject *s = PyObject_Str(system_exit_code_object(r));
+    char *text = utf8_of(s);
+    Py_XDECREF(s);
+    PyErr_Clear();
+    const char *shown = text ? text : "<the exit code could not be printed>";
+    size_t len = strlen(shown) + 16;
+    char *error = malloc(len);
+    if (error)
+        snprintf(error, len, "SystemExit: %s", shown);
+    free(text);
+    return error;
+}
+
+/* The details of an exception whose verdict is out: the error line, the
+ * traceback, the line in the program's file. May run the program's code
+ * (its exception's __str__), so only after the verdict. Normalises `r`. */
+static void describe(struct outcome *o, struct raised *r, const char *filename)
+{
+    if (!r->type)
+        return;
+    if (PyErr_GivenExceptionMatches(r->type, PyExc_SystemExit)) {
+        if (o->exit_code != 0)
+            o->error = system_exit_error(r);
+        o->error = clip(o->error, RBZ_ERROR_MAX, false, NULL);
+        return;
     }
-    if (PyErr_GivenExceptionMatches(type, PyExc_SystemExit)) {
-        o->kind = RB_OUTCOME_EXIT;
-        o->exit_code = system_exit_code(value, &o->error);
-        goto out;
-    }
-    o->kind = RB_OUTCOME_EXCEPTION;
-    o->exit_code = 1;
-    o->exception = type_name(value);
-    o->memory_error = PyErr_GivenExceptionMatches(type, PyExc_MemoryError);
-    o->keyboard_interrupt = PyErr_GivenExceptionMatches(type, PyExc_KeyboardInterrupt);
-    o->assertion = PyErr_GivenExceptionMatches(type, PyExc_AssertionError);
-    if (PyErr_GivenExceptionMatches(type, PyExc_SyntaxError)) {
-        PyObject *ln = PyObject_GetAttrString(value, "lineno");
+    PyErr_NormalizeException(&r->type, &r->value, &r->tb);
+    PyErr_Clear();
+    if (r->tb && r->value)
+        PyException_SetTraceback(r->value, r->tb);
+    if (!r->value)
+        return;
+    if (PyErr_GivenExceptionMatches(r->type, PyExc_SyntaxError)) {
+        PyObject *ln = PyObject_GetAttrString(r->value, "lineno");
         o->line = ln && PyLong_Check(ln) ? PyLong_AsLong(ln) : 0;
         Py_XDECREF(ln);
         PyErr_Clear();
+        if (r->compiling)
+            o->error = syntax_error_message(r->value);
     } else {
-        o->line = line_in_file(tb, filename);
+        o->line = line_in_file(r->tb, filename);
     }
-    if (compiling && PyErr_GivenExceptionMatches(type, PyExc_SyntaxError))
-        o->error = syntax_error_message(value);
     if (!o->error) {
         /* "Type: message", as the last lines of a traceback give it (a message
          * with newlines in it keeps them). */
-        o->error = format_with_traceback("format_exception_only", value);
+        o->error = format_with(cached.format_exception_only, r->value);
         strip_trailing_newlines(o->error);
-        if (o->error && PyErr_GivenExceptionMatches(type, PyExc_SyntaxError))
+        if (o->error && PyErr_GivenExceptionMatches(r->type, PyExc_SyntaxError))
             drop_location_lines(o->error);
     }
-    o->error_detail = format_with_traceback("format_exception", value);
-    if (!o->error)
-        o->error = o->exception ? strdup(o->exception) : NULL;
-    o->error = clip(o->error, ERROR_MAX, false);
-    o->error_detail = clip(o->error_detail, DETAIL_MAX, true);
-    /* Printing goes last: sys.excepthook is the program's to replace. */
-    Py_XINCREF(type);
-    Py_XINCREF(value);
-    Py_XINCREF(tb);
-    PyErr_Restore(type, value, tb);
+    o->error_detail = format_with(cached.format_exception, r->value);
+    if (!o->error && o->exception)
+        o->error = strdup(o->exception);
+    o->error = clip(o->error, RBZ_ERROR_MAX, false, NULL);
+    o->error_detail = clip(o->error_detail, RBZ_ERROR_DETAIL_MAX, true, NULL);
+}
+
+/* Prints the exception the way python3 would, through sys.excepthook (the
+ * program's to replace); SystemExit's non-integer code goes to stderr. The
+ * verdict is out already, and `r` is given back to the interpreter. */
+static void print_raised(struct raised *r)
+{
+    if (!r->type)
+        return;
+    if (PyErr_GivenExceptionMatches(r->type, PyExc_SystemExit)) {
+        PyObject *code = system_exit_code_object(r);
+        if (code && code != Py_None && !PyLong_Check(code)) {
+            PyObject *err = PySys_GetObject("stderr"); /* borrowed */
+            if (err && err != Py_None && PyFile_WriteObject(code, err, Py_PRINT_RAW) == 0)
+                PyFile_WriteString("\n", err);
+        }
+        raised_clear(r);
+        PyErr_Clear();
+        return;
+    }
+    PyErr_Restore(r->type, r->value, r->tb); /* steals them */
+    r->type = r->value = r->tb = NULL;
     PyErr_PrintEx(0);
-out:
-    Py_XDECREF(type);
-    Py_XDECREF(value);
-    Py_XDECREF(tb);
     PyErr_Clear();
 }
 
@@ -461,13 +489,11 @@ static int inject_globals(PyObject *dict, const char *json_text)
 {
     if (!json_text)
         return 0;
-    PyObject *json = PyImport_ImportModule("json");
-    PyObject *values = json ? PyObject_CallMethod(json, "loads", "s", json_text) : NULL;
+    PyObject *values = PyObject_CallFunction(cached.json_loads, "s", json_text);
     int rc = values && PyDict_Check(values) ? PyDict_Update(dict, values) : -1;
     if (values && !PyDict_Check(values))
         PyErr_SetString(PyExc_TypeError, "globals must be a JSON object");
     Py_XDECREF(values);
-    Py_XDECREF(json);
     return rc;
 }
 
@@ -512,26 +538,26 @@ static int set_package(PyObject *dict, const struct rb_program *p)
     return rc;
 }
 
-/* A fresh module named __main__, registered in sys.modules. New reference. */
-/* Looked up once, in the zygote (rb_coderunner_prepare): in a worker each
- * lookup through the import system or a type's attributes writes to cold
- * pages of the zygote, and every page written is a page copied. */
-static struct {
-    PyObject *builtins;  /* the builtins module */
-    PyObject *modules;   /* sys.modules */
-    PyObject *gc_count;  /* gc.get_count */
-    PyObject *gc_collect; /* gc.collect */
-} cached;
-
 int rb_coderunner_prepare(void)
 {
     PyObject *gc = PyImport_ImportModule("gc");
+    PyObject *traceback = PyImport_ImportModule("traceback");
+    PyObject *json = PyImport_ImportModule("json");
     cached.builtins = PyImport_ImportModule("builtins");
     cached.modules = PyImport_GetModuleDict(); /* borrowed, lives as long as the interpreter */
     cached.gc_count = gc ? PyObject_GetAttrString(gc, "get_count") : NULL;
     cached.gc_collect = gc ? PyObject_GetAttrString(gc, "collect") : NULL;
+    cached.format_exception = traceback ? PyObject_GetAttrString(traceback, "format_exception") : NULL;
+    cached.format_exception_only =
+        traceback ? PyObject_GetAttrString(traceback, "format_exception_only") : NULL;
+    cached.json_dumps = json ? PyObject_GetAttrString(json, "dumps") : NULL;
+    cached.json_loads = json ? PyObject_GetAttrString(json, "loads") : NULL;
+    Py_XDECREF(json);
+    Py_XDECREF(traceback);
     Py_XDECREF(gc);
-    if (!cached.builtins || !cached.modules || !cached.gc_count || !cached.gc_collect) {
+    if (!cached.builtins || !cached.modules || !cached.gc_count || !cached.gc_collect ||
+        !cached.format_exception || !cached.format_exception_only || !cached.json_dumps ||
+        !cached.json_loads) {
         PyErr_Clear();
         return -1;
     }
@@ -696,9 +722,11 @@ static void shut_down_like_python3(PyObject *main)
 }
 
 /* Compiles and runs one piece of code in `dict`; 0 when it ran to its end,
- * else -1 with the exception turned into `o` (and printed). */
+ * else -1 with the exception taken into `r`. The reserve goes back before
+ * anything else, so a program that used up its memory still gets its
+ * MemoryError reported. */
 static int run_code(const char *source, size_t len, const char *filename, PyObject *dict,
-                    struct outcome *o, void **reserve)
+                    struct raised *r, void **reserve)
 {
     PyObject *code = NULL;
     if (strlen(source) != len) {
@@ -708,21 +736,21 @@ static int run_code(const char *source, size_t len, const char *filename, PyObje
         code = Py_CompileStringExFlags(source, filename, Py_file_input, &flags, -1);
     }
     PyObject *result = code ? PyEval_EvalCode(code, dict, dict) : NULL;
-    /* The reserve goes back before anything is reported, so a program that
-     * used up its memory still gets its MemoryError into the record. */
     free(*reserve);
     *reserve = NULL;
-    Py_XDECREF(code);
     if (result) {
         Py_DECREF(result);
+        Py_DECREF(code);
         return 0;
     }
-    outcome_from_exception(o, code == NULL, filename);
+    raised_take(r, code == NULL);
+    Py_XDECREF(code);
     return -1;
 }
 
 /* python3 -m NAME's message for a module that does not exist, without the
- * traceback of runpy's machinery; the record gets the ModuleNotFoundError. */
+ * traceback of runpy's machinery. Looking the name up may import its parent
+ * package, the program's code: the verdict comes after, from what it found. */
 static bool module_is_missing(const char *name, struct outcome *o)
 {
     PyObject *util = PyImport_ImportModule("importlib.util");
@@ -738,186 +766,241 @@ static bool module_is_missing(const char *name, struct outcome *o)
         return false;
     }
     PyErr_Clear();
-    PyObject *exe = PySys_GetObject("executable"); /* borrowed */
-    const char *e = exe && PyUnicode_Check(exe) ? PyUnicode_AsUTF8(exe) : "python3";
-    PySys_FormatStderr("%s: No module named %s\n", e, name);
     o->kind = RB_OUTCOME_EXCEPTION;
     o->exit_code = 1;
     o->exception = strdup("ModuleNotFoundError");
+    return true;
+}
+
+static void report_missing_module(const char *name, struct outcome *o)
+{
+    PyObject *exe = PySys_GetObject("executable"); /* borrowed */
+    const char *e = exe && PyUnicode_Check(exe) ? PyUnicode_AsUTF8(exe) : "python3";
+    PySys_FormatStderr("%s: No module named %s\n", e, name);
+    PyErr_Clear();
     size_t len = strlen(name) + 64;
     o->error = malloc(len);
     if (o->error)
         snprintf(o->error, len, "ModuleNotFoundError: No module named '%s'", name);
-    PyErr_Clear();
-    return true;
 }
 
 /* The program's main module, run the way its mode says; 0 when it ran to
- * its end. Directories, zip apps and -m modules go through runpy exactly as
- * python3 does it, so their tracebacks show the same frames. */
-static int run_main(const struct rb_program *p, PyObject *dict, struct outcome *o, void **reserve)
+ * its end, else -1 with the exception in `r`. Directories, zip apps and -m
+ * modules go through runpy exactly as python3 does it, so their tracebacks
+ * show the same frames. */
+static int run_main(const struct rb_program *p, PyObject *dict, struct raised *r, void **reserve)
 {
     if (p->mode == RB_RUN_SOURCE)
-        return run_code(p->source, p->source_len, p->filename, dict, o, reserve);
-    if (p->mode == RB_RUN_MODULE && module_is_missing(p->target, o)) {
-        free(*reserve);
-        *reserve = NULL;
-        return -1;
-    }
+        return run_code(p->source, p->source_len, p->filename, dict, r, reserve);
     PyObject *runpy = PyImport_ImportModule("runpy");
-    PyObject *r = runpy ? PyObject_CallMethod(runpy, "_run_module_as_main", "si",
-                                              p->mode == RB_RUN_MODULE ? p->target : "__main__",
-                                              p->mode == RB_RUN_MODULE)
-                        : NULL;
+    PyObject *res = runpy ? PyObject_CallMethod(runpy, "_run_module_as_main", "si",
+                                                p->mode == RB_RUN_MODULE ? p->target : "__main__",
+                                                p->mode == RB_RUN_MODULE)
+                          : NULL;
     Py_XDECREF(runpy);
     free(*reserve);
     *reserve = NULL;
-    if (r) {
-        Py_DECREF(r);
+    if (res) {
+        Py_DECREF(res);
         return 0;
     }
-    PyObject *file = PyDict_GetItemString(dict, "__file__"); /* borrowed */
-    char *name = utf8_of(file);
-    outcome_from_exception(o, false, name ? name : p->filename);
-    free(name);
+    raised_take(r, false);
     return -1;
 }
 
-/* The named globals, for the record: JSON values as they are, anything else
- * as {"$repr": repr(value)}, a value whose repr raises as {"$error": ...};
- * absent names are left out. At most `limit` bytes of JSON. */
-static void capture_namespace(PyObject *dict, const struct rb_program *p, struct outcome *o)
+/* One captured value as JSON: JSON values as they are, anything else as
+ * {"$repr": repr(value)}, a value whose repr raises as {"$error": ...}. */
+static cJSON *capture_value(PyObject *value)
 {
+    cJSON *item = NULL;
+    PyObject *text = PyObject_CallOneArg(cached.json_dumps, value);
+    const char *t = text ? PyUnicode_AsUTF8(text) : NULL;
+    if (t)
+        item = cJSON_Parse(t);
+    Py_XDECREF(text);
+    PyErr_Clear();
+    if (item)
+        return item;
+    PyObject *repr = PyObject_Repr(value);
+    char *rs = utf8_of(repr);
+    Py_XDECREF(repr);
+    item = cJSON_CreateObject();
+    if (rs) {
+        cJSON_AddStringToObject(item, "$repr", rs);
+    } else {
+        /* The exception is the record's, not the program's: not printed. */
+        struct raised why = { 0 };
+        raised_take(&why, false);
+        PyErr_NormalizeException(&why.type, &why.value, &why.tb);
+        PyErr_Clear();
+        char *w = why.value ? format_with(cached.format_exception_only, why.value) : NULL;
+        strip_trailing_newlines(w);
+        cJSON_AddStringToObject(item, "$error", w ? w : "repr() failed");
+        free(w);
+        raised_clear(&why);
+    }
+    free(rs);
+    PyErr_Clear();
+    return item;
+}
+
+/* The named globals, for the record; absent names are left out. At most
+ * `limit` bytes of JSON: a value that does not fit is replaced by
+ * {"$truncated": <its size in bytes>}, so the record says what was cut. */
+static cJSON *capture_namespace(PyObject *dict, const struct rb_program *p, bool *truncated)
+{
+    *truncated = false;
     if (!p->ncapture)
-        return;
-    o->namespace = cJSON_CreateObject();
-    PyObject *json = PyImport_ImportModule("json");
+        return NULL;
+    cJSON *ns = cJSON_CreateObject();
     size_t used = 2;
-    for (size_t i = 0; o->namespace && json && i < p->ncapture; i++) {
-        PyObject *value = PyDict_GetItemString(dict, p->capture[i]); /* borrowed */
+    for (size_t i = 0; ns && i < p->ncapture; i++) {
+        PyObject *value = dict ? PyDict_GetItemString(dict, p->capture[i]) : NULL; /* borrowed */
         if (!value)
             continue;
         Py_INCREF(value);
-        cJSON *item = NULL;
-        PyObject *text = PyObject_CallMethod(json, "dumps", "O", value);
-        const char *t = text ? PyUnicode_AsUTF8(text) : NULL;
-        if (t)
-            item = cJSON_Parse(t);
-        PyErr_Clear();
-        if (!item) {
-            PyObject *repr = PyObject_Repr(value);
-            char *r = utf8_of(repr);
-            item = cJSON_CreateObject();
-            if (r) {
-                cJSON_AddStringToObject(item, "$repr", r);
-            } else {
-                /* The exception is the record's, not the program's: not printed. */
-                PyObject *type, *exc, *tb;
-                PyErr_Fetch(&type, &exc, &tb);
-                PyErr_NormalizeException(&type, &exc, &tb);
-                char *why = exc ? format_with_traceback("format_exception_only", exc) : NULL;
-                strip_trailing_newlines(why);
-                cJSON_AddStringToObject(item, "$error", why ? why : "repr() failed");
-                free(why);
-                Py_XDECREF(type);
-                Py_XDECREF(exc);
-                Py_XDECREF(tb);
-            }
-            free(r);
-            Py_XDECREF(repr);
-            PyErr_Clear();
-        }
-        Py_XDECREF(text);
+        cJSON *item = capture_value(value);
         Py_DECREF(value);
         char *printed = item ? cJSON_PrintUnformatted(item) : NULL;
-        size_t need = (printed ? strlen(printed) : 0) + strlen(p->capture[i]) + 4;
+        size_t size = printed ? strlen(printed) : 0;
         cJSON_free(printed);
+        size_t need = size + strlen(p->capture[i]) + 4;
         if (!item || used + need > p->capture_limit) {
             cJSON_Delete(item);
-            o->namespace_truncated = true;
-            continue;
+            *truncated = true;
+            item = cJSON_CreateObject();
+            cJSON_AddNumberToObject(item, "$truncated", (double)size);
+            need = strlen(p->capture[i]) + 40;
         }
         used += need;
-        cJSON_AddItemToObject(o->namespace, p->capture[i], item);
+        cJSON_AddItemToObject(ns, p->capture[i], item);
     }
-    Py_XDECREF(json);
-    PyErr_Clear();
+    return ns;
 }
 
-/* Runs the checks after a program that completed. A failing check is
- * recorded and the next one runs; an exit or a KeyboardInterrupt ends the
- * program there, as it would have in one file. */
-static void run_checks(const struct rb_program *p, PyObject *dict, int status_fd,
-                       const unsigned char *nonce, struct outcome *o, long *failed)
+/* The details message: what the verdict does not say. */
+static void send_detail(const struct outcome *o, PyObject *dict, const struct rb_program *p)
 {
-    size_t i = 0;
-    for (; i < p->nchecks; i++) {
+    cJSON *m = message(RBZ_ST_DETAIL);
+    if (!m)
+        return;
+    if (o->error)
+        cJSON_AddStringToObject(m, RBZ_ST_ERROR, o->error);
+    if (o->error_detail)
+        cJSON_AddStringToObject(m, RBZ_ST_ERROR_DETAIL, o->error_detail);
+    if (o->line > 0)
+        cJSON_AddNumberToObject(m, RBZ_ST_LINE, (double)o->line);
+    PyObject *doc = dict ? PyDict_GetItemString(dict, "__doc__") : NULL; /* borrowed */
+    bool doc_cut = false;
+    char *doc_text = clip(utf8_of(doc), RBZ_DOC_MAX, false, &doc_cut);
+    if (doc_text)
+        cJSON_AddStringToObject(m, RBZ_ST_DOC, doc_text);
+    if (doc_cut)
+        cJSON_AddTrueToObject(m, RBZ_ST_DOC_TRUNCATED);
+    free(doc_text);
+    bool ns_cut = false;
+    cJSON *ns = capture_namespace(dict, p, &ns_cut);
+    if (ns) {
+        cJSON_AddItemToObject(m, RBZ_ST_NAMESPACE, ns);
+        cJSON_AddBoolToObject(m, RBZ_ST_NAMESPACE_TRUNCATED, ns_cut);
+    }
+    PyErr_Clear();
+    rb_report_send(m);
+    cJSON_Delete(m);
+}
+
+/* Runs the checks after a program that completed, each with its verdict
+ * sent as soon as it returns to C. A failing check is recorded and the next
+ * one runs; an exit or a KeyboardInterrupt ends the program there, as it
+ * would have in one file: then `o` and `r` hold it, described, and the
+ * result is true. Otherwise the first failure speaks for the program in
+ * `o`. Either way the program's verdict is sent here. */
+static bool run_checks(const struct rb_program *p, PyObject *dict, struct outcome *o,
+                       struct raised *r)
+{
+    long failed = 0;
+    for (size_t i = 0; i < p->nchecks; i++) {
         struct outcome c = { .kind = RB_OUTCOME_COMPLETED };
+        struct raised cr = { 0 };
         void *reserve = malloc(RESERVE_BYTES);
         const struct rb_program_check *ch = &p->checks[i];
-        int rc = run_code(ch->source, strlen(ch->source), ch->filename, dict, &c, &reserve);
-        if (rc == 0) {
-            check_line_write(status_fd, nonce, i, "passed", NULL);
-            outcome_free(&c);
+        if (run_code(ch->source, strlen(ch->source), ch->filename, dict, &cr, &reserve) == 0) {
+            send_check(i, RBZ_CHECK_PASSED, NULL);
             continue;
         }
-        if (strcmp(c.kind, RB_OUTCOME_EXIT) == 0 || c.keyboard_interrupt) {
-            check_line_write(status_fd, nonce, i, "error", &c);
+        verdict_of(&c, &cr);
+        bool ends = strcmp(c.kind, RB_OUTCOME_EXIT) == 0 || c.keyboard_interrupt;
+        send_check(i, !ends && c.assertion ? RBZ_CHECK_FAILED : RBZ_CHECK_ERROR, &c);
+        if (ends) {
             outcome_free(o);
             *o = c;
-            return;
+            *r = cr;
+            send_verdict(o);
+            describe(o, r, ch->filename);
+            send_check_detail(i, o);
+            return true;
         }
-        check_line_write(status_fd, nonce, i, c.assertion ? "failed" : "error", &c);
-        if ((*failed)++ == 0) {
-            /* The first failure speaks for the program, as it would have
-             * ended the program in one file. */
-            char *doc = o->doc;
-            o->doc = NULL;
+        describe(&c, &cr, ch->filename);
+        send_check_detail(i, &c);
+        raised_clear(&cr);
+        if (failed++ == 0) {
             outcome_free(o);
             *o = c;
             o->kind = RB_OUTCOME_COMPLETED;
-            o->doc = doc;
         } else {
             outcome_free(&c);
         }
     }
+    o->exit_code = failed > 0 ? 1 : 0;
+    send_verdict(o);
+    return false;
 }
 
-int rb_coderunner_run(const struct rb_program *p, int status_fd,
-                      unsigned char nonce[RBZ_NONCE_BYTES], bool *sigint)
+int rb_coderunner_run(const struct rb_program *p, bool *sigint)
 {
     struct outcome o = { .kind = RB_OUTCOME_COMPLETED };
+    struct raised r = { 0 };
     void *reserve = malloc(RESERVE_BYTES);
     PyObject *main = NULL;
-    long failed = 0;
+    PyObject *dict = NULL; /* borrowed from main */
+    bool sent = false, described = false, missing = false;
     *sigint = false;
     if (!cached.builtins)
         rb_coderunner_prepare(); /* not forked from a zygote that did it (tests) */
 
+    /* From here on the program's code may run (a package's __init__, the
+     * parent of a -m module): the supervisor trusts only signed messages. */
+    rb_report_send_type(RBZ_ST_RUNNING);
     if (set_sys_argv(p) < 0 || set_sys_path(p) < 0 || !(main = fresh_main_module(p->filename)) ||
         inject_globals(PyModule_GetDict(main), p->globals_json) < 0 ||
         (p->mode == RB_RUN_SOURCE && set_package(PyModule_GetDict(main), p) < 0)) {
-        free(reserve);
-        reserve = NULL;
-        outcome_from_exception(&o, false, p->filename);
-        goto report;
+        raised_take(&r, false);
+    } else {
+        dict = PyModule_GetDict(main);
+        missing = p->mode == RB_RUN_MODULE && module_is_missing(p->target, &o);
+        if (!missing && run_main(p, dict, &r, &reserve) == 0 && p->nchecks) {
+            sent = true;
+            described = run_checks(p, dict, &o, &r);
+        }
     }
-    PyObject *dict = PyModule_GetDict(main); /* borrowed */
-    int rc = run_main(p, dict, &o, &reserve);
-    PyObject *doc = PyDict_GetItemString(dict, "__doc__"); /* borrowed */
-    o.doc = clip(utf8_of(doc), DOC_MAX, false);
-    if (rc == 0)
-        run_checks(p, dict, status_fd, nonce, &o, &failed);
-    if (failed > 0 && strcmp(o.kind, RB_OUTCOME_COMPLETED) == 0)
-        o.exit_code = 1;
-    capture_namespace(dict, p, &o);
-
-report:
     free(reserve);
-    status_record_write(status_fd, nonce, &o, failed);
-    close(status_fd);
+    reserve = NULL;
+    /* The verdict, before any Python code runs again. */
+    if (!sent) {
+        if (r.type)
+            verdict_of(&o, &r);
+        send_verdict(&o);
+    }
+
+    /* The details, which may run the program's code. */
+    if (missing)
+        report_missing_module(p->target, &o);
+    else if (r.type && !described)
+        describe(&o, &r, p->filename);
+    send_detail(&o, dict, p);
     /* Nothing after this point may speak for the program. */
-    explicit_bzero(nonce, RBZ_NONCE_BYTES);
+    rb_report_wipe();
+    print_raised(&r);
     *sigint = o.keyboard_interrupt;
     int exit_code = o.exit_code;
     outcome_free(&o);

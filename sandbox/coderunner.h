@@ -1,7 +1,7 @@
 /*
  * The CodeRunner core: runs one program in the worker's (forked) interpreter
  * the way `python3 FILE` would, reports the outcome of its main module on the
- * status pipe before anything else shuts down, then does python3's exit steps
+ * status channel before anything else shuts down, then does python3's exit steps
  * without the interpreter's own teardown.
  */
 #ifndef RB_CODERUNNER_H
@@ -45,29 +45,16 @@ struct rb_program {
     size_t nchecks;
 };
 
-/* Outcomes written in the status record ("outcome" field). */
-#define RB_OUTCOME_COMPLETED "completed"  /* the main module ran to its end */
-#define RB_OUTCOME_EXCEPTION "exception"  /* an uncaught exception, SystemExit aside */
-#define RB_OUTCOME_EXIT "exit"            /* SystemExit, or the program could not start */
-#define RB_OUTCOME_SETUP_FAILED "setup_failed" /* runbox could not set the worker up */
-
 /* In the zygote, once the interpreter is up: looks up what every job's run
  * needs (builtins, sys.modules, gc's functions). -1 if any is missing. */
 int rb_coderunner_prepare(void);
 
-/* Runs `p` and its checks, writing a line per check and then the final
- * record to `status_fd` (each prefixed with `nonce`, which is wiped once the
- * record is out) and closing it; then joins threads, runs atexit handlers,
- * releases the main module's globals and flushes stdio. Returns the exit
- * code; `*sigint` is set when python3 would end by re-raising SIGINT (an
- * uncaught KeyboardInterrupt). */
-int rb_coderunner_run(const struct rb_program *p, int status_fd,
-                      unsigned char nonce[RBZ_NONCE_BYTES], bool *sigint);
-
-/* Writes the final record of a job that ends before its program runs, and
- * closes the pipe. `nonce` may be NULL for a set-up failure that came before
- * the spec was read (a record that can only claim failure needs none). */
-void rb_status_record_write_plain(int status_fd, const unsigned char *nonce, const char *outcome,
-                                  int exit_code, const char *error);
+/* Runs `p` and its checks, reporting on the status channel (report.h):
+ * "running", then each check's verdict and the program's verdict as soon as
+ * each is decided, then the details; then joins threads, runs atexit
+ * handlers, releases the main module's globals and flushes stdio. Returns
+ * the exit code; `*sigint` is set when python3 would end by re-raising
+ * SIGINT (an uncaught KeyboardInterrupt). */
+int rb_coderunner_run(const struct rb_program *p, bool *sigint);
 
 #endif

@@ -130,6 +130,64 @@ int rb_interp_cheap_reseed(void)
     return swapped;
 }
 
+/* The seccomp filter refuses metadata calls by path (chmod, chown, utime,
+ * setxattr, removexattr: see seccomp_policy.c) and allows them on a
+ * descriptor. So that programs that change a file's mode or times in their
+ * working dir still work (shutil.copy, copy2, copymode, copystat,
+ * pathlib.Path.chmod, os.utime), os's functions are routed through a
+ * descriptor opened on the path, which Landlock and DAC then judge as any
+ * open. Plain Python, installed in the zygote once: it adds no permission
+ * (the filter is what decides), only keeps such programs working. */
+static const char METADATA_BY_FD[] =
+    "def _runbox_metadata_by_fd():\n"
+    "    import os, posix\n"
+    "    real = {n: getattr(posix, n) for n in ('chmod', 'chown', 'utime', 'setxattr', 'removexattr')}\n"
+    "    def opened(path, dir_fd, follow_symlinks):\n"
+    "        base = os.O_CLOEXEC | os.O_NONBLOCK | os.O_NOCTTY | (0 if follow_symlinks else os.O_NOFOLLOW)\n"
+    "        try:\n"
+    "            return os.open(path, base | os.O_RDONLY, dir_fd=dir_fd)\n"
+    "        except PermissionError as denied:\n"
+    "            try:\n"
+    "                return os.open(path, base | os.O_WRONLY, dir_fd=dir_fd)\n"
+    "            except OSError:\n"
+    "                raise denied from None\n"
+    "    def by_fd(name):\n"
+    "        fn = real[name]\n"
+    "        def call(path, *args, dir_fd=None, follow_symlinks=True, **kw):\n"
+    "            if isinstance(path, int):\n"
+    "                return fn(path, *args, **kw)\n"
+    "            fd = opened(path, dir_fd, follow_symlinks)\n"
+    "            try:\n"
+    "                return fn(fd, *args, **kw)\n"
+    "            finally:\n"
+    "                os.close(fd)\n"
+    "        call.__name__ = call.__qualname__ = name\n"
+    "        call.__doc__ = fn.__doc__\n"
+    "        return call\n"
+    "    def lchown(path, uid, gid):\n"
+    "        return os.chown(path, uid, gid, follow_symlinks=False)\n"
+    "    for name in real:\n"
+    "        wrapped = by_fd(name)\n"
+    "        setattr(os, name, wrapped)\n"
+    "        setattr(posix, name, wrapped)\n"
+    "    os.lchown = posix.lchown = lchown\n"
+    "_runbox_metadata_by_fd()\n";
+
+int rb_interp_route_metadata(void)
+{
+    PyObject *globals = PyDict_New();
+    PyObject *builtins = PyEval_GetBuiltins(); /* borrowed */
+    int rc = -1;
+    if (globals && builtins && PyDict_SetItemString(globals, "__builtins__", builtins) == 0) {
+        PyObject *r = PyRun_String(METADATA_BY_FD, Py_file_input, globals, globals);
+        rc = r ? 0 : -1;
+        Py_XDECREF(r);
+    }
+    Py_XDECREF(globals);
+    PyErr_Clear();
+    return rc;
+}
+
 /* A worker's collections then walk only what the job itself allocated,
  * instead of writing to the header of every inherited object and so copying
  * the whole heap page by page (copy-on-write). */

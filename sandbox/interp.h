@@ -32,4 +32,8 @@ int rb_interp_cheap_reseed(void);
 /* Moves every object alive now into the collector's permanent generation. */
 int rb_interp_freeze(char *err, size_t errlen);
 
+/* os.chmod, chown, lchown, utime, setxattr and removexattr on a path go
+ * through a descriptor (the filter allows only that form). -1 on failure. */
+int rb_interp_route_metadata(void);
+
 #endif

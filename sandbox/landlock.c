@@ -187,6 +187,9 @@ int rb_landlock_restrict(int abi, const struct rb_landlock_paths *paths, char *e
     for (size_t i = 0; rc == 0 && i < paths->nread; i++)
         if ((rc = add_path(ruleset, paths->read[i], FS_READ_RIGHTS, attr.handled_access_fs)) < 0)
             failed = paths->read[i];
+    for (size_t i = 0; rc == 0 && i < paths->nlist; i++)
+        if ((rc = add_path(ruleset, paths->list[i], LANDLOCK_ACCESS_FS_READ_DIR, attr.handled_access_fs)) < 0)
+            failed = paths->list[i];
     for (size_t i = 0; rc == 0 && i < paths->nwrite; i++)
         if ((rc = add_path(ruleset, paths->write[i], ~0ULL, attr.handled_access_fs)) < 0)
             failed = paths->write[i];

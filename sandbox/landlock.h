@@ -33,6 +33,8 @@ struct rb_landlock_paths {
     size_t nwrite;
     const struct rb_landlock_held *held; /* read only, already open */
     size_t nheld;
+    const char *const *list;  /* directories whose names may be listed, nothing more */
+    size_t nlist;
 };
 
 /* Restricts the calling process (and threads it starts later) to the given

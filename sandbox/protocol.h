@@ -63,6 +63,17 @@ enum rbz_fd {
 #define RB_JOB_UID_COUNT 8192u
 #define RB_JOB_UID_BLOCKS 1024u
 
+/* The CPU limit a job gets, in whole seconds (RLIMIT_CPU counts seconds):
+ * its cpu_time rounded up, at least 1. The worker sets it and the supervisor
+ * judges a kill by it, so both read it here. */
+static inline long rb_cpu_limit_seconds(double cpu_time)
+{
+    long s = (long)cpu_time;
+    if ((double)s < cpu_time)
+        s++;
+    return s < 1 ? 1 : s;
+}
+
 /* The zygote's end of the control socket when it is exec'd. */
 #define RBZ_CONTROL_FD 3
 
@@ -120,14 +131,82 @@ struct rbz_msg {
 #define RBZ_SPEC_NONCE "nonce"         /* 32 hex digits */
 
 /*
- * The status pipe. The worker writes one line per check and a final record,
- * each "<nonce> <JSON object>\n", the nonce being the job's secret from the
- * spec. The supervisor ignores every line without it, so a program writing
- * to the pipe's descriptor cannot forge its outcome. The worker keeps the
- * secret only in C memory, wiped when it is no longer needed; see
- * docs/results.md for what this does and does not defend against.
+ * The status channel: how the worker tells the supervisor what the program
+ * did. One AF_UNIX SOCK_SEQPACKET socketpair per job, the worker's end on
+ * RBZ_WORKER_STATUS_FD. A socket rather than a pipe: a pipe can be opened a
+ * second time through /proc/self/fd and read from, a socket cannot (ENXIO),
+ * and what the worker writes can only be read at the supervisor's end. A
+ * SEQPACKET socket keeps each message whole, so nothing a program writes to
+ * the descriptor can land inside one of the worker's messages.
+ *
+ * A message is RBZ_NONCE_HEX characters of prefix, one framing character,
+ * then payload: a JSON object (RBZ_FRAME_WHOLE), or a piece of one too long
+ * for a message (RBZ_FRAME_MORE pieces, then RBZ_FRAME_LAST). The prefix is
+ * the job's secret (RBZ_SPEC_NONCE) on every message after the worker has
+ * read it. Before the program's first line, the worker says RBZ_ST_RUNNING;
+ * from then on the supervisor takes only messages with the secret and drops
+ * everything else as it arrives (never stored, so a flood cannot push the
+ * real record out). A message before RBZ_ST_RUNNING can only come from the
+ * worker's set-up, when no code of the program has run.
+ *
+ * The worker writes the verdict of the main module (and of each check) in
+ * C, before any Python code runs again, then the details, which may run the
+ * program's code (str() of its exception, repr() of captured values): so no
+ * code of the program can change a verdict, only fail to describe it.
  */
 #define RBZ_NONCE_BYTES 16
 #define RBZ_NONCE_HEX (RBZ_NONCE_BYTES * 2)
+#define RBZ_FRAME_WHOLE 'M'
+#define RBZ_FRAME_MORE 'C'
+#define RBZ_FRAME_LAST 'E'
+/* Payload bytes in one message: well below the socket's default send buffer. */
+#define RBZ_STATUS_PAYLOAD_MAX (32 * 1024)
+/* Exit code of a worker that found its status channel closed, replaced or
+ * shut down by the program: it stops at once, running nothing more. */
+#define RBZ_EXIT_CHANNEL_LOST 124
+/* Exit code of a worker whose set-up failed; its setup_failed message says why. */
+#define RBZ_EXIT_SETUP_FAILED 125
+
+/* Message types ("t"). */
+#define RBZ_ST_TYPE "t"
+#define RBZ_ST_SETUP_FAILED "setup_failed" /* error: why; exit_code */
+#define RBZ_ST_RUNNING "running"           /* the program's code may run from now on */
+#define RBZ_ST_VERDICT "verdict"           /* outcome, exit_code, exception, memory_error,
+                                              keyboard_interrupt */
+#define RBZ_ST_DETAIL "detail"             /* error, error_detail, line, doc, doc_truncated,
+                                              namespace, namespace_truncated */
+#define RBZ_ST_CHECK "check"               /* index, status, exception */
+#define RBZ_ST_CHECK_DETAIL "check_detail" /* index, error, line */
+
+/* Fields. */
+#define RBZ_ST_OUTCOME "outcome"
+#define RBZ_ST_EXIT_CODE "exit_code"
+#define RBZ_ST_EXCEPTION "exception"       /* the exception type's qualified name */
+#define RBZ_ST_MEMORY_ERROR "memory_error"
+#define RBZ_ST_KEYBOARD_INTERRUPT "keyboard_interrupt"
+#define RBZ_ST_INDEX "index"
+#define RBZ_ST_STATUS "status"
+#define RBZ_ST_ERROR "error"
+#define RBZ_ST_ERROR_DETAIL "error_detail"
+#define RBZ_ST_LINE "line"
+#define RBZ_ST_DOC "doc"
+#define RBZ_ST_DOC_TRUNCATED "doc_truncated"
+#define RBZ_ST_NAMESPACE "namespace"
+#define RBZ_ST_NAMESPACE_TRUNCATED "namespace_truncated"
+
+/* Outcomes of a verdict. */
+#define RB_OUTCOME_COMPLETED "completed"  /* the main module (and every check) ran to its end */
+#define RB_OUTCOME_EXCEPTION "exception"  /* an uncaught exception, SystemExit aside */
+#define RB_OUTCOME_EXIT "exit"            /* SystemExit, or the program could not start */
+
+/* Check statuses. */
+#define RBZ_CHECK_PASSED "passed"
+#define RBZ_CHECK_FAILED "failed"         /* AssertionError */
+#define RBZ_CHECK_ERROR "error"           /* any other exception, or an exit */
+
+/* Bounds the worker keeps to; the supervisor accepts a little more. */
+#define RBZ_ERROR_MAX (8 * 1024)
+#define RBZ_ERROR_DETAIL_MAX (64 * 1024)
+#define RBZ_DOC_MAX (64 * 1024)
 
 #endif /* RB_PROTOCOL_H */

@@ -2,23 +2,31 @@
  * Layer 1: resource limits. Policy is data: one row per limit, with the
  * reason beside it; the code that applies them is a loop.
  *
- * RLIMIT_NPROC is deliberately absent: it counts every process of the user
- * (and is not enforced for root), so it cannot bound one job. Processes are
- * stopped by the seccomp filter instead.
+ * RLIMIT_NPROC counts the tasks (threads too) of the job's user, in its user
+ * namespace, so it bounds one job only where the job's tasks are counted
+ * alone: as root, where each job has a uid of its own. Without root it is
+ * shared with the batch (and, without a user namespace, the user's other
+ * processes): the zygote sets a bound above what they hold
+ * (rb_tasks_of_uid). New processes are stopped by the seccomp filter in any
+ * case.
  */
 #define _GNU_SOURCE
 #include "rlimits.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include "protocol.h"
 
 enum rlimit_kind {
     FROM_CPU,    /* soft = job's CPU seconds, hard = soft + 1 */
     FROM_MEMORY, /* soft = hard = base address space + memory_mb */
+    FROM_THREADS, /* soft = hard = the job's thread bound */
     FIXED,       /* soft = hard = value */
 };
 
@@ -49,6 +57,10 @@ static const struct rlimit_rule RLIMIT_TABLE[] = {
     { RLIMIT_NOFILE, "RLIMIT_NOFILE", FIXED, RB_OPEN_FILES_LIMIT,
       "open files, which also bounds the pipe buffers a job can pin in the "
       "kernel" },
+    { RLIMIT_NPROC, "RLIMIT_NPROC", FROM_THREADS, 0,
+      "threads: a thread bomb (threading, _thread, or pthread_create and clone "
+      "through ctypes) stops at the bound instead of taking every pid of the "
+      "machine; creating one more fails with EAGAIN" },
     { RLIMIT_CORE, "RLIMIT_CORE", FIXED, 0,
       "no core dumps: they would land in the working dir and cost seconds" },
     { RLIMIT_STACK, "RLIMIT_STACK", FIXED, RB_STACK_LIMIT_MB * MB,
@@ -64,13 +76,6 @@ static const struct rlimit_rule RLIMIT_TABLE[] = {
       "a job may lower its own priority, never raise it" },
 };
 
-static rlim_t cpu_seconds(double cpu_time)
-{
-    double s = ceil(cpu_time);
-    if (s < 1)
-        s = 1;
-    return (rlim_t)s;
-}
 
 size_t rb_rlimits_compute(const struct rb_rlimit_input *in,
                           struct rb_rlimit_value *out, size_t cap)
@@ -83,12 +88,15 @@ size_t rb_rlimits_compute(const struct rb_rlimit_input *in,
         v->name = rule->name;
         switch (rule->kind) {
         case FROM_CPU:
-            v->soft = cpu_seconds(in->cpu_time);
+            v->soft = (rlim_t)rb_cpu_limit_seconds(in->cpu_time);
             v->hard = v->soft + 1;
             break;
         case FROM_MEMORY:
             v->soft = (rlim_t)in->base_address_space + (rlim_t)in->memory_mb * MB;
             v->hard = v->soft;
+            break;
+        case FROM_THREADS:
+            v->soft = v->hard = in->threads ? (rlim_t)in->threads : RB_THREADS_LIMIT;
             break;
         case FIXED:
             v->soft = rule->value;
@@ -124,6 +132,29 @@ int rb_rlimits_apply(const struct rb_rlimit_input *in, const char **failed)
         return -errno;
     }
     return 0;
+}
+
+long rb_tasks_of_uid(uid_t uid)
+{
+    DIR *proc = opendir("/proc");
+    if (!proc)
+        return -1;
+    long n = 0;
+    struct dirent *e;
+    while ((e = readdir(proc))) {
+        if (e->d_name[0] < '0' || e->d_name[0] > '9')
+            continue;
+        char path[300];
+        struct stat st;
+        snprintf(path, sizeof path, "/proc/%.255s/task", e->d_name);
+        /* A process's /proc dir belongs to its effective uid; for a bound
+         * above what the user already holds, that is near enough. */
+        if (stat(path, &st) < 0 || st.st_uid != uid)
+            continue;
+        n += st.st_nlink > 2 ? (long)st.st_nlink - 2 : 1; /* one subdirectory per thread */
+    }
+    closedir(proc);
+    return n;
 }
 
 unsigned long rb_address_space_now(void)

@@ -33,6 +33,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "protocol.h"
+
 #ifndef PR_SET_VMA
 #define PR_SET_VMA 0x53564d41
 #endif
@@ -41,7 +43,7 @@ struct syscall_rule {
     const char *name;
     uint32_t action;
     unsigned ncmp;
-    struct scmp_arg_cmp cmp[2];
+    struct scmp_arg_cmp cmp[3];
     const char *cond; /* the condition in words, for conditional rows */
     const char *why;
 };
@@ -53,12 +55,24 @@ struct syscall_rule {
 /* A socket type, whatever SOCK_NONBLOCK and SOCK_CLOEXEC say. */
 #define TYPE_IS(a, t) { .arg = (a), .op = SCMP_CMP_MASKED_EQ, .datum_a = 0xffffffffu & ~(unsigned)(SOCK_NONBLOCK | SOCK_CLOEXEC), .datum_b = (t) }
 #define HAS_BITS(a, bits) { .arg = (a), .op = SCMP_CMP_MASKED_EQ, .datum_a = (bits), .datum_b = (bits) }
+/* A descriptor below the status channel's (RBZ_WORKER_STATUS_FD), compared
+ * on the whole register: a value with high bits set, which the kernel would
+ * truncate to the channel's number, is not below it, so the rule fails
+ * closed. The job's own descriptors are all far below (RLIMIT_NOFILE). */
+#define NOT_CHANNEL(a) { .arg = (a), .op = SCMP_CMP_LT, .datum_a = RBZ_WORKER_STATUS_FD }
+/* An argument that is NULL: for utimensat, no path (the fd itself). */
+#define IS_NULL(a) { .arg = (a), .op = SCMP_CMP_EQ, .datum_a = 0 }
 
 #define ALLOW(n, w) { n, SCMP_ACT_ALLOW, 0, { { 0 } }, NULL, w }
 #define ALLOW_IF(n, c, cw, w) { n, SCMP_ACT_ALLOW, 1, { c }, cw, w }
 #define ALLOW_IF2(n, c1, c2, cw, w) { n, SCMP_ACT_ALLOW, 2, { c1, c2 }, cw, w }
+#define ALLOW_IF3(n, c1, c2, c3, cw, w) { n, SCMP_ACT_ALLOW, 3, { c1, c2, c3 }, cw, w }
 #define DENY(n, e, w) { n, SCMP_ACT_ERRNO(e), 0, { { 0 } }, NULL, w }
 #define KILL(n, w) { n, SCMP_ACT_KILL_PROCESS, 0, { { 0 } }, NULL, w }
+#define SETSOCKOPT(opt, name)                                                                     \
+    ALLOW_IF3("setsockopt", NOT_CHANNEL(0), LO32(1, SOL_SOCKET), LO32(2, opt),                     \
+              "level SOL_SOCKET, option " name ", fd not the status channel's",                   \
+              "a socket option that holds no kernel memory and loads no code")
 
 static const struct syscall_rule POLICY[] = {
     /* --- memory --- */
@@ -149,19 +163,27 @@ static const struct syscall_rule POLICY[] = {
     ALLOW("openat", "opening files"),
     ALLOW("openat2", "opening files"),
     ALLOW("creat", "opening files"),
-    ALLOW("close", "closing files"),
-    ALLOW("close_range", "closing files"),
-    ALLOW("dup", "file descriptors"),
-    ALLOW("dup2", "file descriptors"),
-    ALLOW("dup3", "file descriptors"),
+    ALLOW_IF("close", NOT_CHANNEL(0), "fd is not the status channel's",
+             "closing files; the status channel cannot be closed (protocol.h): its verdict must get out"),
+    ALLOW_IF("close_range", NOT_CHANNEL(1), "the range ends below the status channel",
+             "closing files; os.closerange over the status channel falls back to closing one by one"),
+    ALLOW_IF("dup", NOT_CHANNEL(0), "fd is not the status channel's",
+             "file descriptors; a copy of the status channel could shut it down or unblock it"),
+    ALLOW_IF("dup2", NOT_CHANNEL(0), "oldfd is not the status channel's",
+             "file descriptors (newfd cannot reach the channel's number: RLIMIT_NOFILE)"),
+    ALLOW_IF("dup3", NOT_CHANNEL(0), "oldfd is not the status channel's",
+             "file descriptors (newfd cannot reach the channel's number: RLIMIT_NOFILE)"),
     ALLOW("pipe", "os.pipe"),
     ALLOW("pipe2", "os.pipe"),
-    ALLOW_IF("fcntl", LO32(1, F_DUPFD), "cmd is F_DUPFD", "file descriptors"),
-    ALLOW_IF("fcntl", LO32(1, F_DUPFD_CLOEXEC), "cmd is F_DUPFD_CLOEXEC", "file descriptors"),
+    ALLOW_IF2("fcntl", NOT_CHANNEL(0), LO32(1, F_DUPFD), "cmd is F_DUPFD, fd not the status channel's",
+              "file descriptors"),
+    ALLOW_IF2("fcntl", NOT_CHANNEL(0), LO32(1, F_DUPFD_CLOEXEC),
+              "cmd is F_DUPFD_CLOEXEC, fd not the status channel's", "file descriptors"),
     ALLOW_IF("fcntl", LO32(1, F_GETFD), "cmd is F_GETFD", "close-on-exec flag"),
     ALLOW_IF("fcntl", LO32(1, F_SETFD), "cmd is F_SETFD", "close-on-exec flag"),
     ALLOW_IF("fcntl", LO32(1, F_GETFL), "cmd is F_GETFL", "status flags"),
-    ALLOW_IF("fcntl", LO32(1, F_SETFL), "cmd is F_SETFL", "non-blocking I/O"),
+    ALLOW_IF2("fcntl", NOT_CHANNEL(0), LO32(1, F_SETFL), "cmd is F_SETFL, fd not the status channel's",
+              "non-blocking I/O; the status channel stays blocking"),
     ALLOW_IF("fcntl", LO32(1, F_GETLK), "cmd is F_GETLK", "fcntl.lockf"),
     ALLOW_IF("fcntl", LO32(1, F_SETLK), "cmd is F_SETLK", "fcntl.lockf"),
     ALLOW_IF("fcntl", LO32(1, F_SETLKW), "cmd is F_SETLKW", "fcntl.lockf"),
@@ -169,7 +191,8 @@ static const struct syscall_rule POLICY[] = {
     ALLOW_IF("fcntl", LO32(1, F_OFD_SETLK), "cmd is F_OFD_SETLK", "file locks"),
     ALLOW_IF("fcntl", LO32(1, F_OFD_SETLKW), "cmd is F_OFD_SETLKW", "file locks"),
     ALLOW_IF("fcntl", LO32(1, F_GETPIPE_SZ), "cmd is F_GETPIPE_SZ", "pipe size"),
-    ALLOW_IF("fcntl", LO32(1, F_SETPIPE_SZ), "cmd is F_SETPIPE_SZ", "pipe size, bounded by the kernel's per-user limit"),
+    /* F_SETPIPE_SZ is missing on purpose: a pipe grown to 1 MiB is kernel
+     * memory no rlimit counts, and 250 of them are a quarter of a GiB. */
     ALLOW_IF("fcntl", LO32(1, F_ADD_SEALS), "cmd is F_ADD_SEALS", "memfd seals"),
     ALLOW_IF("fcntl", LO32(1, F_GET_SEALS), "cmd is F_GET_SEALS", "memfd seals"),
     ALLOW_IF("fcntl", LO32(1, F_GETOWN), "cmd is F_GETOWN", "harmless query"),
@@ -181,7 +204,8 @@ static const struct syscall_rule POLICY[] = {
     ALLOW_IF("ioctl", LO32(1, TIOCGWINSZ), "request is TIOCGWINSZ", "os.get_terminal_size"),
     ALLOW_IF("ioctl", LO32(1, FIOCLEX), "request is FIOCLEX", "os.set_inheritable"),
     ALLOW_IF("ioctl", LO32(1, FIONCLEX), "request is FIONCLEX", "os.set_inheritable"),
-    ALLOW_IF("ioctl", LO32(1, FIONBIO), "request is FIONBIO", "non-blocking I/O"),
+    ALLOW_IF2("ioctl", NOT_CHANNEL(0), LO32(1, FIONBIO), "request is FIONBIO, fd not the status channel's",
+              "non-blocking I/O; the status channel stays blocking"),
     ALLOW_IF("ioctl", LO32(1, FIONREAD), "request is FIONREAD", "bytes waiting on a pipe"),
     /* Not TIOCSTI: pushing characters into a terminal's input is how a
      * sandboxed program types commands into its user's shell. */
@@ -214,18 +238,26 @@ static const struct syscall_rule POLICY[] = {
     ALLOW("linkat", "os.link"),
     ALLOW("symlink", "os.symlink"),
     ALLOW("symlinkat", "os.symlink"),
-    ALLOW("chmod", "os.chmod"),
-    ALLOW("fchmod", "os.chmod"),
-    ALLOW("fchmodat", "os.chmod"),
-    ALLOW("chown", "os.chown; without privileges only to the job's own ids"),
-    ALLOW("fchown", "os.chown; without privileges only to the job's own ids"),
-    ALLOW("lchown", "os.chown; without privileges only to the job's own ids"),
-    ALLOW("fchownat", "os.chown; without privileges only to the job's own ids"),
+    /* Metadata by path: Landlock does not cover it, so a job could change
+     * the mode, owner, times or extended attributes of any file of its user
+     * it can name (a private key made readable to all, the working dirs'
+     * parent made unusable). Only the descriptor forms are allowed, on files
+     * the job could open, which Landlock and DAC decide; the zygote routes
+     * os.chmod and friends on a path through a descriptor. */
+    DENY("chmod", EPERM, "metadata by path reaches files Landlock guards only against reading and writing"),
+    DENY("fchmodat", EPERM, "metadata by path reaches files Landlock guards only against reading and writing"),
+    ALLOW("fchmod", "os.chmod, through a descriptor of a file the job could open"),
+    DENY("chown", EPERM, "metadata by path reaches files Landlock guards only against reading and writing"),
+    DENY("lchown", EPERM, "metadata by path reaches files Landlock guards only against reading and writing"),
+    DENY("fchownat", EPERM,
+         "metadata by path; with AT_EMPTY_PATH it takes an O_PATH descriptor, which Landlock does not check"),
+    ALLOW("fchown", "os.chown, through a descriptor; without privileges only to the job's own ids"),
     ALLOW("umask", "os.umask"),
-    ALLOW("utime", "os.utime"),
-    ALLOW("utimes", "os.utime"),
-    ALLOW("utimensat", "os.utime"),
-    ALLOW("futimesat", "os.utime"),
+    DENY("utime", EPERM, "metadata by path reaches files Landlock guards only against reading and writing"),
+    DENY("utimes", EPERM, "metadata by path reaches files Landlock guards only against reading and writing"),
+    DENY("futimesat", EPERM, "metadata by path reaches files Landlock guards only against reading and writing"),
+    ALLOW_IF("utimensat", IS_NULL(1), "pathname is NULL (the descriptor itself)",
+             "os.utime through a descriptor of a file the job could open; by path it is refused"),
     ALLOW("truncate", "os.truncate"),
     ALLOW("ftruncate", "os.truncate"),
     ALLOW("fallocate", "os.posix_fallocate, bounded by RLIMIT_FSIZE"),
@@ -250,16 +282,19 @@ static const struct syscall_rule POLICY[] = {
     ALLOW("listxattr", "extended attributes of files the job can reach"),
     ALLOW("llistxattr", "extended attributes of files the job can reach"),
     ALLOW("flistxattr", "extended attributes of files the job can reach"),
-    ALLOW("setxattr", "extended attributes of files the job can write"),
-    ALLOW("lsetxattr", "extended attributes of files the job can write"),
-    ALLOW("fsetxattr", "extended attributes of files the job can write"),
-    ALLOW("removexattr", "extended attributes of files the job can write"),
-    ALLOW("lremovexattr", "extended attributes of files the job can write"),
-    ALLOW("fremovexattr", "extended attributes of files the job can write"),
-    ALLOW("inotify_init", "watching the job's own files"),
-    ALLOW("inotify_init1", "watching the job's own files"),
-    ALLOW("inotify_add_watch", "watching the job's own files"),
-    ALLOW("inotify_rm_watch", "watching the job's own files"),
+    DENY("setxattr", EPERM, "metadata by path reaches files Landlock guards only against reading and writing"),
+    DENY("lsetxattr", EPERM, "metadata by path reaches files Landlock guards only against reading and writing"),
+    ALLOW("fsetxattr", "extended attributes through a descriptor of a file the job could open"),
+    DENY("removexattr", EPERM, "metadata by path reaches files Landlock guards only against reading and writing"),
+    DENY("lremovexattr", EPERM, "metadata by path reaches files Landlock guards only against reading and writing"),
+    ALLOW("fremovexattr", "extended attributes through a descriptor of a file the job could open"),
+    DENY("inotify_init", EPERM,
+         "inotify instances count against the user owning the job's namespace on the host (root, when "
+         "runbox is root): one job could take them all from every process of that user"),
+    DENY("inotify_init1", EPERM,
+         "inotify instances count against the user owning the job's namespace on the host (root, when "
+         "runbox is root): one job could take them all from every process of that user"),
+    DENY("fanotify_init", EPERM, "watching files beyond the job's own"),
 
     /* --- waiting and time --- */
     ALLOW("poll", "select module"),
@@ -360,9 +395,23 @@ static const struct syscall_rule POLICY[] = {
     ALLOW("recvmsg", "on a socketpair"),
     ALLOW("sendmmsg", "on a socketpair"),
     ALLOW("recvmmsg", "on a socketpair"),
-    ALLOW("shutdown", "on a socketpair"),
+    ALLOW_IF("shutdown", NOT_CHANNEL(0), "fd is not the status channel's",
+             "on a socketpair; the status channel cannot be shut down"),
     ALLOW("getsockopt", "on a socketpair"),
-    ALLOW("setsockopt", "on a socketpair"),
+    /* setsockopt only for options that change no kernel memory and load no
+     * code: not SO_SNDBUF/SO_RCVBUF (a socket pair's buffers are kernel
+     * memory outside the memory limit), not SO_ATTACH_FILTER / SO_ATTACH_BPF
+     * (classic and extended BPF reach the kernel's BPF JIT). */
+    SETSOCKOPT(SO_REUSEADDR, "SO_REUSEADDR"),
+    SETSOCKOPT(SO_KEEPALIVE, "SO_KEEPALIVE"),
+    SETSOCKOPT(SO_OOBINLINE, "SO_OOBINLINE"),
+    SETSOCKOPT(SO_LINGER, "SO_LINGER"),
+    SETSOCKOPT(SO_PASSCRED, "SO_PASSCRED"),
+    SETSOCKOPT(SO_RCVLOWAT, "SO_RCVLOWAT"),
+    SETSOCKOPT(20 /* SO_RCVTIMEO_OLD */, "SO_RCVTIMEO"),
+    SETSOCKOPT(21 /* SO_SNDTIMEO_OLD */, "SO_SNDTIMEO"),
+    SETSOCKOPT(66 /* SO_RCVTIMEO_NEW */, "SO_RCVTIMEO_NEW"),
+    SETSOCKOPT(67 /* SO_SNDTIMEO_NEW */, "SO_SNDTIMEO_NEW"),
     ALLOW("getsockname", "on a socketpair"),
     ALLOW("getpeername", "on a socketpair"),
 

@@ -11,8 +11,9 @@
  *   5. the spec                   read from the sealed memfd
  *   6. stray fds closed           no other job's pipe ends, no control socket
  *   7. working dir
- *   8. program text               file jobs are read while still privileged
- *   9. privileges dropped         root only: to the job's own uid
+ *   8. privileges dropped         root: to the job's own uid; in a user
+ *                                 namespace: every capability
+ *   9. program text               file jobs are read with the job's rights
  *  10. rlimits                    layer 1
  *  11. no_new_privs, seccomp      layer 2, last: everything above needs
  *                                 syscalls the filter denies
@@ -27,6 +28,7 @@
 #include "worker.h"
 
 #include <cjson/cJSON.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -43,17 +45,12 @@
 #include "childalloc.h"
 #include "coderunner.h"
 #include "landlock.h"
+#include "report.h"
 #include "rlimits.h"
 
 /* Landlock read rules per job: the system's, the program's dir, import roots. */
 #define RB_MAX_READ_PATHS 128
 
-/* Exit code of a worker whose set-up failed; the status record says why. */
-#define SETUP_FAILED_EXIT 125
-
-/* The job's secret, in the one place it lives inside the worker. */
-static unsigned char job_nonce[RBZ_NONCE_BYTES];
-static bool have_nonce;
 
 struct spec {
     cJSON *tree;
@@ -80,11 +77,7 @@ struct spec {
 
 _Noreturn static void fail_setup(const char *step, int err)
 {
-    char msg[256];
-    snprintf(msg, sizeof msg, "worker set-up failed at %s: %s", step, strerror(err));
-    rb_status_record_write_plain(RBZ_WORKER_STATUS_FD, have_nonce ? job_nonce : NULL,
-                                 RB_OUTCOME_SETUP_FAILED, SETUP_FAILED_EXIT, msg);
-    _exit(SETUP_FAILED_EXIT);
+    rb_report_setup_failed(step, err);
 }
 
 static char *read_fd_fully(int fd, size_t *len)
@@ -124,21 +117,24 @@ static int hex_value(char c)
     return -1;
 }
 
-/* Moves the nonce out of the parsed spec into job_nonce, wiping the text. */
+/* Hands the secret in the parsed spec to the status channel, wiping the
+ * text: from here on it lives in one place, report.c's C memory. */
 static int take_nonce(cJSON *tree)
 {
     cJSON *item = cJSON_GetObjectItemCaseSensitive(tree, RBZ_SPEC_NONCE);
     char *hex = cJSON_GetStringValue(item);
+    unsigned char nonce[RBZ_NONCE_BYTES];
     if (!hex || strlen(hex) != RBZ_NONCE_HEX)
         return -EINVAL;
     for (size_t i = 0; i < RBZ_NONCE_BYTES; i++) {
         int hi = hex_value(hex[2 * i]), lo = hex_value(hex[2 * i + 1]);
         if (hi < 0 || lo < 0)
             return -EINVAL;
-        job_nonce[i] = (unsigned char)(hi << 4 | lo);
+        nonce[i] = (unsigned char)(hi << 4 | lo);
     }
     explicit_bzero(hex, RBZ_NONCE_HEX);
-    have_nonce = true;
+    rb_report_sign(nonce);
+    explicit_bzero(nonce, sizeof nonce);
     return 0;
 }
 
@@ -330,7 +326,14 @@ fail:;
     char msg[PATH_MAX + 128];
     snprintf(msg, sizeof msg, "can't open file '%s': [Errno %d] %s", path, errno, strerror(errno));
     dprintf(STDERR_FILENO, "python3: %s\n", msg);
-    rb_status_record_write_plain(RBZ_WORKER_STATUS_FD, job_nonce, RB_OUTCOME_EXIT, 2, msg);
+    cJSON *verdict = cJSON_CreateObject(), *detail = cJSON_CreateObject();
+    cJSON_AddStringToObject(verdict, RBZ_ST_TYPE, RBZ_ST_VERDICT);
+    cJSON_AddStringToObject(verdict, RBZ_ST_OUTCOME, RB_OUTCOME_EXIT);
+    cJSON_AddNumberToObject(verdict, RBZ_ST_EXIT_CODE, 2);
+    cJSON_AddStringToObject(detail, RBZ_ST_TYPE, RBZ_ST_DETAIL);
+    cJSON_AddStringToObject(detail, RBZ_ST_ERROR, msg);
+    rb_report_send(verdict);
+    rb_report_send(detail);
     _exit(2);
 }
 
@@ -348,29 +351,94 @@ static bool is_zip_app(const char *path)
     return yes;
 }
 
+/* At most this many files beside a program are made readable to it; a
+ * directory with more (a folder of many jobs' programs, say) gives only the
+ * program itself and its packages. */
+#define RB_MAX_SIBLINGS 48
+
+static bool ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), m = strlen(suffix);
+    return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+/* What Python could import from a program's directory: modules (.py, .pyc,
+ * extension modules), regular packages (a dir with __init__.py) and
+ * __pycache__. Appends their paths to `read`; listed with the job's rights
+ * (privileges are dropped by now). Everything else there, the manifest,
+ * results, data files, other programs' inputs, stays out of the job's reach. */
+static size_t importable_siblings(const char *dir, const char **read, size_t n, size_t cap)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return n;
+    const char *files[RB_MAX_SIBLINGS];
+    size_t nfiles = 0;
+    bool too_many = false;
+    struct dirent *e;
+    while ((e = readdir(d)) && n < cap) {
+        const char *name = e->d_name;
+        if (name[0] == '.')
+            continue;
+        char *path = NULL;
+        if (asprintf(&path, "%s/%s", dir, name) < 0)
+            break;
+        struct stat st;
+        bool keep = false;
+        if (fstatat(dirfd(d), name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode)) {
+            char init[PATH_MAX];
+            snprintf(init, sizeof init, "%s/__init__.py", name);
+            keep = strcmp(name, "__pycache__") == 0 || faccessat(dirfd(d), init, F_OK, 0) == 0;
+            if (keep)
+                read[n++] = path; /* a package: its whole tree is the program's */
+        } else if (ends_with(name, ".py") || ends_with(name, ".pyc") || ends_with(name, ".so")) {
+            keep = nfiles < RB_MAX_SIBLINGS;
+            too_many = too_many || !keep;
+            if (keep)
+                files[nfiles++] = path;
+        }
+        if (!keep)
+            free(path);
+    }
+    closedir(d);
+    for (size_t i = 0; i < nfiles; i++) {
+        if (!too_many && n < cap)
+            read[n++] = files[i];
+        else
+            free((char *)files[i]);
+    }
+    return n;
+}
+
 /* The job's own paths on top of the system's: its working dir to write in;
- * to read, its program's directory (or the directory or zip it is) and its
- * import roots. */
+ * to read, its program: a directory or zip app whole, a file with what it
+ * could import beside it (importable_siblings), the directory's names, and
+ * its import roots. */
 static int apply_landlock(const struct rb_worker_context *ctx, const struct spec *s, bool is_file,
                           bool is_dir)
 {
     const char *read[RB_MAX_READ_PATHS];
-    size_t n = 0;
+    const char *list[1];
+    size_t n = 0, nlist = 0;
     for (size_t i = 0; ctx->nheld == 0 && i < ctx->nread_paths && n < RB_MAX_READ_PATHS; i++)
         read[n++] = ctx->read_paths[i];
     char dir[PATH_MAX];
-    if (is_file) {
+    if (is_file && is_dir) {
+        read[n++] = s->program;
+    } else if (is_file) {
         snprintf(dir, sizeof dir, "%s", s->program);
         char *slash = strrchr(dir, '/');
-        if (!is_dir && slash && slash != dir)
+        if (slash && slash != dir)
             *slash = '\0';
         if (n < RB_MAX_READ_PATHS)
-            read[n++] = dir;
+            read[n++] = s->program;
+        list[nlist++] = dir;
+        n = importable_siblings(dir, read, n, RB_MAX_READ_PATHS - s->npython_path);
     }
     for (size_t i = 0; i < s->npython_path && n < RB_MAX_READ_PATHS; i++)
         read[n++] = s->python_path[i];
     const char *write[1] = { s->workdir };
-    struct rb_landlock_paths paths = { read, n, write, 1, ctx->held, ctx->nheld };
+    struct rb_landlock_paths paths = { read, n, write, 1, ctx->held, ctx->nheld, list, nlist };
     char err[256];
     int rc = rb_landlock_restrict(ctx->landlock_abi, &paths, err, sizeof err);
     if (rc < 0)
@@ -468,7 +536,8 @@ _Noreturn void rb_worker_main(const int fds[RBZ_NFDS], const struct rb_worker_co
 
     /* 2. */
     if (stdio_onto_pipes(fds) < 0)
-        _exit(SETUP_FAILED_EXIT);
+        _exit(RBZ_EXIT_SETUP_FAILED);
+    rb_report_open(RBZ_WORKER_STATUS_FD);
 
     /* 3. */
     if (setpgid(0, 0) < 0)
@@ -479,7 +548,7 @@ _Noreturn void rb_worker_main(const int fds[RBZ_NFDS], const struct rb_worker_co
     if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
         fail_setup("PR_SET_PDEATHSIG", errno);
     if (getppid() != ctx->parent)
-        _exit(SETUP_FAILED_EXIT);
+        _exit(RBZ_EXIT_SETUP_FAILED);
 
     /* 5. The spec's tree lives in fresh memory (it is never freed); the
      * hooks go back to malloc before anything else uses cJSON. */
@@ -499,7 +568,14 @@ _Noreturn void rb_worker_main(const int fds[RBZ_NFDS], const struct rb_worker_co
     if (chdir(spec.workdir) < 0)
         fail_setup("chdir to the working dir", errno);
 
-    /* 8. A directory (python3 DIR) is imported from by the job itself. */
+    /* 8. */
+    bool root = geteuid() == 0;
+    if ((rc = drop_privileges(spec.uid)) < 0)
+        fail_setup("dropping privileges", -rc);
+
+    /* 9. With the job's rights, never runbox's: a manifest naming a file
+     * its job could not read gets python3's "can't open file", not the
+     * file. A directory (python3 DIR) is imported from by the job itself. */
     const char *source = spec.program;
     size_t source_len = strlen(spec.program);
     bool is_file = strcmp(spec.kind, "file") == 0;
@@ -509,15 +585,12 @@ _Noreturn void rb_worker_main(const int fds[RBZ_NFDS], const struct rb_worker_co
     if (is_file && !is_dir)
         source = read_program_file(spec.program, &source_len);
 
-    /* 9. */
-    if ((rc = drop_privileges(spec.uid)) < 0)
-        fail_setup("dropping privileges", -rc);
-
     /* 10. */
     struct rb_rlimit_input limits = {
         .cpu_time = spec.cpu_time,
         .memory_mb = spec.memory_mb,
         .base_address_space = rb_address_space_now(),
+        .threads = root ? RB_THREADS_LIMIT : ctx->shared_threads,
     };
     const char *which = NULL;
     if ((rc = rb_rlimits_apply(&limits, &which)) < 0)
@@ -569,7 +642,7 @@ _Noreturn void rb_worker_main(const int fds[RBZ_NFDS], const struct rb_worker_co
         .nchecks = spec.nchecks,
     };
     bool sigint = false;
-    int code = rb_coderunner_run(&program, RBZ_WORKER_STATUS_FD, job_nonce, &sigint);
+    int code = rb_coderunner_run(&program, &sigint);
     if (sigint) {
         /* python3 ends an uncaught KeyboardInterrupt by dying of SIGINT, so a
          * shell sees 130; do the same. */

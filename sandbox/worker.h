@@ -18,6 +18,8 @@ struct rb_worker_context {
     size_t nread_paths;
     const struct rb_landlock_held *held; /* ...or those paths held open, when nheld > 0 */
     size_t nheld;
+    unsigned long shared_threads;       /* RLIMIT_NPROC for a job whose uid is shared
+                                           with the batch (runbox not root) */
 };
 
 /* In the zygote, once: before the interpreter starts (the C environment's

@@ -44,6 +44,7 @@
 #include "landlock.h"
 #include "namespaces.h"
 #include "protocol.h"
+#include "rlimits.h"
 #include "seccomp_policy.h"
 #include "worker.h"
 
@@ -68,6 +69,7 @@ static struct {
     struct rb_landlock_held held[RB_LANDLOCK_MAX_HELD]; /* those paths, open */
     bool python_fork_hooks; /* call PyOS_BeforeFork / PyOS_AfterFork_Parent */
     size_t nheld;
+    unsigned long shared_threads; /* see rb_worker_context */
 } Z;
 
 static int64_t now_ns(void)
@@ -228,6 +230,7 @@ static void handle_fork(const struct rbz_msg *req, int fds[RBZ_NFDS])
         .nread_paths = Z.nread_paths,
         .held = Z.held,
         .nheld = Z.nheld,
+        .shared_threads = Z.shared_threads,
     };
     reply.start_ns = now_ns();
     /* Nothing in the zygote's loop creates Python objects; were anything
@@ -439,6 +442,15 @@ static void send_ready(void)
 
 int main(int argc, char **argv)
 {
+    if (argc == 2 && strcmp(argv[1], "--print-seccomp-policy") == 0) {
+        /* docs/sandbox.md's table, and `runbox doctor --policy`. */
+        size_t n;
+        const struct rb_seccomp_row *rows = rb_seccomp_rows(&n);
+        printf("| system call | action | why |\n| --- | --- | --- |\n");
+        for (size_t i = 0; i < n; i++)
+            printf("| `%s` | %s | %s |\n", rows[i].syscall, rows[i].action, rows[i].why);
+        return 0;
+    }
     const char *preload_list = RB_DEFAULT_PRELOAD;
     pid_t parent = 0;
     bool want_landlock = true, want_namespaces = true;
@@ -524,6 +536,8 @@ int main(int argc, char **argv)
     if (rb_coderunner_prepare() < 0)
         send_init_failed("the interpreter lacks builtins, sys.modules or gc");
     rb_interp_cheap_reseed();
+    if (rb_interp_route_metadata() < 0)
+        send_init_failed("os's metadata functions could not be routed through descriptors");
     if (rb_interp_freeze(err, sizeof err) < 0)
         send_init_failed("%s", err);
     quiet_stdio();
@@ -538,6 +552,17 @@ int main(int argc, char **argv)
             send_init_failed("%s", err);
     }
 
+    /* Without root every job has runbox's uid, and RLIMIT_NPROC counts the
+     * tasks of that uid together (in the zygote's user namespace, or on the
+     * whole machine without one): the jobs get a bound above what the uid
+     * holds now, which the batch shares, far below the machine's pid limit.
+     * A user namespace per job would count each alone, but setting its id
+     * maps needs the worker dumpable for a moment, while it holds the job's
+     * descriptors: another job of the same uid could open them. */
+    if (geteuid() != 0) {
+        long tasks = rb_tasks_of_uid(getuid());
+        Z.shared_threads = (unsigned long)(tasks > 0 ? tasks : 0) + 8 * RB_THREADS_LIMIT;
+    }
     collect_read_paths();
     if (Z.landlock_abi > 0 && Z.nread_paths <= RB_LANDLOCK_MAX_HELD)
         Z.nheld = rb_landlock_hold(Z.read_paths, Z.nread_paths, Z.held);

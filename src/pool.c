@@ -27,13 +27,18 @@
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <math.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <linux/sockios.h>
 #include <sys/mman.h>
 #include <sys/random.h>
 #include <sys/stat.h>
@@ -42,13 +47,17 @@
 #include <unistd.h>
 
 #include "jobfiles.h"
+#include "jobspec.h"
+#include "status.h"
+#include "verdict.h"
 #include "util.h"
 #include "jobuids.h"
 #include "workdir.h"
 #include "zygote_client.h"
 
-/* What a job's status pipe may carry; the worker bounds its record well below. */
-#define STATUS_CAP (1u << 20)
+/* What a job's status messages sent in pieces may add up to, beyond what
+ * it may capture: the worker's own bounds (protocol.h) with room to spare. */
+#define STATUS_LONG_BASE (512u * 1024)
 /* How long a job's pipes may stay open after its process is gone (only a
  * leaked fd could keep them open: the worker cannot fork). */
 #define DRAIN_GRACE_NS (2 * 1000000000LL)
@@ -64,28 +73,6 @@ enum event_kind { EV_ZYGOTE = 1, EV_TIMER, EV_STDIN, EV_STDOUT, EV_STDERR, EV_ST
 
 enum slot_state { SLOT_FREE = 0, SLOT_STARTING, SLOT_RUNNING, SLOT_EXITED };
 
-enum kill_reason { KILL_NONE = 0, KILL_TIMEOUT, KILL_OUTPUT };
-
-/* A job the pool owns until its result is delivered. */
-struct pool_job {
-    struct pool_job *next;
-    char *id;
-    void *user;
-    rb_limits limits; /* with the pool's defaults filled in */
-    cJSON *spec;      /* all the worker needs except its working dir */
-    char *stdin_data;
-    size_t stdin_len;
-    size_t nchecks;
-    rb_file *files;      /* copies; written into the working dir at start */
-    size_t nfiles;
-    char **tracked;      /* read back at the end */
-    size_t ntracked;
-    char *workdir;       /* the caller's dir to run in, or NULL for a fresh one */
-    char nonce[RBZ_NONCE_HEX + 1]; /* what the worker's status lines must start with */
-    int attempts;
-    bool cancelled; /* rb_pool_cancel: killed, and its result never delivered */
-};
-
 struct capture {
     struct rb_buf buf;
     size_t limit;
@@ -95,15 +82,17 @@ struct capture {
 struct slot {
     enum slot_state state;
     uint64_t seq;
-    struct pool_job *job;
+    struct rb_pool_job *job;
     char *workdir;
     char *spare_workdir; /* the last job's dir, emptied, for the next one */
     int fd_stdin, fd_stdout, fd_stderr, fd_status;
     size_t stdin_off;
-    struct capture out, err, status;
+    struct capture out, err;
+    struct rb_status_reader status;
     int64_t start_ns, end_ns, deadline_ns, drain_deadline_ns;
-    enum kill_reason killed;
+    enum rb_kill_reason killed;
     const char *killed_stream;
+    bool killed_after_verdict;
     int wait_status;
     double cpu_time;
     long max_rss_kb;
@@ -131,32 +120,15 @@ struct rb_pool {
     struct rb_workdir_root root;
     bool as_root; /* jobs run as uids of their own, from job_uids */
     struct rb_job_uids job_uids;
+    char *status_msg; /* one status message at a time, read into here */
 
     struct slot *slots;
     size_t nslots;
     size_t busy;
-    struct pool_job *queue_head, *queue_tail;
+    struct rb_pool_job *queue_head, *queue_tail;
     size_t queued;
     uint64_t next_seq;
 };
-
-const char *rb_status_name(rb_status status)
-{
-    static const char *const names[] = {
-        [RB_STATUS_OK] = "ok",
-        [RB_STATUS_ERROR] = "error",
-        [RB_STATUS_TIMEOUT] = "timeout",
-        [RB_STATUS_MEMORY] = "memory",
-        [RB_STATUS_OUTPUT_LIMIT] = "output_limit",
-        [RB_STATUS_SIGNAL] = "signal",
-        [RB_STATUS_VIOLATION] = "violation",
-        [RB_STATUS_INVALID] = "invalid",
-        [RB_STATUS_INTERNAL] = "internal",
-    };
-    if ((unsigned)status < sizeof names / sizeof names[0] && names[status])
-        return names[status];
-    return "internal";
-}
 
 /* ---- epoll bookkeeping ------------------------------------------------- */
 
@@ -182,179 +154,13 @@ static void close_watched(rb_pool *p, int *fd)
     *fd = -1;
 }
 
-/* ---- jobs ---------------------------------------------------------------- */
-
-static void job_free(struct pool_job *job)
-{
-    if (!job)
-        return;
-    for (size_t i = 0; i < job->nfiles; i++) {
-        free((char *)job->files[i].path);
-        free((char *)job->files[i].data);
-    }
-    free(job->files);
-    for (size_t i = 0; i < job->ntracked; i++)
-        free(job->tracked[i]);
-    free(job->tracked);
-    free(job->workdir);
-    free(job->id);
-    free(job->stdin_data);
-    cJSON_Delete(job->spec);
-    free(job);
-}
-
-static double pick(double job, double pool, double builtin)
-{
-    return job > 0 ? job : pool > 0 ? pool : builtin;
-}
-
-static const char *base_name(const char *path)
-{
-    const char *slash = strrchr(path, '/');
-    return slash ? slash + 1 : path;
-}
-
-static bool add_strings(cJSON *spec, const char *key, const char *const *items, size_t n,
-                        const char *const *more, size_t nmore)
-{
-    if (n + nmore == 0)
-        return true;
-    cJSON *arr = cJSON_AddArrayToObject(spec, key);
-    bool ok = arr != NULL;
-    for (size_t i = 0; ok && i < n + nmore; i++) {
-        cJSON *s = cJSON_CreateString(i < n ? items[i] : more[i - n]);
-        ok = s && cJSON_AddItemToArray(arr, s);
-    }
-    return ok;
-}
-
-static bool copy_files(struct pool_job *job, const rb_job *j)
-{
-    if (j->nfiles) {
-        job->files = calloc(j->nfiles, sizeof *job->files);
-        if (!job->files)
-            return false;
-        for (size_t i = 0; i < j->nfiles; i++, job->nfiles++) {
-            char *path = strdup(j->files[i].path);
-            char *data = malloc(j->files[i].len + 1);
-            if (!path || !data) {
-                free(path);
-                free(data);
-                return false;
-            }
-            memcpy(data, j->files[i].data ? j->files[i].data : "", j->files[i].len);
-            job->files[i] = (rb_file){ path, data, j->files[i].len };
-        }
-    }
-    if (j->ntracked) {
-        job->tracked = calloc(j->ntracked, sizeof *job->tracked);
-        if (!job->tracked)
-            return false;
-        for (size_t i = 0; i < j->ntracked; i++, job->ntracked++)
-            if (!(job->tracked[i] = strdup(j->tracked_files[i])))
-                return false;
-    }
-    if (j->workdir && !(job->workdir = strdup(j->workdir)))
-        return false;
-    return true;
-}
-
-static struct pool_job *job_copy(const rb_pool *p, const rb_job *j)
-{
-    struct pool_job *job = calloc(1, sizeof *job);
-    if (!job)
-        return NULL;
-    job->id = strdup(j->id ? j->id : "");
-    job->user = j->user;
-    rb_limits *l = &job->limits;
-    l->timeout = pick(j->limits.timeout, p->defaults.timeout, RB_DEFAULT_TIMEOUT);
-    l->cpu_time = pick(j->limits.cpu_time, p->defaults.cpu_time, l->timeout);
-    l->memory_mb = (long)pick((double)j->limits.memory_mb, (double)p->defaults.memory_mb,
-                              (double)RB_DEFAULT_MEMORY_MB);
-    l->output_limit_kb = (long)pick((double)j->limits.output_limit_kb,
-                                    (double)p->defaults.output_limit_kb,
-                                    (double)RB_DEFAULT_OUTPUT_LIMIT_KB);
-    if (j->stdin_len > 0) {
-        job->stdin_data = malloc(j->stdin_len);
-        if (!job->stdin_data)
-            goto fail;
-        memcpy(job->stdin_data, j->stdin_data, j->stdin_len);
-        job->stdin_len = j->stdin_len;
-    }
-
-    char *default_path = NULL;
-    const char *path = j->path;
-    if (!path) {
-        if (j->kind == RB_PROGRAM_FILE) {
-            path = j->program;
-        } else {
-            if (asprintf(&default_path, "%s.py", job->id) < 0)
-                goto fail;
-            path = default_path;
-        }
-    }
-    const char *argv0 = j->kind == RB_PROGRAM_FILE ? j->program : base_name(path);
-    static const char *const kinds[] = { "source", "file", "module" };
-    cJSON *spec = cJSON_CreateObject();
-    job->spec = spec;
-    cJSON *argv = cJSON_AddArrayToObject(spec, RBZ_SPEC_ARGV);
-    bool ok = spec && argv && copy_files(job, j) &&
-              cJSON_AddStringToObject(spec, RBZ_SPEC_ID, job->id) &&
-              cJSON_AddStringToObject(spec, RBZ_SPEC_KIND, kinds[j->kind <= RB_PROGRAM_MODULE ? j->kind : 0]) &&
-              cJSON_AddStringToObject(spec, RBZ_SPEC_PROGRAM, j->program ? j->program : "") &&
-              cJSON_AddStringToObject(spec, RBZ_SPEC_PATH, path) &&
-              cJSON_AddStringToObject(spec, RBZ_SPEC_ARGV0, argv0) &&
-              cJSON_AddNumberToObject(spec, RBZ_SPEC_CPU_TIME, l->cpu_time) &&
-              cJSON_AddNumberToObject(spec, RBZ_SPEC_MEMORY_MB, (double)l->memory_mb);
-    for (size_t i = 0; ok && i < j->argc; i++) {
-        cJSON *s = cJSON_CreateString(j->argv[i]);
-        ok = s && cJSON_AddItemToArray(argv, s);
-    }
-    if (ok && j->package)
-        ok = cJSON_AddStringToObject(spec, RBZ_SPEC_PACKAGE, j->package) != NULL;
-    if (ok && j->globals_json) {
-        cJSON *globals = cJSON_Parse(j->globals_json);
-        ok = cJSON_IsObject(globals) && cJSON_AddItemToObject(spec, RBZ_SPEC_GLOBALS, globals);
-        if (!ok)
-            cJSON_Delete(globals);
-    }
-    if (ok && j->ncapture) {
-        ok = add_strings(spec, RBZ_SPEC_CAPTURE, j->capture, j->ncapture, NULL, 0) &&
-             cJSON_AddNumberToObject(spec, RBZ_SPEC_CAPTURE_LIMIT, (double)l->output_limit_kb * 1024);
-    }
-    if (ok)
-        ok = add_strings(spec, RBZ_SPEC_PYTHON_PATH, j->python_path, j->npython_path,
-                         (const char *const *)p->python_path, p->npython_path);
-    for (size_t i = 0; ok && i < j->nfiles; i++)
-        ok = rb_job_path_problem(j->files[i].path) == NULL;
-    if (ok && j->nchecks > 0) {
-        cJSON *checks = cJSON_AddArrayToObject(spec, RBZ_SPEC_CHECKS);
-        ok = checks != NULL;
-        for (size_t i = 0; ok && i < j->nchecks; i++) {
-            char name[32];
-            snprintf(name, sizeof name, "<check %zu>", i + 1);
-            cJSON *c = cJSON_CreateObject();
-            ok = c && cJSON_AddItemToArray(checks, c) &&
-                 cJSON_AddStringToObject(c, "source", j->checks[i].source ? j->checks[i].source : "") &&
-                 cJSON_AddStringToObject(c, "path", j->checks[i].path ? j->checks[i].path : name);
-        }
-        job->nchecks = j->nchecks;
-    }
-    free(default_path);
-    if (ok && job->id)
-        return job;
-fail:
-    job_free(job);
-    return NULL;
-}
-
-static void deliver(rb_pool *p, const struct pool_job *job, rb_result *r)
+static void deliver(rb_pool *p, const struct rb_pool_job *job, rb_result *r)
 {
     if (!job->cancelled)
         p->on_result(r, p->ctx);
 }
 
-static void deliver_internal(rb_pool *p, struct pool_job *job, const char *error)
+static void deliver_internal(rb_pool *p, struct rb_pool_job *job, const char *error)
 {
     rb_result r = {
         .id = job->id,
@@ -369,16 +175,6 @@ static void deliver_internal(rb_pool *p, struct pool_job *job, const char *error
 
 /* ---- starting a job ---------------------------------------------------- */
 
-static int new_nonce(char hex[RBZ_NONCE_HEX + 1])
-{
-    unsigned char raw[RBZ_NONCE_BYTES];
-    if (getrandom(raw, sizeof raw, 0) != (ssize_t)sizeof raw)
-        return -EIO;
-    for (size_t i = 0; i < sizeof raw; i++)
-        snprintf(hex + 2 * i, 3, "%02x", raw[i]);
-    return 0;
-}
-
 /* The uid a job runs as in a slot (-1: runbox is not root, jobs keep its
  * uid): the slot's own, or for a job given a dir (a command list sharing
  * one) the owner of that dir. */
@@ -391,43 +187,6 @@ static uid_t slot_uid(const rb_pool *p, const struct slot *s)
         return stat(s->job->workdir, &st) == 0 ? st.st_uid : (uid_t)-1;
     }
     return p->job_uids.base + (uid_t)(s - p->slots);
-}
-
-static int spec_memfd(struct pool_job *job, const char *workdir, uid_t uid)
-{
-    /* A new secret for every start, so a rerun cannot be answered by a
-     * record from the first attempt. */
-    if (new_nonce(job->nonce) < 0)
-        return -EIO;
-    cJSON *wd = cJSON_CreateString(workdir);
-    cJSON *nonce = cJSON_CreateString(job->nonce);
-    if (!wd || !nonce) {
-        cJSON_Delete(wd);
-        cJSON_Delete(nonce);
-        return -ENOMEM;
-    }
-    cJSON_DeleteItemFromObjectCaseSensitive(job->spec, RBZ_SPEC_WORKDIR);
-    cJSON_AddItemToObject(job->spec, RBZ_SPEC_WORKDIR, wd);
-    cJSON_DeleteItemFromObjectCaseSensitive(job->spec, RBZ_SPEC_NONCE);
-    cJSON_AddItemToObject(job->spec, RBZ_SPEC_NONCE, nonce);
-    cJSON_DeleteItemFromObjectCaseSensitive(job->spec, RBZ_SPEC_UID);
-    if (uid != (uid_t)-1 && !cJSON_AddNumberToObject(job->spec, RBZ_SPEC_UID, (double)uid))
-        return -ENOMEM;
-    char *text = cJSON_PrintUnformatted(job->spec);
-    if (!text)
-        return -ENOMEM;
-    int fd = memfd_create("runbox-spec", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-    int rc = fd < 0 ? -errno : rb_write_all(fd, text, strlen(text));
-    cJSON_free(text);
-    /* Sealed: the worker reads a spec nobody can change behind its back. */
-    if (rc == 0 && fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) < 0)
-        rc = -errno;
-    if (rc < 0) {
-        if (fd >= 0)
-            close(fd);
-        return rc;
-    }
-    return fd;
 }
 
 static void capture_init(struct capture *c, size_t limit)
@@ -470,7 +229,8 @@ static void slot_clear(rb_pool *p, struct slot *s)
     p->busy--;
 }
 
-static int write_job_files(const struct pool_job *job, const char *dir, uid_t uid)
+/* The job's files in its dir; *failed names the file that could not be written. */
+static int write_job_files(const struct rb_pool_job *job, const char *dir, uid_t uid, const char **failed)
 {
     if (!job->nfiles)
         return 0;
@@ -478,9 +238,12 @@ static int write_job_files(const struct pool_job *job, const char *dir, uid_t ui
     if (dirfd < 0)
         return -errno;
     int rc = 0;
-    for (size_t i = 0; rc == 0 && i < job->nfiles; i++)
+    for (size_t i = 0; rc == 0 && i < job->nfiles; i++) {
         rc = rb_job_file_write(dirfd, job->files[i].path, job->files[i].data, job->files[i].len,
                                uid, (gid_t)uid);
+        if (rc < 0)
+            *failed = job->files[i].path;
+    }
     close(dirfd);
     return rc;
 }
@@ -488,7 +251,7 @@ static int write_job_files(const struct pool_job *job, const char *dir, uid_t ui
 /* The tracked files, read before the working dir goes. */
 static rb_tracked_file *read_tracked(const struct slot *s)
 {
-    const struct pool_job *job = s->job;
+    const struct rb_pool_job *job = s->job;
     if (!job->ntracked)
         return NULL;
     return rb_tracked_files_read(s->workdir, (const char *const *)job->tracked, job->ntracked,
@@ -502,15 +265,19 @@ static int pipe_nonblocking(int fd)
     return fcntl(fd, F_SETFL, O_NONBLOCK) < 0 ? -errno : 0;
 }
 
-static int start_in_slot(rb_pool *p, size_t index, struct pool_job *job)
+static int start_in_slot(rb_pool *p, size_t index, struct rb_pool_job *job)
 {
     struct slot *s = &p->slots[index];
     int pin[2] = { -1, -1 }, pout[2] = { -1, -1 }, perr[2] = { -1, -1 }, pst[2] = { -1, -1 };
     int spec = -1, rc;
+    /* What was being done when a step failed, for the record: a step and
+     * the path it was at, never a bare errno. */
+    const char *step = "creating its working dir in", *at = p->root.path, *file = NULL;
 
     /* The capture buffers and the spare dir are kept from job to job;
      * everything else starts over. */
-    struct capture out = s->out, err = s->err, status = s->status;
+    struct capture out = s->out, err = s->err;
+    struct rb_status_reader status = s->status;
     char *spare = s->spare_workdir;
     memset(s, 0, sizeof *s);
     s->spare_workdir = spare;
@@ -525,10 +292,10 @@ static int start_in_slot(rb_pool *p, size_t index, struct pool_job *job)
     job->attempts++;
     capture_init(&s->out, (size_t)job->limits.output_limit_kb * 1024);
     capture_init(&s->err, (size_t)job->limits.output_limit_kb * 1024);
-    capture_init(&s->status, STATUS_CAP);
     uid_t uid = slot_uid(p, s); /* looked up once: a shared dir's is a stat */
 
     if (job->workdir) {
+        at = job->workdir;
         s->workdir = strdup(job->workdir);
         rc = s->workdir ? 0 : -ENOMEM;
     } else {
@@ -545,13 +312,21 @@ static int start_in_slot(rb_pool *p, size_t index, struct pool_job *job)
     }
     if (rc < 0)
         goto fail;
-    if ((rc = write_job_files(job, s->workdir, uid)) < 0)
+    step = "writing its files in";
+    at = s->workdir;
+    if ((rc = write_job_files(job, s->workdir, uid, &file)) < 0)
         goto fail;
-    if ((rc = spec_memfd(job, s->workdir, uid)) < 0)
+    step = "writing its spec for";
+    if ((rc = rb_pool_job_spec_fd(job, s->workdir, uid)) < 0)
         goto fail;
     spec = rc;
+    if ((rc = rb_status_reader_start(&s->status, job->nonce, job->nchecks,
+                                     STATUS_LONG_BASE + (size_t)job->limits.output_limit_kb * 1024)) < 0)
+        goto fail;
+    /* The status channel is a socket, not a pipe: see protocol.h. */
+    step = "making its pipes, in";
     if (pipe2(pin, O_CLOEXEC) < 0 || pipe2(pout, O_CLOEXEC) < 0 || pipe2(perr, O_CLOEXEC) < 0 ||
-        pipe2(pst, O_CLOEXEC) < 0) {
+        socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pst) < 0) {
         rc = -errno;
         goto fail;
     }
@@ -597,8 +372,9 @@ static int start_in_slot(rb_pool *p, size_t index, struct pool_job *job)
     return 0;
 
 fail:;
-    char msg[256];
-    snprintf(msg, sizeof msg, "could not start the job: %s", strerror(-rc));
+    char msg[PATH_MAX + 512];
+    snprintf(msg, sizeof msg, "could not start the job: %s %s%s%s: %s", step, at ? at : "?",
+             file ? ", the file " : "", file ? file : "", strerror(-rc));
     for (int i = 0; i < 2; i++) {
         if (pin[i] >= 0) close(pin[i]);
         if (pout[i] >= 0) close(pout[i]);
@@ -609,7 +385,7 @@ fail:;
         close(spec);
     slot_clear(p, s);
     deliver_internal(p, job, msg);
-    job_free(job);
+    rb_pool_job_free(job);
     return rc;
 }
 
@@ -624,7 +400,7 @@ static size_t free_slot_index(const rb_pool *p)
 static void start_queued(rb_pool *p)
 {
     while (p->queue_head && p->busy < p->nslots && !p->broken) {
-        struct pool_job *job = p->queue_head;
+        struct rb_pool_job *job = p->queue_head;
         p->queue_head = job->next;
         if (!p->queue_head)
             p->queue_tail = NULL;
@@ -634,7 +410,7 @@ static void start_queued(rb_pool *p)
     }
 }
 
-static void enqueue(rb_pool *p, struct pool_job *job, bool front)
+static void enqueue(rb_pool *p, struct rb_pool_job *job, bool front)
 {
     job->next = NULL;
     if (front) {
@@ -656,7 +432,7 @@ static void enqueue(rb_pool *p, struct pool_job *job, bool front)
 
 static int64_t slot_deadline(const struct slot *s)
 {
-    if (s->state == SLOT_RUNNING && s->killed == KILL_NONE)
+    if (s->state == SLOT_RUNNING && s->killed == RB_KILL_NONE)
         return s->deadline_ns;
     if (s->state == SLOT_EXITED)
         return s->drain_deadline_ns;
@@ -684,247 +460,34 @@ static void arm_timer(rb_pool *p)
     p->timer_armed_ns = next;
 }
 
-static void kill_job(rb_pool *p, struct slot *s, enum kill_reason why, const char *stream)
+static void drain_status(rb_pool *p, size_t index);
+
+static void kill_job(rb_pool *p, size_t index, enum rb_kill_reason why, const char *stream)
 {
-    if (s->killed != KILL_NONE)
+    struct slot *s = &p->slots[index];
+    if (s->killed != RB_KILL_NONE)
         return;
     s->killed = why;
     s->killed_stream = stream;
     rb_zygote_send_kill(&p->zygote, s->seq);
+    /* Whatever the worker said before the kill is in the channel already:
+     * read it now, so that a verdict sent before an output flood (a huge
+     * traceback, say) is known to have come first. */
+    if (s->fd_status >= 0)
+        drain_status(p, index);
+    s->killed_after_verdict = s->status.verdict != NULL;
 }
 
 /* ---- finishing a job ----------------------------------------------------- */
 
-struct status_record {
-    cJSON *tree;
-    const char *outcome;
-    int exit_code;
-    bool memory_error;
-    bool keyboard_interrupt;
-    const char *exception;
-    int line;
-    const char *error;
-    const char *error_detail;
-    const char *doc;
-    char *namespace_json;
-    bool namespace_truncated;
-};
-
-/* What the status pipe said, authenticated: per-check lines and the final
- * record, each of which must start with the job's nonce. A record claiming
- * that set-up failed is taken without it (it can only claim a failure). */
-struct status_report {
-    bool have_final;
-    struct status_record final;
-    cJSON **check_trees; /* owns the strings of `checks` */
-    rb_check_result *checks;
-    size_t nchecks;
-};
-
-static bool fill_record(cJSON *tree, struct status_record *rec)
-{
-    const cJSON *code = cJSON_GetObjectItemCaseSensitive(tree, "exit_code");
-    const char *outcome = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(tree, "outcome"));
-    if (!outcome || !cJSON_IsNumber(code))
-        return false;
-    rec->tree = tree;
-    rec->outcome = outcome;
-    rec->exit_code = (int)code->valuedouble;
-    rec->memory_error = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(tree, "memory_error"));
-    rec->keyboard_interrupt = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(tree, "keyboard_interrupt"));
-    rec->exception = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(tree, "exception"));
-    const cJSON *line = cJSON_GetObjectItemCaseSensitive(tree, "line");
-    rec->line = cJSON_IsNumber(line) ? (int)line->valuedouble : 0;
-    rec->error = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(tree, "error"));
-    rec->error_detail = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(tree, "error_detail"));
-    rec->doc = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(tree, "doc"));
-    const cJSON *ns = cJSON_GetObjectItemCaseSensitive(tree, "namespace");
-    rec->namespace_json = cJSON_IsObject(ns) ? cJSON_PrintUnformatted(ns) : NULL;
-    rec->namespace_truncated = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(tree, "namespace_truncated"));
-    return true;
-}
-
-static void take_check(struct status_report *rep, cJSON *tree)
-{
-    const cJSON *index = cJSON_GetObjectItemCaseSensitive(tree, "check");
-    const char *status = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(tree, "status"));
-    if (!cJSON_IsNumber(index) || !status || index->valuedouble < 0 ||
-        index->valuedouble >= (double)rep->nchecks) {
-        cJSON_Delete(tree);
-        return;
-    }
-    size_t i = (size_t)index->valuedouble;
-    if (rep->check_trees[i]) { /* the first word is the worker's */
-        cJSON_Delete(tree);
-        return;
-    }
-    rep->check_trees[i] = tree;
-    rb_check_result *c = &rep->checks[i];
-    c->status = strcmp(status, "passed") == 0   ? RB_CHECK_PASSED
-                : strcmp(status, "failed") == 0 ? RB_CHECK_FAILED
-                                                : RB_CHECK_ERROR;
-    c->error = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(tree, "error"));
-    const cJSON *line = cJSON_GetObjectItemCaseSensitive(tree, "line");
-    c->line = cJSON_IsNumber(line) ? (int)line->valuedouble : 0;
-}
-
-static void parse_status(const struct rb_buf *b, const struct pool_job *job,
-                         struct status_report *rep)
-{
-    memset(rep, 0, sizeof *rep);
-    rep->nchecks = job->nchecks;
-    if (rep->nchecks) {
-        rep->checks = calloc(rep->nchecks, sizeof *rep->checks);
-        rep->check_trees = calloc(rep->nchecks, sizeof *rep->check_trees);
-        if (!rep->checks || !rep->check_trees)
-            rep->nchecks = 0;
-    }
-    const char *p = b->data, *end = b->data + b->len;
-    while (p && p < end && !rep->have_final) {
-        const char *nl = memchr(p, '\n', (size_t)(end - p));
-        const char *line_end = nl ? nl : end;
-        size_t len = (size_t)(line_end - p);
-        bool authentic = len > RBZ_NONCE_HEX && p[RBZ_NONCE_HEX] == ' ' &&
-                         memcmp(p, job->nonce, RBZ_NONCE_HEX) == 0;
-        const char *json = authentic ? p + RBZ_NONCE_HEX + 1 : p;
-        size_t json_len = authentic ? len - RBZ_NONCE_HEX - 1 : len;
-        cJSON *tree = len ? cJSON_ParseWithLength(json, json_len) : NULL;
-        if (cJSON_IsObject(tree) && authentic && cJSON_GetObjectItemCaseSensitive(tree, "check")) {
-            take_check(rep, tree);
-        } else if (cJSON_IsObject(tree) && fill_record(tree, &rep->final) &&
-                   (authentic || strcmp(rep->final.outcome, "setup_failed") == 0)) {
-            rep->have_final = true;
-        } else {
-            cJSON_free(rep->final.namespace_json);
-            memset(&rep->final, 0, sizeof rep->final);
-            cJSON_Delete(tree);
-        }
-        p = nl ? nl + 1 : NULL;
-    }
-}
-
-static void status_report_free(struct status_report *rep)
-{
-    cJSON_free(rep->final.namespace_json);
-    cJSON_Delete(rep->final.tree);
-    for (size_t i = 0; i < rep->nchecks; i++)
-        cJSON_Delete(rep->check_trees[i]);
-    free(rep->check_trees);
-    free(rep->checks);
-}
-
-static const char *signal_name(int sig, char *buf, size_t len)
-{
-    const char *abbrev = sigabbrev_np(sig);
-    if (abbrev)
-        snprintf(buf, len, "SIG%s", abbrev);
-    else
-        snprintf(buf, len, "signal %d", sig);
-    return buf;
-}
-
-static bool looks_like_memory_exhaustion(const struct slot *s)
-{
-    const struct rb_buf *e = &s->err.buf;
-    if (e->len && (memmem(e->data, e->len, "MemoryError", 11) ||
-                   memmem(e->data, e->len, "Cannot allocate memory", 22) ||
-                   memmem(e->data, e->len, "out of memory", 13)))
-        return true;
-    return s->max_rss_kb >= s->job->limits.memory_mb * 1024 * 9 / 10;
-}
-
-/* Decides the status from what is known, in a fixed order of precedence:
- * the supervisor's own kills, then the kernel's, then what the program's
- * main module reported, then its bare exit. Python's answer (the status
- * record) outranks the exit code that follows it, so exit handlers cannot
- * turn a failure into a success. */
-static void classify(const struct slot *s, const struct status_record *rec, bool have_rec,
-                     rb_result *r, char *msg, size_t msglen)
-{
-    const rb_limits *l = &s->job->limits;
-    int ws = s->wait_status;
-    bool signaled = WIFSIGNALED(ws);
-    int sig = signaled ? WTERMSIG(ws) : 0;
-    double cpu_limit = ceil(l->cpu_time) < 1 ? 1 : ceil(l->cpu_time);
-    char name[32];
-    /* A kill that raced with the job's own exit did not time it out: the
-     * job is judged on what it did if it ended before its deadline. */
-    bool timed_out = s->killed == KILL_TIMEOUT && (signaled || s->end_ns >= s->deadline_ns);
-
-    r->signal = sig;
-    r->return_code = signaled ? -sig : (have_rec ? rec->exit_code : WEXITSTATUS(ws));
-    if (have_rec) {
-        r->error = rec->error;
-        r->error_detail = rec->error_detail;
-        r->doc = rec->doc;
-        r->exception = rec->exception;
-        r->error_line = rec->line;
-        r->completed = strcmp(rec->outcome, "completed") == 0;
-        r->namespace_json = rec->namespace_json;
-        r->namespace_truncated = rec->namespace_truncated;
-    }
-
-    if (timed_out || s->killed == KILL_OUTPUT) {
-        /* runbox's own kills read the same whether the signal landed or the
-         * job happened to exit just before it: the verdict must not depend
-         * on a race. */
-        r->signal = SIGKILL;
-        r->return_code = -SIGKILL;
-    }
-    if (timed_out) {
-        r->status = RB_STATUS_TIMEOUT;
-        r->timed_out = true;
-        snprintf(msg, msglen, "wall time limit of %g s exceeded", l->timeout);
-        r->error = msg;
-    } else if (s->killed == KILL_OUTPUT) {
-        r->status = RB_STATUS_OUTPUT_LIMIT;
-        snprintf(msg, msglen, "%s exceeded the output limit of %ld KB", s->killed_stream,
-                 l->output_limit_kb);
-        r->error = msg;
-    } else if (signaled && sig == SIGSYS) {
-        r->status = RB_STATUS_VIOLATION;
-        snprintf(msg, msglen, "killed by the sandbox: a forbidden system call (see docs/sandbox.md)");
-        r->error = msg;
-    } else if (signaled && (sig == SIGXCPU || (sig == SIGKILL && s->cpu_time >= cpu_limit))) {
-        r->status = RB_STATUS_TIMEOUT;
-        r->timed_out = true;
-        snprintf(msg, msglen, "CPU time limit of %g s exceeded", cpu_limit);
-        r->error = msg;
-    } else if (have_rec && strcmp(rec->outcome, "setup_failed") == 0) {
-        r->status = RB_STATUS_INTERNAL;
-        r->had_unexpected_error = true;
-    } else if (have_rec && rec->memory_error) {
-        r->status = RB_STATUS_MEMORY;
-    } else if (signaled && have_rec && rec->keyboard_interrupt && sig == SIGINT) {
-        r->status = RB_STATUS_ERROR;
-    } else if (signaled) {
-        if (sig != SIGINT && looks_like_memory_exhaustion(s)) {
-            r->status = RB_STATUS_MEMORY;
-            snprintf(msg, msglen, "killed by %s after running out of memory (limit %ld MB)",
-                     signal_name(sig, name, sizeof name), l->memory_mb);
-        } else {
-            r->status = RB_STATUS_SIGNAL;
-            snprintf(msg, msglen, "killed by %s", signal_name(sig, name, sizeof name));
-        }
-        r->error = msg;
-    } else if (have_rec) {
-        r->status = rec->exit_code == 0 ? RB_STATUS_OK : RB_STATUS_ERROR;
-    } else {
-        int code = WEXITSTATUS(ws);
-        r->status = code == 0 ? RB_STATUS_OK : RB_STATUS_ERROR;
-        if (code != 0) {
-            snprintf(msg, msglen, "exited with code %d before its main module finished", code);
-            r->error = msg;
-        }
-    }
-}
-
 static void finish(rb_pool *p, size_t index)
 {
     struct slot *s = &p->slots[index];
-    struct status_report rep;
-    parse_status(&s->status.buf, s->job, &rep);
+    const struct rb_status_reader *st = &s->status;
     char msg[512] = "";
+    rb_check_result *checks = st->nchecks ? calloc(st->nchecks, sizeof *checks) : NULL;
+    const cJSON *ns = cJSON_GetObjectItemCaseSensitive(st->detail, RBZ_ST_NAMESPACE);
+    char *namespace_json = cJSON_IsObject(ns) ? cJSON_PrintUnformatted(ns) : NULL;
     rb_result r = {
         .id = s->job->id,
         .user = s->job->user,
@@ -938,18 +501,35 @@ static void finish(rb_pool *p, size_t index)
         .stderr_data = s->err.buf.data ? s->err.buf.data : "",
         .stderr_len = s->err.buf.len,
         .stderr_truncated = s->err.truncated,
-        .checks = rep.checks,
-        .nchecks = rep.nchecks,
+        .checks = checks,
+        .nchecks = checks ? st->nchecks : 0,
         .tracked = read_tracked(s),
         .ntracked = s->job->ntracked,
     };
-    classify(s, &rep.final, rep.have_final, &r, msg, sizeof msg);
-    struct pool_job *job = s->job;
+    struct rb_run_facts facts = {
+        .limits = &s->job->limits,
+        .wait_status = s->wait_status,
+        .killed = s->killed,
+        .killed_stream = s->killed_stream,
+        .killed_after_verdict = s->killed_after_verdict,
+        .end_ns = s->end_ns,
+        .deadline_ns = s->deadline_ns,
+        .cpu_time = s->cpu_time,
+        .max_rss_kb = s->max_rss_kb,
+        .stderr_data = s->err.buf.data,
+        .stderr_len = s->err.buf.len,
+    };
+    rb_verdict_decide(&facts, st, &r, checks, msg, sizeof msg);
+    if (st->verdict)
+        r.namespace_json = namespace_json;
+    struct rb_pool_job *job = s->job;
     slot_clear(p, s);
     deliver(p, job, &r);
     rb_tracked_files_free((rb_tracked_file *)r.tracked, r.ntracked);
-    status_report_free(&rep);
-    job_free(job);
+    cJSON_free(namespace_json);
+    free(checks);
+    rb_status_reader_clear(&s->status);
+    rb_pool_job_free(job);
     start_queued(p);
 }
 
@@ -964,7 +544,7 @@ static void maybe_finish(rb_pool *p, size_t index)
 
 static void feed_stdin(rb_pool *p, struct slot *s)
 {
-    struct pool_job *job = s->job;
+    struct rb_pool_job *job = s->job;
     while (s->stdin_off < job->stdin_len) {
         size_t n = job->stdin_len - s->stdin_off;
         ssize_t w = write(s->fd_stdin, job->stdin_data + s->stdin_off, n > READ_CHUNK ? READ_CHUNK : n);
@@ -984,7 +564,6 @@ static void feed_stdin(rb_pool *p, struct slot *s)
  * rest is read and dropped so the pipe can reach EOF. */
 static void drain(rb_pool *p, size_t index, int *fd, struct capture *c, const char *stream)
 {
-    struct slot *s = &p->slots[index];
     char scratch[READ_CHUNK];
     for (int i = 0; i < READS_PER_EVENT; i++) {
         char *dst = scratch;
@@ -1014,10 +593,45 @@ static void drain(rb_pool *p, size_t index, int *fd, struct capture *c, const ch
         if (c->buf.len > c->limit) {
             c->buf.len = c->limit;
             c->truncated = true;
-            if (stream)
-                kill_job(p, s, KILL_OUTPUT, stream);
+            kill_job(p, index, RB_KILL_OUTPUT, stream);
         }
         c->buf.data[c->buf.len] = '\0';
+    }
+}
+
+/* The status channel's messages, each taken or dropped as it comes (status.h).
+ * A message of no bytes reads as 0, as end-of-file does: the socket's peer
+ * being gone tells them apart. */
+static void drain_status(rb_pool *p, size_t index)
+{
+    struct slot *s = &p->slots[index];
+    const size_t cap = RBZ_NONCE_HEX + 1 + RBZ_STATUS_PAYLOAD_MAX;
+    for (int i = 0; i < READS_PER_EVENT * 4 && s->fd_status >= 0; i++) {
+        ssize_t n = recv(s->fd_status, p->status_msg, cap + 1, MSG_DONTWAIT | MSG_TRUNC);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && errno == EAGAIN)
+            return;
+        if (n > 0) {
+            if ((size_t)n <= cap)
+                rb_status_reader_take(&s->status, p->status_msg, (size_t)n);
+            else
+                s->status.dropped++; /* longer than any message of the worker */
+            continue;
+        }
+        struct pollfd pfd = { .fd = s->fd_status, .events = POLLIN };
+        int queued = 0;
+        if (n == 0 && (ioctl(s->fd_status, SIOCINQ, &queued) < 0 || queued == 0) &&
+            poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLHUP)) {
+            close_watched(p, &s->fd_status);
+            maybe_finish(p, index);
+            return;
+        }
+        if (n < 0) {
+            close_watched(p, &s->fd_status);
+            maybe_finish(p, index);
+            return;
+        }
     }
 }
 
@@ -1053,10 +667,10 @@ static void on_fork_failed(rb_pool *p, const struct rbz_msg *m)
         return;
     char msg[128];
     snprintf(msg, sizeof msg, "the zygote could not fork a worker: %s", strerror(m->err));
-    struct pool_job *job = s->job;
+    struct rb_pool_job *job = s->job;
     slot_clear(p, s);
     deliver_internal(p, job, msg);
-    job_free(job);
+    rb_pool_job_free(job);
     start_queued(p);
 }
 
@@ -1087,17 +701,17 @@ static void fail_everything(rb_pool *p, const char *why)
         struct slot *s = &p->slots[i];
         if (s->state == SLOT_FREE)
             continue;
-        struct pool_job *job = s->job;
+        struct rb_pool_job *job = s->job;
         slot_clear(p, s);
         deliver_internal(p, job, why);
-        job_free(job);
+        rb_pool_job_free(job);
     }
     while (p->queue_head) {
-        struct pool_job *job = p->queue_head;
+        struct rb_pool_job *job = p->queue_head;
         p->queue_head = job->next;
         p->queued--;
         deliver_internal(p, job, why);
-        job_free(job);
+        rb_pool_job_free(job);
     }
     p->queue_tail = NULL;
 }
@@ -1113,15 +727,15 @@ static void on_zygote_death(rb_pool *p)
         struct slot *s = &p->slots[i];
         if (s->state == SLOT_FREE)
             continue;
-        struct pool_job *job = s->job;
+        struct rb_pool_job *job = s->job;
         slot_clear(p, s);
         if (job->cancelled) {
-            job_free(job);
+            rb_pool_job_free(job);
         } else if (job->attempts < MAX_ATTEMPTS) {
             enqueue(p, job, true);
         } else {
             deliver_internal(p, job, "the zygote died twice while this job ran");
-            job_free(job);
+            rb_pool_job_free(job);
         }
     }
     char err[512];
@@ -1170,8 +784,8 @@ static void on_timer(rb_pool *p)
     int64_t now = rb_now_ns();
     for (size_t i = 0; i < p->nslots; i++) {
         struct slot *s = &p->slots[i];
-        if (s->state == SLOT_RUNNING && s->killed == KILL_NONE && now >= s->deadline_ns) {
-            kill_job(p, s, KILL_TIMEOUT, NULL);
+        if (s->state == SLOT_RUNNING && s->killed == RB_KILL_NONE && now >= s->deadline_ns) {
+            kill_job(p, i, RB_KILL_TIMEOUT, NULL);
         } else if (s->state == SLOT_EXITED && now >= s->drain_deadline_ns) {
             /* Only a leaked descriptor could hold the pipes open this long. */
             slot_release_fds(p, s);
@@ -1214,7 +828,7 @@ static void dispatch(rb_pool *p, const struct epoll_event *ev)
         break;
     case EV_STATUS:
         if (s->fd_status >= 0)
-            drain(p, index, &s->fd_status, &s->status, NULL);
+            drain_status(p, index);
         break;
     default:
         break;
@@ -1273,6 +887,7 @@ int rb_pool_new(const rb_pool_config *config, rb_result_fn on_result, void *ctx,
     p->timer_armed_ns = INT64_MAX;
     p->nslots = (size_t)jobs;
     p->slots = calloc(p->nslots, sizeof *p->slots);
+    p->status_msg = malloc(RBZ_NONCE_HEX + 2 + RBZ_STATUS_PAYLOAD_MAX);
     p->zygote_without = (config->no_landlock ? RB_ZYGOTE_NO_LANDLOCK : 0) |
                         (config->no_namespaces ? RB_ZYGOTE_NO_NAMESPACES : 0);
     p->zygote_path = rb_zygote_locate(config->zygote_path);
@@ -1283,7 +898,7 @@ int rb_pool_new(const rb_pool_config *config, rb_result_fn on_result, void *ctx,
     }
     p->preload = config->preload ? strdup(config->preload) : NULL;
     int rc = -ENOMEM;
-    if (!p->slots || !p->zygote_path || (config->preload && !p->preload)) {
+    if (!p->slots || !p->status_msg || !p->zygote_path || (config->preload && !p->preload)) {
         snprintf(errbuf, errlen, "out of memory");
         goto fail;
     }
@@ -1343,12 +958,13 @@ int rb_pool_submit(rb_pool *p, const rb_job *job)
 {
     if (!job || !job->id || !job->program)
         return -EINVAL;
-    struct pool_job *copy = job_copy(p, job);
+    struct rb_pool_job *copy =
+        rb_pool_job_new(job, &p->defaults, (const char *const *)p->python_path, p->npython_path);
     if (!copy)
         return -ENOMEM;
     if (p->broken) {
         deliver_internal(p, copy, p->broken_reason);
-        job_free(copy);
+        rb_pool_job_free(copy);
         return 0;
     }
     if (p->busy < p->nslots) {
@@ -1363,8 +979,8 @@ int rb_pool_submit(rb_pool *p, const rb_job *job)
 int rb_pool_cancel(rb_pool *p, const void *user)
 {
     int n = 0;
-    for (struct pool_job **link = &p->queue_head; *link;) {
-        struct pool_job *job = *link;
+    for (struct rb_pool_job **link = &p->queue_head; *link;) {
+        struct rb_pool_job *job = *link;
         if (job->user != user) {
             link = &job->next;
             continue;
@@ -1373,7 +989,7 @@ int rb_pool_cancel(rb_pool *p, const void *user)
         if (p->queue_tail == job)
             p->queue_tail = NULL;
         p->queued--;
-        job_free(job);
+        rb_pool_job_free(job);
         n++;
     }
     if (!p->queue_head)
@@ -1466,20 +1082,20 @@ void rb_pool_free(rb_pool *p)
     for (size_t i = 0; p->slots && i < p->nslots; i++) {
         struct slot *s = &p->slots[i];
         if (s->state != SLOT_FREE) {
-            struct pool_job *job = s->job;
+            struct rb_pool_job *job = s->job;
             slot_clear(p, s);
-            job_free(job);
+            rb_pool_job_free(job);
         }
         rb_buf_free(&s->out.buf);
         rb_buf_free(&s->err.buf);
-        rb_buf_free(&s->status.buf);
+        rb_status_reader_free(&s->status);
         free(s->spare_workdir); /* the dir itself goes with the root */
         s->spare_workdir = NULL;
     }
     while (p->queue_head) {
-        struct pool_job *job = p->queue_head;
+        struct rb_pool_job *job = p->queue_head;
         p->queue_head = job->next;
-        job_free(job);
+        rb_pool_job_free(job);
     }
     rb_workdir_root_remove(&p->root);
     rb_job_uids_release(&p->job_uids);
@@ -1491,6 +1107,7 @@ void rb_pool_free(rb_pool *p)
         free(p->python_path[i]);
     free(p->python_path);
     free(p->slots);
+    free(p->status_msg);
     free(p->zygote_path);
     free(p->preload);
     free(p);

@@ -248,6 +248,8 @@ cJSON *rb_result_to_json(const rb_result *r)
     }
     if (rc == 0 && !cJSON_AddBoolToObject(o, "had_unexpected_error", r->had_unexpected_error))
         rc = -ENOMEM;
+    if (rc == 0 && r->doc_truncated && !cJSON_AddTrueToObject(o, "doc_truncated"))
+        rc = -ENOMEM;
     /* Present only for jobs that asked for them. */
     if (rc == 0 && r->namespace_json) {
         if (!cJSON_AddRawToObject(o, "namespace", r->namespace_json) ||

@@ -13,10 +13,21 @@
 #include <sys/random.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <sys/xattr.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 static int empty_dir(int fd);
+
+/* The root's mode as runbox made it. Without root and without Landlock a
+ * job runs as runbox's user and can open the root and change its mode (the
+ * seccomp filter refuses chmod by path, not fchmod on a descriptor): a root
+ * left 0000 would stop every later job and every removal. Whoever owns it
+ * (runbox) can set it back, and does before giving up on an operation. */
+static void restore_root_mode(int rootfd)
+{
+    fchmod(rootfd, 0711);
+}
 
 /* The janitor: removes each name it reads (relative to the root) until the
  * pipe closes, then the root itself with whatever is in it. The pipe closes
@@ -38,16 +49,28 @@ _Noreturn static void janitor_main(int rootfd, int in, const char *path)
     while (f && (n = getline(&line, &cap, f)) > 0) {
         if (line[n - 1] == '\n')
             line[n - 1] = '\0';
-        if (line[0] && !strchr(line, '/'))
-            rb_remove_tree_at(3, line);
+        if (!line[0] || strchr(line, '/'))
+            continue;
+        int rc = rb_remove_tree_at(3, line);
+        if (rc == -EACCES) {
+            restore_root_mode(3);
+            rc = rb_remove_tree_at(3, line);
+        }
+        if (rc < 0)
+            fprintf(stderr, "runbox: could not remove %s/%s: %s\n", path, line, strerror(-rc));
     }
     /* After a supervisor's death its jobs may still be writing for a moment
      * (the zygote's PID namespace ends them as it goes): try for a while. */
+    int rc = 0;
     for (int tries = 0; tries < 50; tries++) {
-        if (empty_dir(dup(3)) == 0 && (rmdir(path) == 0 || errno == ENOENT))
+        restore_root_mode(3);
+        if ((rc = empty_dir(dup(3))) == 0 && (rmdir(path) == 0 || errno == ENOENT))
             _exit(0);
+        if (rc == 0)
+            rc = -errno;
         usleep(100 * 1000);
     }
+    fprintf(stderr, "runbox: could not remove the working dirs' root %s: %s\n", path, strerror(-rc));
     _exit(1);
 }
 
@@ -87,6 +110,25 @@ static void stop_janitor(struct rb_workdir_root *root)
     root->janitor = 0;
 }
 
+/* What a new dir in the root looks like (rb_workdir_scrub compares). */
+static void measure_fresh_dir(struct rb_workdir_root *root)
+{
+    struct stat st;
+    root->fresh_size = -1;
+    root->fresh_xattrs_len = -1;
+    if (mkdirat(root->fd, ".probe", 0700) < 0)
+        return;
+    int fd = openat(root->fd, ".probe", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd >= 0 && fstat(fd, &st) == 0) {
+        root->fresh_size = st.st_size;
+        root->fresh_blocks = st.st_blocks;
+        root->fresh_xattrs_len = flistxattr(fd, root->fresh_xattrs, sizeof root->fresh_xattrs);
+    }
+    if (fd >= 0)
+        close(fd);
+    unlinkat(root->fd, ".probe", AT_REMOVEDIR);
+}
+
 int rb_workdir_root_create(const char *parent, struct rb_workdir_root *root)
 {
     char *tmpl;
@@ -118,6 +160,7 @@ int rb_workdir_root_create(const char *parent, struct rb_workdir_root *root)
     }
     root->path = tmpl;
     root->discarded = 0;
+    measure_fresh_dir(root);
     start_janitor(root);
     return 0;
 }
@@ -162,8 +205,13 @@ int rb_workdir_create(const struct rb_workdir_root *root, uint64_t seq, uid_t ow
     int rc = fresh_name(seq, name);
     if (rc < 0)
         return rc;
-    if (mkdirat(root->fd, name, 0700) < 0)
-        return -errno;
+    if (mkdirat(root->fd, name, 0700) < 0) {
+        if (errno != EACCES)
+            return -errno;
+        restore_root_mode(root->fd);
+        if (mkdirat(root->fd, name, 0700) < 0)
+            return -errno;
+    }
     if (owner != (uid_t)-1 && fchownat(root->fd, name, owner, group, AT_SYMLINK_NOFOLLOW) < 0) {
         rc = -errno;
         unlinkat(root->fd, name, AT_REMOVEDIR);
@@ -199,25 +247,143 @@ static int empty_dir(int fd)
     return rc;
 }
 
+/* Opens the directory `name` in `dirfd` to empty it, giving it back the
+ * permissions its job took away (runbox owns the tree, or is root). Never
+ * follows a symlink the job planted. */
+static int open_subdir(int dirfd, const char *name, struct stat *st)
+{
+    int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0 && errno == EACCES) {
+        fchmodat(dirfd, name, 0700, 0);
+        fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    }
+    if (fd < 0)
+        return -errno;
+    if (fstat(fd, st) < 0) {
+        int rc = -errno;
+        close(fd);
+        return rc;
+    }
+    fchmod(fd, 0700);
+    return fd;
+}
+
+/* Removes every entry of `fd` that is not a directory; the name of the
+ * first directory left (malloc'd) goes to *sub, NULL when there is none. */
+static int remove_files_in(int fd, char **sub)
+{
+    *sub = NULL;
+    int copy = dup(fd);
+    DIR *d = copy >= 0 ? fdopendir(copy) : NULL;
+    if (!d) {
+        int rc = -errno;
+        if (copy >= 0)
+            close(copy);
+        return rc;
+    }
+    int rc = 0;
+    struct dirent *e;
+    while (!*sub && (e = readdir(d))) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        if (unlinkat(fd, e->d_name, 0) == 0 || errno == ENOENT)
+            continue;
+        if (errno == EISDIR || errno == EPERM) {
+            if (!(*sub = strdup(e->d_name)))
+                rc = -ENOMEM;
+        } else if (rc == 0) {
+            rc = -errno;
+        }
+    }
+    closedir(d);
+    return rc;
+}
+
+struct level {
+    char *name;   /* in its parent */
+    dev_t dev;    /* of its parent */
+    ino_t parent;
+};
+
+/* Depth first, holding two descriptors whatever the depth: a tree a job
+ * made thousands of levels deep would run a removal that keeps one open per
+ * level out of descriptors (and leave the tree behind). Going back up is
+ * openat(".."), checked against the parent's device and inode kept for each
+ * level, so a tree moved meanwhile is never followed out of its root. */
 int rb_remove_tree_at(int dirfd, const char *name)
 {
     if (unlinkat(dirfd, name, 0) == 0 || errno == ENOENT)
         return 0;
     if (errno != EISDIR && errno != EPERM)
         return -errno;
-    /* O_NOFOLLOW: a symlink the job planted is removed above, never entered. */
-    int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0 && errno == EACCES) {
-        /* The job took its own permissions away; we own the tree, so give them back. */
-        fchmodat(dirfd, name, 0700, 0);
-        fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    struct stat st;
+    int cur = open_subdir(dirfd, name, &st);
+    if (cur < 0)
+        return cur;
+    struct level *stack = NULL;
+    size_t depth = 0, cap = 0;
+    int rc = 0;
+    for (;;) {
+        char *sub;
+        int r = remove_files_in(cur, &sub);
+        if (r < 0 && rc == 0)
+            rc = r;
+        if (sub && depth == cap) {
+            struct level *more = reallocarray(stack, cap ? cap * 2 : 64, sizeof *stack);
+            if (more) {
+                stack = more;
+                cap = cap ? cap * 2 : 64;
+            }
+        }
+        if (sub) {
+            struct stat cst;
+            int child = depth < cap ? open_subdir(cur, sub, &cst) : -ENOMEM;
+            if (child >= 0) {
+                stack[depth++] = (struct level){ sub, st.st_dev, st.st_ino };
+                close(cur);
+                cur = child;
+                st = cst;
+                continue;
+            }
+            /* Cannot go in: it stays, and so do the dirs above it. */
+            if (rc == 0)
+                rc = child;
+            free(sub);
+        }
+        if (depth == 0)
+            break;
+        /* `cur` is as empty as it will get: up one level, and remove it. */
+        struct level *top = &stack[depth - 1];
+        struct stat pst;
+        int parent = openat(cur, "..", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (parent < 0 || fstat(parent, &pst) < 0 || pst.st_dev != top->dev || pst.st_ino != top->parent) {
+            if (parent >= 0)
+                close(parent);
+            rc = -ESTALE; /* the tree moved under us: stop rather than follow it */
+            break;
+        }
+        if (unlinkat(parent, top->name, AT_REMOVEDIR) < 0 && errno != ENOENT) {
+            int err = errno;
+            if (rc == 0)
+                rc = -err;
+            if (err == ENOTEMPTY) {
+                /* Something in it could not go: do not come back to it for ever. */
+                close(parent);
+                break;
+            }
+        }
+        free(top->name);
+        depth--;
+        close(cur);
+        cur = parent;
+        st = pst;
     }
-    if (fd < 0)
-        return -errno;
-    fchmod(fd, 0700);
-    int rc = empty_dir(fd);
-    if (unlinkat(dirfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
-        return rc < 0 ? rc : -errno;
+    close(cur);
+    for (size_t i = 0; i < depth; i++)
+        free(stack[i].name);
+    free(stack);
+    if (rc == 0 && unlinkat(dirfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
+        rc = -errno;
     return rc;
 }
 
@@ -228,6 +394,37 @@ int rb_workdir_remove(const struct rb_workdir_root *root, const char *path)
 }
 
 #define SCRUB_MAX_FILES 64
+
+/* A job dir's own attributes back to a fresh dir's; -EAGAIN when one cannot
+ * be (the dir is then not reused). A job could set any of them on `.` and
+ * the slot's next job (or the next run of a num_times job) read it. */
+static int reset_attributes(const struct rb_workdir_root *root, int fd)
+{
+    /* Mode 0700 again, whatever the job made of it (setgid, sticky). */
+    if (fchmod(fd, 0700) < 0)
+        return -errno;
+    /* Extended attributes: user.* values and POSIX ACLs are the job's to set. */
+    char names[4096];
+    ssize_t n = flistxattr(fd, names, sizeof names);
+    for (ssize_t i = 0; n > 0 && i < n; i += (ssize_t)strlen(names + i) + 1)
+        fremovexattr(fd, names + i);
+    n = flistxattr(fd, names, sizeof names);
+    if (n < 0 && errno != ENOTSUP)
+        return -errno;
+    if (n > 0 && (n != root->fresh_xattrs_len || memcmp(names, root->fresh_xattrs, (size_t)n) != 0))
+        return -EAGAIN; /* one that would not go (a security label, say) */
+    /* Times: now, as a new dir's (which also sets its ctime to now). */
+    if (futimens(fd, NULL) < 0)
+        return -errno;
+    /* What cannot be set back: a directory that held many entries keeps its
+     * larger size on most file systems. */
+    struct stat st;
+    if (fstat(fd, &st) < 0)
+        return -errno;
+    if (root->fresh_size < 0 || st.st_size != root->fresh_size || st.st_blocks != root->fresh_blocks)
+        return -EAGAIN;
+    return 0;
+}
 
 int rb_workdir_scrub(const struct rb_workdir_root *root, const char *path, uid_t owner)
 {
@@ -270,9 +467,8 @@ int rb_workdir_scrub(const struct rb_workdir_root *root, const char *path, uid_t
             rc = -errno;
         free(names[i]);
     }
-    /* Mode 0700 again, whatever the job made of it (setgid, sticky). */
-    if (rc == 0 && fchmod(dirfd(d), 0700) < 0)
-        rc = -errno;
+    if (rc == 0)
+        rc = reset_attributes(root, dirfd(d));
     closedir(d);
     return rc;
 }
@@ -284,6 +480,7 @@ int rb_workdir_discard(struct rb_workdir_root *root, const char *path)
         return -EINVAL;
     if (root->janitor_fd >= 0) {
         char trash[64], line[80];
+        restore_root_mode(root->fd);
         snprintf(trash, sizeof trash, ".done-%" PRIu64, ++root->discarded);
         if (renameat2(root->fd, name, root->fd, trash, RENAME_NOREPLACE) == 0) {
             /* The trash name is predictable and the dir still belongs to the
@@ -316,8 +513,13 @@ int rb_workdir_reuse(const struct rb_workdir_root *root, const char *spare, uint
     int rc = old ? fresh_name(seq, name) : -EINVAL;
     if (rc < 0)
         return rc;
-    if (renameat2(root->fd, old, root->fd, name, RENAME_NOREPLACE) < 0)
-        return -errno;
+    if (renameat2(root->fd, old, root->fd, name, RENAME_NOREPLACE) < 0) {
+        if (errno != EACCES)
+            return -errno;
+        restore_root_mode(root->fd);
+        if (renameat2(root->fd, old, root->fd, name, RENAME_NOREPLACE) < 0)
+            return -errno;
+    }
     if (asprintf(path, "%s/%s", root->path, name) < 0) {
         renameat(root->fd, name, root->fd, old);
         return -ENOMEM;

@@ -11,6 +11,12 @@ struct rb_workdir_root {
     pid_t janitor;     /* the process that removes what jobs left, or 0 */
     int janitor_fd;    /* names to remove go here, one a line; -1 without one */
     uint64_t discarded;
+    /* What a fresh job dir here looks like, measured when the root is made:
+     * a dir that differs after scrubbing is not reused. */
+    off_t fresh_size;
+    blkcnt_t fresh_blocks;
+    char fresh_xattrs[256]; /* its extended attribute names (flistxattr), NUL-separated */
+    ssize_t fresh_xattrs_len;
 };
 
 /* Creates "<parent>/runbox-XXXXXX" (mode 0711: jobs of another uid may pass
@@ -41,10 +47,15 @@ int rb_workdir_create(const struct rb_workdir_root *root, uint64_t seq, uid_t ow
 int rb_workdir_remove(const struct rb_workdir_root *root, const char *path);
 
 /* Makes a finished job's dir ready for another job: a few plain files in
- * it are removed, mode 0700 again. Refuses (negative errno; discard it
- * instead) when the dir holds more than that, or subdirectories, or when
- * the name no longer holds a directory owned by `owner` (or by runbox when
- * `owner` is -1): a job that replaced its dir is not trusted with it.
+ * it are removed, and every attribute a job can set on `.` goes back to a
+ * fresh dir's (mode 0700, times now, no extended attributes: no user.*
+ * value, no ACL), so that nothing passes from one job to the next through
+ * it. Refuses (negative errno; discard it instead) when the dir holds more
+ * than that, or subdirectories, or when the name no longer holds a
+ * directory owned by `owner` (or by runbox when `owner` is -1): a job that
+ * replaced its dir is not trusted with it; and when what cannot be reset
+ * differs from a fresh dir's (a size grown by many entries, an attribute
+ * that would not go).
  * Reusing dirs spares the file system an inode allocation and a removal
  * per job, the supervisor's largest cost on ext4. */
 int rb_workdir_scrub(const struct rb_workdir_root *root, const char *path, uid_t owner);

@@ -14,20 +14,24 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "coderunner.h"
 #include "interp.h"
+#include "report.h"
+#include "status.h"
 #include "testutil.h"
 
 #define NONCE_BYTE 0x5a
 
 struct run {
     int wait_status;
-    cJSON *checks[8]; /* authenticated check lines, by index */
-    char raw[1 << 16]; /* everything on the status pipe */
+    cJSON *checks[8]; /* each check's verdict and details, merged, by index */
+    char raw[1 << 16]; /* everything on the status channel, messages one after another */
+    size_t dropped;    /* messages the reader did not take */
     char out[65536];
     char err[65536];
     cJSON *rec;
@@ -50,30 +54,37 @@ static void read_memfd(int fd, char *buf, size_t cap)
     close(fd);
 }
 
-/* The authenticated lines of the status pipe: checks by index, and the
- * first final record. */
-static void parse_status_lines(struct run *r)
+/* Copies `from`'s members into `into` (the verdict and its details read as
+ * one record, as the tests knew it). */
+static void merge_into(cJSON **into, const cJSON *from)
 {
-    char prefix[2 * RBZ_NONCE_BYTES + 2];
-    for (int i = 0; i < RBZ_NONCE_BYTES; i++)
-        snprintf(prefix + 2 * i, 3, "%02x", NONCE_BYTE);
-    strcat(prefix, " ");
-    char *save = NULL;
-    static char copy[sizeof r->raw];
-    memcpy(copy, r->raw, sizeof copy);
-    for (char *line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-        if (strncmp(line, prefix, strlen(prefix)) != 0)
-            continue;
-        cJSON *j = cJSON_Parse(line + strlen(prefix));
-        const cJSON *idx = cJSON_GetObjectItem(j, "check");
-        if (cJSON_IsNumber(idx) && idx->valueint >= 0 && idx->valueint < 8 && !r->checks[idx->valueint]) {
-            r->checks[idx->valueint] = j;
-        } else if (!r->rec && cJSON_GetObjectItem(j, "outcome")) {
-            r->rec = j;
-        } else {
-            cJSON_Delete(j);
-        }
+    if (!from)
+        return;
+    if (!*into)
+        *into = cJSON_CreateObject();
+    for (const cJSON *c = from->child; c; c = c->next)
+        if (strcmp(c->string, RBZ_ST_TYPE) != 0)
+            cJSON_AddItemToObject(*into, c->string, cJSON_Duplicate(c, true));
+}
+
+/* What the status reader (src/status.c, the supervisor's own) kept of the
+ * messages: the verdict and details as one record, checks by index. */
+static void take_status(struct run *r, struct rb_status_reader *st)
+{
+    merge_into(&r->rec, st->verdict);
+    if (r->rec)
+        merge_into(&r->rec, st->detail);
+    long failed = 0;
+    for (size_t i = 0; i < st->nchecks && i < 8; i++) {
+        merge_into(&r->checks[i], st->checks[i]);
+        if (r->checks[i])
+            merge_into(&r->checks[i], st->check_details[i]);
+        const char *status = rb_status_string(st->checks[i], RBZ_ST_STATUS);
+        failed += status && strcmp(status, RBZ_CHECK_PASSED) != 0;
     }
+    if (r->rec && failed)
+        cJSON_AddNumberToObject(r->rec, "checks_failed", (double)failed);
+    r->dropped = st->dropped;
 }
 
 static bool scan_for_secret;
@@ -122,7 +133,7 @@ static void run_full(struct run *r, const char *source, size_t len, const char *
     memset(r, 0, sizeof *r);
     int out = memfd_create("out", 0), err = memfd_create("err", 0);
     int st[2];
-    ck_assert_int_eq(pipe(st), 0);
+    ck_assert_int_eq(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, st), 0);
     char dir[] = "/tmp/rb-coderunner-XXXXXX";
     ck_assert_ptr_nonnull(mkdtemp(dir));
     double start = now();
@@ -142,14 +153,14 @@ static void run_full(struct run *r, const char *source, size_t len, const char *
         bool sigint = false;
         unsigned char nonce[RBZ_NONCE_BYTES];
         memset(nonce, NONCE_BYTE, sizeof nonce);
-        int status_fd = dup2(st[1], 1020); /* where the worker keeps it */
+        dup2(st[1], RBZ_WORKER_STATUS_FD); /* where the worker keeps it */
         close(st[1]);
-        int code = rb_coderunner_run(&p, status_fd, nonce, &sigint);
+        rb_report_open(RBZ_WORKER_STATUS_FD);
+        rb_report_sign(nonce);
+        explicit_bzero(nonce, sizeof nonce);
+        int code = rb_coderunner_run(&p, &sigint);
         if (scan_for_secret && secret_copies_in_memory() > 0)
             _exit(97);
-        for (size_t i = 0; i < sizeof nonce; i++)
-            if (nonce[i] != 0)
-                _exit(98); /* the secret must be gone once the record is out */
         if (sigint) {
             signal(SIGINT, SIG_DFL);
             kill(getpid(), SIGINT);
@@ -158,21 +169,32 @@ static void run_full(struct run *r, const char *source, size_t len, const char *
     }
     PyOS_AfterFork_Parent();
     close(st[1]);
+    char hex[RBZ_NONCE_HEX + 1];
+    for (int i = 0; i < RBZ_NONCE_BYTES; i++)
+        snprintf(hex + 2 * i, 3, "%02x", NONCE_BYTE);
+    struct rb_status_reader reader = { 0 };
+    ck_assert_int_eq(rb_status_reader_start(&reader, hex, nchecks, 1 << 24), 0);
     size_t got = 0;
+    static char msg[RBZ_NONCE_HEX + 1 + RBZ_STATUS_PAYLOAD_MAX];
     for (;;) {
-        ssize_t n = read(st[0], r->raw + got, sizeof r->raw - 1 - got);
+        ssize_t n = recv(st[0], msg, sizeof msg, 0);
         if (n <= 0)
             break;
-        got += (size_t)n;
+        rb_status_reader_take(&reader, msg, (size_t)n);
+        if (reader.verdict && r->record_after == 0)
+            r->record_after = now() - start;
+        size_t keep = (size_t)n < sizeof r->raw - 1 - got ? (size_t)n : sizeof r->raw - 1 - got;
+        memcpy(r->raw + got, msg, keep);
+        got += keep;
     }
     r->raw[got] = '\0';
-    r->record_after = now() - start;
+    take_status(r, &reader);
+    rb_status_reader_free(&reader);
     close(st[0]);
     ck_assert_int_eq(waitpid(pid, &r->wait_status, 0), pid);
     r->exit_after = now() - start;
     read_memfd(out, r->out, sizeof r->out);
     read_memfd(err, r->err, sizeof r->err);
-    parse_status_lines(r);
     char path[64];
     snprintf(path, sizeof path, "%s/f.txt", dir);
     int ffd = open(path, O_RDONLY);

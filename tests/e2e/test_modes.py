@@ -244,7 +244,8 @@ class RunnerFeatureTests(RunboxTestCase):
         self.assertEqual(ns["mod"], {"$repr": "<module 'os' (frozen)>"})
         self.assertEqual(ns["bad"], {"$error": "ValueError: no repr"})
         self.assertNotIn("absent", ns)
-        self.assertNotIn("big", ns)  # past the 1 KB bound
+        # Past the 1 KB bound: named, with the size that did not fit, never dropped silently.
+        self.assertEqual(ns["big"], {"$truncated": 2002})
         self.assertIs(r["namespace_truncated"], True)
 
     def test_capture_after_an_exception(self):
