@@ -44,6 +44,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/prctl.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "batch.h"
@@ -90,19 +91,40 @@ typedef struct {
     /* Under `lock`: */
     enum engine_state state;
     bool stop;                /* close() asked the loop to end */
+    bool loop_waits;          /* the loop sleeps in poll() with a free slot: a
+                                 new job must wake it (when every slot is busy,
+                                 the next job event wakes it anyway) */
     char error[1024];         /* why the engine stopped on its own, or "" */
     struct request *req_head, *req_tail;
     struct completion *done_head, *done_tail;
     rb_layers layers;
 
-    /* Loop thread only: records of this turn, handed over once per turn. */
+    /* Loop thread only: records not yet handed over (see publish). */
     struct completion *turn_head, *turn_tail;
+    size_t nheld;
+    int64_t held_since_ns;
 
     /* Under the GIL: */
     uint64_t next_seq;
 } Engine;
 
 static PyObject *EngineError; /* runbox.EngineError */
+
+/* While every slot is busy, records are handed to Python in batches: at
+ * most this many, or as old as this. Each hand-over wakes a Python thread,
+ * which on a machine whose cores the jobs fill takes a core from a job or
+ * from this loop; the jobs still queued in the pool keep its slots busy
+ * meanwhile, so only the records' delivery waits, never a job. When a slot
+ * is free nothing is held: someone may be waiting for that very record. */
+#define HOLD_MAX 32
+#define HOLD_NS (2 * 1000000LL)
+
+static int64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
 
 static void request_free(struct request *r)
 {
@@ -146,15 +168,18 @@ static void on_record(const cJSON *record, rb_status status, void *job_ctx, void
         free(c);
         return;
     }
-    if (e->turn_tail)
+    if (e->turn_tail) {
         e->turn_tail->next = c;
-    else
+    } else {
         e->turn_head = c;
+        e->held_since_ns = now_ns();
+    }
     e->turn_tail = c;
+    e->nheld++;
 }
 
-/* Hands this turn's records to the Python side, in one go. */
-static void publish_turn(Engine *e)
+/* Hands the records held to the Python side, in one go. */
+static void publish(Engine *e)
 {
     if (!e->turn_head)
         return;
@@ -167,6 +192,20 @@ static void publish_turn(Engine *e)
     pthread_cond_broadcast(&e->changed);
     pthread_mutex_unlock(&e->lock);
     e->turn_head = e->turn_tail = NULL;
+    e->nheld = 0;
+}
+
+/* How long poll() may sleep: -1, or until the records held are due. */
+static int publish_or_hold(Engine *e, bool busy)
+{
+    if (!e->turn_head)
+        return -1;
+    int64_t due = e->held_since_ns + HOLD_NS - now_ns();
+    if (!busy || e->nheld >= HOLD_MAX || due <= 0) {
+        publish(e);
+        return -1;
+    }
+    return (int)(due / 1000000) + 1;
 }
 
 static void submit_to_batch(struct rb_batch *b, struct request *r)
@@ -239,17 +278,29 @@ static void *loop_main(void *arg)
         if (take_requests(e, b))
             break;
         int rc = rb_batch_run(b, 0);
-        publish_turn(e);
         if (rc < 0) {
+            publish(e);
             snprintf(why_buf, sizeof why_buf, "the event loop failed: %s", strerror(-rc));
             why = why_buf;
             break;
         }
+        /* Submitting threads write the eventfd only when a new job could
+         * start at once; a job queued behind busy slots waits for the event
+         * that frees one, which wakes this loop anyway. Saves a wake-up per
+         * job when the pool is full, which it is in a long run. */
+        bool free_slot = rb_batch_free_slots(b) > 0;
+        int wait_ms = publish_or_hold(e, !free_slot);
+        pthread_mutex_lock(&e->lock);
+        bool more = e->req_head != NULL || e->stop;
+        e->loop_waits = !more && free_slot;
+        pthread_mutex_unlock(&e->lock);
+        if (more)
+            continue;
         struct pollfd pfd[2] = {
             { .fd = rb_batch_fd(b), .events = POLLIN },
             { .fd = e->wake_fd, .events = POLLIN },
         };
-        if (poll(pfd, 2, -1) < 0 && errno != EINTR) {
+        if (poll(pfd, 2, wait_ms) < 0 && errno != EINTR) {
             snprintf(why_buf, sizeof why_buf, "poll: %s", strerror(errno));
             why = why_buf;
             break;
@@ -260,10 +311,10 @@ static void *loop_main(void *arg)
                 break;
         }
     }
-    /* Kills whatever is still in flight: those jobs get no record. */
+    /* Kills whatever is still in flight: those jobs get no record. Records
+     * already out are handed over (a close() does not wait for them). */
     rb_batch_free(b);
-    completions_free(e->turn_head);
-    e->turn_head = e->turn_tail = NULL;
+    publish(e);
     set_stopped(e, why);
     return NULL;
 }
@@ -455,17 +506,20 @@ static int enqueue(Engine *self, struct request *r)
 {
     pthread_mutex_lock(&self->lock);
     bool open = self->state == ENGINE_RUNNING && !self->stop;
+    bool wake_loop = open && self->loop_waits;
     if (open) {
         if (self->req_tail)
             self->req_tail->next = r;
         else
             self->req_head = r;
         self->req_tail = r;
+        self->loop_waits = false; /* one wake-up is enough */
     }
     pthread_mutex_unlock(&self->lock);
     if (!open)
         return -1;
-    wake(self);
+    if (wake_loop)
+        wake(self);
     return 0;
 }
 

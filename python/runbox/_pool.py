@@ -69,7 +69,8 @@ class _FutureSink:
 
 
 class _QueueSink:
-    """Delivers (seq, record text) pairs to a queue: Pool.run's fast path."""
+    """Delivers lists of (seq, record text) pairs to a queue, a list per
+    batch the engine hands over: Pool.run's fast path."""
 
     __slots__ = ("queue",)
 
@@ -77,10 +78,10 @@ class _QueueSink:
         self.queue = q
 
     def deliver(self, seq: int, text: bytes) -> None:
-        self.queue.put((seq, text))
+        self.queue.put([(seq, text)])
 
     def fail(self, seq: int, exc: BaseException) -> None:
-        self.queue.put((seq, exc))
+        self.queue.put([(seq, exc)])
 
     def cancel(self) -> None:
         pass  # the engine's close fails it with EngineError
@@ -301,22 +302,26 @@ class Pool:
         outstanding: Set[int] = set()
         source = enumerate(jobs)
         exhausted = False
-        try:
-            while True:
-                while not exhausted and len(outstanding) < self._window:
-                    try:
-                        index, job = next(source)
-                    except StopIteration:
-                        exhausted = True
-                        break
-                    outstanding.add(self._submit(job, str(index), sink))
-                if not outstanding:
+
+        def fill() -> None:
+            nonlocal exhausted
+            while not exhausted and len(outstanding) < self._window:
+                try:
+                    index, job = next(source)
+                except StopIteration:
+                    exhausted = True
                     return
-                seq, text = results.get()
-                outstanding.discard(seq)
-                if isinstance(text, BaseException):
-                    raise text
-                yield Result(json.loads(text))
+                outstanding.add(self._submit(job, str(index), sink))
+
+        try:
+            fill()
+            while outstanding:
+                for seq, text in results.get():
+                    outstanding.discard(seq)
+                    if isinstance(text, BaseException):
+                        raise text
+                    fill()
+                    yield Result(json.loads(text))
         finally:
             if outstanding:
                 self._cancel(outstanding)
@@ -352,12 +357,17 @@ class Pool:
                 break
             with self._lock:
                 sinks = [(seq, text, self._sinks.pop(seq, None)) for seq, text in batch]
+            queued: Dict[_QueueSink, List[Any]] = {}
             for seq, text, sink in sinks:
-                if sink is not None:
+                if type(sink) is _QueueSink:
+                    queued.setdefault(sink, []).append((seq, text))
+                elif sink is not None:
                     try:
                         sink.deliver(seq, text)
                     except Exception:  # a done-callback's fault must not stop delivery
                         pass
+            for sink, items in queued.items():
+                sink.queue.put(items)
         # The engine stopped: whatever is left never gets a record.
         with self._lock:
             rest = list(self._sinks.items())
