@@ -387,12 +387,14 @@ static int Engine_init(Engine *self, PyObject *args, PyObject *kwds)
 
     self->owner = getpid();
     int rc;
+    bool started = false;
     Py_BEGIN_ALLOW_THREADS
     rc = pthread_create(&self->thread, NULL, loop_main, self);
     if (rc == 0) {
         pthread_mutex_lock(&self->lock);
         while (self->state == ENGINE_STARTING)
             pthread_cond_wait(&self->changed, &self->lock);
+        started = self->state == ENGINE_RUNNING;
         pthread_mutex_unlock(&self->lock);
     }
     Py_END_ALLOW_THREADS
@@ -402,7 +404,7 @@ static int Engine_init(Engine *self, PyObject *args, PyObject *kwds)
         return -1;
     }
     self->thread_started = true;
-    if (self->state == ENGINE_STOPPED) {
+    if (!started) {
         Py_BEGIN_ALLOW_THREADS
         pthread_join(self->thread, NULL);
         Py_END_ALLOW_THREADS

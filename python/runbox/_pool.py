@@ -15,6 +15,7 @@ import itertools
 import json
 import os
 import queue
+import sys
 import threading
 import time
 import weakref
@@ -184,7 +185,9 @@ class Pool:
             for sink in sinks:
                 sink.cancel()
         self._engine.close()
-        if threading.current_thread() is not self._dispatcher:
+        # Not from the dispatcher itself (a done-callback closing the pool),
+        # nor while the interpreter finalizes, when daemon threads never run again.
+        if threading.current_thread() is not self._dispatcher and not sys.is_finalizing():
             self._dispatcher.join()
         _live_pools.discard(self)
 

@@ -424,6 +424,8 @@ def _result_of(plan: _Plan, key: Any, record: Result) -> ExecutionResult:
 
 def _run_plans(plans: List[Tuple[Any, _Plan]], config: ExecutionConfig,
                pool: Optional[Pool]) -> Dict[Any, ExecutionResult]:
+    if not plans:
+        return {}
     own = pool is None
     pool = pool or Pool(workers=max(1, int(config.num_workers)))
     try:
