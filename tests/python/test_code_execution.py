@@ -170,4 +170,7 @@ def test_dataclass_fields_match_the_library():
                                       "expected_num_commands", "writing_time", "cleanup_time",
                                       "preprocess_time"]
     assert default_should_early_stop(0, CommandResult(0, 0.1, "", "", True))
+    assert not default_should_early_stop(0, CommandResult(0, 0.1, "", "", False))
+    assert ExecutionConfig(num_workers=2, batch_size=4).batched
+    assert ExecutionConfig(num_workers=0).num_workers == 1
     assert runbox.Command is Command and runbox.execute_predictions is execute_predictions
