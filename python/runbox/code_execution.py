@@ -31,7 +31,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
-from ._pool import Pool
+from ._pool import Pool, _cpu_count, default_pool
 from ._results import Result
 
 __all__ = [
@@ -387,7 +387,7 @@ def _command_result(run: Dict[str, Any], post: Optional[Callable[[str], str]]) -
     )
 
 
-def _result_of(plan: _Plan, key: Any, record: Result) -> ExecutionResult:
+def _result_of(plan: _Plan, key: Any, record: Result, times: Dict[str, float]) -> ExecutionResult:
     runs = record["commands"] if "commands" in record else [record]
     by_command: List[List[Dict[str, Any]]] = [[] for _ in range(plan.num_commands)]
     for n, run in zip(plan.runs, runs):
@@ -419,21 +419,25 @@ def _result_of(plan: _Plan, key: Any, record: Result) -> ExecutionResult:
         key=key, command_results=results,
         elapsed=sum(r.runtime for r in results), cwd=None,
         tracked_files={f: tracked.get(f) for f in plan.tracked},
-        expected_num_commands=plan.num_commands)
+        expected_num_commands=plan.num_commands, **times)
 
 
-def _run_plans(plans: List[Tuple[Any, _Plan]], config: ExecutionConfig,
-               pool: Optional[Pool]) -> Dict[Any, ExecutionResult]:
+def _run_plans(plans: List[Tuple[Any, _Plan]], config: ExecutionConfig, pool: Optional[Pool],
+               times: Callable[[Any], Dict[str, float]]) -> Dict[Any, ExecutionResult]:
+    """Runs the plans; each result's key is its key's text, its timings `times(key)`."""
     if not plans:
         return {}
-    own = pool is None
-    pool = pool or Pool(workers=max(1, int(config.num_workers)))
+    workers = max(1, int(config.num_workers))
+    own = pool is None and workers != _cpu_count()
+    if pool is None:
+        # A worker per CPU is what the default pool has, warm after its first use.
+        pool = Pool(workers=workers) if own else default_pool()
     try:
         by_id = {plan.job["id"]: (key, plan) for key, plan in plans}
         out: Dict[Any, ExecutionResult] = {}
         for record in pool.run(plan.job for _, plan in plans):
             key, plan = by_id[record.id]
-            out[key] = _result_of(plan, key, record)
+            out[key] = _result_of(plan, _key_text(key), record, times(key))
         return out
     finally:
         if own:
@@ -465,9 +469,9 @@ def execute_commands(predictions: List[Dict[str, Any]], config: ExecutionConfig,
                      ex.should_early_stop, ex.stdout_postprocessor, config.default_timeout)
         plans.append((key, plan))
     exec_start = time.perf_counter()
-    results = _run_plans(plans, config, pool)
+    results = _run_plans(plans, config, pool, lambda key: {})
     pure = time.perf_counter() - exec_start
-    ordered = [(key, dataclasses.replace(results[key], key=_key_text(key))) for key, _ in plans]
+    ordered = [(key, results[key]) for key, _ in plans]
     return time.perf_counter() - start, pure, ordered
 
 
@@ -539,12 +543,9 @@ def execute_predictions(config: ExecutionConfig, pred_list: List[Dict[str, Any]]
     preprocessing_time = time.perf_counter() - start
 
     exec_start = time.perf_counter()
-    ran = _run_plans(plans, config, pool)
+    results.update(_run_plans(plans, config, pool, lambda key: {
+        "preprocess_time": preproc_times.get(key, 0.0), "writing_time": 0.0, "cleanup_time": 0.0}))
     execution_time = time.perf_counter() - exec_start
-    for key, res in ran.items():
-        results[key] = dataclasses.replace(res, key=_key_text(key),
-                                           preprocess_time=preproc_times.get(key, 0.0),
-                                           writing_time=0.0, cleanup_time=0.0)
 
     post_start = time.perf_counter()
     grouped: List[Tuple[int, Any]] = []
