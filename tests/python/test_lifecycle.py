@@ -93,6 +93,17 @@ CASES = {
     """), "SIGINT", -signal.SIGINT),
 }
 
+EVALUATE = textwrap.dedent("""
+    import threading, runbox
+    problems = [{"task_id": "T/0", "prompt": "def f():\\n", "canonical_solution": "    return 1\\n",
+                 "test": "def check(f):\\n    assert f() == 1\\n", "entry_point": "f"}]
+    samples = [{"task_id": "T/0", "completion": "    import time; time.sleep(60)\\n"}] * 4
+    threading.Timer(1.0, lambda: print("ready", flush=True)).start()
+    runbox.evaluate(problems, samples, k=(1,), workers=2, timeout=100)
+""")
+CASES["evaluate-ctrl-c"] = (EVALUATE, "SIGINT", -signal.SIGINT)
+CASES["evaluate-sigkill"] = (EVALUATE, "SIGKILL", -signal.SIGKILL)
+
 
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_no_process_is_left_behind(case, shared_dir):
