@@ -70,6 +70,34 @@ typedef struct rb_check {
     const char *path;         /* filename in tracebacks; NULL = "<check N>" */
 } rb_check;
 
+/* A function-call test: the program's entry point called with `args`, its
+ * return value compared with `expected` in the supervisor (the expected
+ * value never reaches the job). Values are type-tagged JSON text
+ * (docs/manifest.md#function-call-tests): `args` a tagged list or tuple of
+ * the positional arguments. */
+typedef struct rb_call {
+    const char *args;
+    const char *expected;   /* NULL: the value is recorded, not judged */
+    double timeout;         /* seconds for this call; 0 = 10 */
+    unsigned group;         /* a group stops at its first failure (unless all_tests) */
+} rb_call;
+
+/* How a call's return value is compared with the expected one. */
+typedef enum rb_call_compare {
+    RB_CALLS_PYTHON = 0,         /* Python's ==, exactly */
+    RB_CALLS_EVALPLUS_HUMANEVAL, /* evalplus on HumanEval+: ==, then floats within atol + rtol after an
+                                    exact type check; find_zero checked by its polynomial */
+    RB_CALLS_EVALPLUS_MBPP,      /* evalplus on MBPP+: the same, with MBPP+'s special oracles */
+    RB_CALLS_LIVECODEBENCH,      /* a tuple becomes a list at the top level, then == */
+    RB_CALLS_APPS,               /* == or == expected[0] (a tuple becomes a list): APPS's call-based rules */
+} rb_call_compare;
+
+typedef struct rb_call_rules {
+    rb_call_compare compare;
+    double atol;            /* evalplus: the task's atol (0: 1e-6 once a float is expected) */
+    double rtol;            /* evalplus: 0 = 1e-7 */
+} rb_call_rules;
+
 /* One job. Everything is copied by rb_pool_submit. */
 typedef struct rb_job {
     const char *id;           /* required, unique within a pool's lifetime is up to the caller */
@@ -95,6 +123,12 @@ typedef struct rb_job {
     size_t ntracked;
     const char *workdir;      /* an existing dir to run in, which the caller owns;
                                  NULL = a fresh private one, removed afterwards */
+    const rb_call *calls;     /* function-call tests, run after the program */
+    size_t ncalls;
+    const char *entry_point;  /* the function they call... */
+    const char *entry_class;  /* ...or the method of one instance of this class (NULL: a function) */
+    bool all_tests;           /* run every call, even after a group's first failure */
+    rb_call_rules call_rules;
     void *user;               /* handed back in the result */
 } rb_job;
 
@@ -116,6 +150,25 @@ typedef enum rb_check_status {
     RB_CHECK_FAILED,      /* AssertionError */
     RB_CHECK_ERROR,       /* any other exception */
 } rb_check_status;
+
+typedef enum rb_call_status {
+    RB_CALL_NOT_RUN = 0,  /* its group stopped earlier, or the program ended first */
+    RB_CALL_PASSED,       /* returned the expected value */
+    RB_CALL_WRONG,        /* returned something else */
+    RB_CALL_EXCEPTION,    /* raised */
+    RB_CALL_TIMEOUT,      /* ran out of its time limit */
+    RB_CALL_RETURNED,     /* returned, and nothing was expected */
+} rb_call_status;
+
+typedef struct rb_call_result {
+    rb_call_status status;
+    const char *value;     /* the return value, tagged JSON text, or NULL */
+    const char *expected;  /* the job's expected value (tagged), or NULL */
+    const char *args;      /* the job's arguments (tagged) */
+    const char *exception; /* the exception's type, or NULL */
+    const char *error;     /* "Type: message", or NULL */
+    double time;           /* wall seconds of the call */
+} rb_call_result;
 
 typedef struct rb_check_result {
     rb_check_status status;
@@ -156,6 +209,8 @@ typedef struct rb_result {
     bool namespace_truncated;
     const rb_tracked_file *tracked; /* one per rb_job tracked file */
     size_t ntracked;
+    const rb_call_result *calls;    /* one per rb_job call */
+    size_t ncalls;
     void *user;
 } rb_result;
 

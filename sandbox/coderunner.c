@@ -26,6 +26,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "calls.h"
+#include "outcome.h"
+#include "pyexit.h"
 #include "report.h"
 
 /* Address space set aside at start and given back before the verdict is
@@ -34,179 +37,12 @@
  * mappings, not pages. */
 #define RESERVE_BYTES (8u << 20)
 
-/* Looked up once, in the zygote (rb_coderunner_prepare): in a worker each
- * lookup through the import system or a type's attributes writes to cold
- * pages of the zygote, and every page written is a page copied. */
+/* Looked up once, in the zygote (rb_coderunner_prepare): see pyexit.c. */
 static struct {
-    PyObject *builtins;  /* the builtins module */
-    PyObject *modules;   /* sys.modules */
-    PyObject *gc_count;  /* gc.get_count */
-    PyObject *gc_collect; /* gc.collect */
-    /* traceback's formatters and json.dumps, held here so that a program
-     * replacing sys.modules["traceback"] or the module's attributes changes
-     * nothing in what runbox reports. */
-    PyObject *format_exception;
-    PyObject *format_exception_only;
-    PyObject *json_dumps;
-    PyObject *json_loads;
+    PyObject *builtins;   /* the builtins module */
+    PyObject *json_dumps; /* for captured values */
+    PyObject *json_loads; /* for globals */
 } cached;
-
-/* An exception taken from the interpreter, as it was raised: not yet
- * normalised, since normalising may call the program's own code. */
-struct raised {
-    PyObject *type, *value, *tb; /* new references, or NULL */
-    bool compiling;              /* raised by the compiler, not by running code */
-};
-
-/* What a verdict says, and the details sent after it. */
-struct outcome {
-    const char *kind;
-    int exit_code;
-    char *exception;  /* the type's qualified name, malloc'd */
-    bool memory_error;
-    bool keyboard_interrupt;
-    bool assertion;   /* an AssertionError: a check that failed, not one that broke */
-    char *error;      /* details from here on */
-    char *error_detail;
-    long line;        /* where it surfaced in the file being run, or 0 */
-};
-
-static void outcome_free(struct outcome *o)
-{
-    free(o->exception);
-    free(o->error);
-    free(o->error_detail);
-    memset(o, 0, sizeof *o);
-}
-
-static void raised_clear(struct raised *r)
-{
-    Py_CLEAR(r->type);
-    Py_CLEAR(r->value);
-    Py_CLEAR(r->tb);
-}
-
-/* Takes the pending exception; false when there is none. */
-static bool raised_take(struct raised *r, bool compiling)
-{
-    PyErr_Fetch(&r->type, &r->value, &r->tb);
-    r->compiling = compiling;
-    return r->type != NULL;
-}
-
-/* A malloc'd UTF-8 copy of a str (lone surrogates backslash-escaped), or NULL. */
-static char *utf8_of(PyObject *str)
-{
-    if (!str || !PyUnicode_Check(str))
-        return NULL;
-    PyObject *bytes = PyUnicode_AsEncodedString(str, "utf-8", "backslashreplace");
-    if (!bytes) {
-        PyErr_Clear();
-        return NULL;
-    }
-    char *copy = strdup(PyBytes_AS_STRING(bytes));
-    Py_DECREF(bytes);
-    return copy;
-}
-
-/* Where a cut of `s` at `at` bytes (or fewer) keeps whole UTF-8 characters:
- * never inside a multi-byte sequence. */
-static size_t utf8_boundary(const char *s, size_t at)
-{
-    while (at > 0 && ((unsigned char)s[at] & 0xc0) == 0x80)
-        at--;
-    return at;
-}
-
-/* Shortens a malloc'd string in place to at most `max` bytes, on a UTF-8
- * boundary; `*cut` (when not NULL) tells whether it did. A traceback keeps
- * its tail, which matters most, behind a marker. */
-static char *clip(char *s, size_t max, bool keep_tail, bool *cut)
-{
-    if (cut)
-        *cut = false;
-    if (!s)
-        return NULL;
-    size_t n = strlen(s);
-    if (n <= max)
-        return s;
-    if (cut)
-        *cut = true;
-    static const char marker[] = "[... earlier lines omitted by runbox ...]\n";
-    if (keep_tail) {
-        size_t keep = max - (sizeof marker - 1);
-        size_t from = n - keep;
-        while (from < n && ((unsigned char)s[from] & 0xc0) == 0x80)
-            from++; /* start on a character, not inside one */
-        memmove(s + sizeof marker - 1, s + from, n - from + 1);
-        memcpy(s, marker, sizeof marker - 1);
-    } else {
-        s[utf8_boundary(s, max)] = '\0';
-    }
-    return s;
-}
-
-/* The qualified name of an exception's type, read from the type object
- * itself (what type.__qualname__ returns), so no code of the program runs. */
-static char *type_qualname(PyObject *type)
-{
-    if (!type || !PyType_Check(type))
-        return strdup("?");
-    PyTypeObject *t = (PyTypeObject *)type;
-    if (t->tp_flags & Py_TPFLAGS_HEAPTYPE) {
-        PyObject *q = ((PyHeapTypeObject *)t)->ht_qualname; /* borrowed */
-        char *s = utf8_of(q);
-        if (s)
-            return s;
-    }
-    const char *dot = strrchr(t->tp_name, '.');
-    return strdup(dot ? dot + 1 : t->tp_name);
-}
-
-/* SystemExit's exit code as CPython computes it (None is 0, an int is
- * itself, the OS keeping the low byte, anything else 1), read from the
- * exception's own slot: a subclass's `code` property is the program's code
- * and does not run before the verdict. */
-static PyObject *system_exit_code_object(const struct raised *r) /* borrowed */
-{
-    if (r->value && PyObject_TypeCheck(r->value, (PyTypeObject *)PyExc_SystemExit))
-        return ((PySystemExitObject *)r->value)->code;
-    /* Not normalised: the value is the argument it was raised with. */
-    if (r->value && PyTuple_Check(r->value))
-        return PyTuple_GET_SIZE(r->value) == 1 ? PyTuple_GET_ITEM(r->value, 0)
-               : PyTuple_GET_SIZE(r->value) == 0 ? Py_None
-                                                 : r->value;
-    return r->value ? r->value : Py_None;
-}
-
-static int system_exit_code(const struct raised *r)
-{
-    PyObject *code = system_exit_code_object(r);
-    if (!code || code == Py_None)
-        return 0;
-    if (PyLong_Check(code)) {
-        long v = PyLong_AsLong(code);
-        PyErr_Clear();
-        return (int)(v & 0xff);
-    }
-    return 1;
-}
-
-/* The verdict of an exception, from C state alone. */
-static void verdict_of(struct outcome *o, const struct raised *r)
-{
-    if (PyErr_GivenExceptionMatches(r->type, PyExc_SystemExit)) {
-        o->kind = RB_OUTCOME_EXIT;
-        o->exit_code = system_exit_code(r);
-        return;
-    }
-    o->kind = RB_OUTCOME_EXCEPTION;
-    o->exit_code = 1;
-    o->exception = type_qualname(r->type);
-    o->memory_error = PyErr_GivenExceptionMatches(r->type, PyExc_MemoryError);
-    o->keyboard_interrupt = PyErr_GivenExceptionMatches(r->type, PyExc_KeyboardInterrupt);
-    o->assertion = PyErr_GivenExceptionMatches(r->type, PyExc_AssertionError);
-}
 
 static cJSON *message(const char *type)
 {
@@ -258,193 +94,6 @@ static void send_check_detail(size_t index, const struct outcome *c)
         rb_report_send(m);
     }
     cJSON_Delete(m);
-}
-
-/* "".join(fn(exc)) with one of traceback's formatters, malloc'd, or NULL. */
-static char *format_with(PyObject *fn, PyObject *exc)
-{
-    char *out = NULL;
-    PyObject *lines = fn ? PyObject_CallOneArg(fn, exc) : NULL;
-    PyObject *empty = lines ? PyUnicode_FromString("") : NULL;
-    PyObject *joined = empty ? PyUnicode_Join(empty, lines) : NULL;
-    if (joined)
-        out = utf8_of(joined);
-    else
-        PyErr_Clear();
-    Py_XDECREF(joined);
-    Py_XDECREF(empty);
-    Py_XDECREF(lines);
-    return out;
-}
-
-static void strip_trailing_newlines(char *s)
-{
-    if (!s)
-        return;
-    size_t n = strlen(s);
-    while (n > 0 && (s[n - 1] == '\n' || s[n - 1] == '\r'))
-        s[--n] = '\0';
-}
-
-/* CodeRunner's message for a SyntaxError: "Invalid syntax in 'f.py' on line 3:\n<text>". */
-static char *syntax_error_message(PyObject *exc)
-{
-    PyObject *filename = PyObject_GetAttrString(exc, "filename");
-    PyObject *lineno = filename ? PyObject_GetAttrString(exc, "lineno") : NULL;
-    PyObject *text = lineno ? PyObject_GetAttrString(exc, "text") : NULL;
-    char *msg = NULL;
-    /* Without a line (null bytes, say) there is nothing to point at: the
-     * plain exception line says it better. */
-    if (text && PyLong_Check(lineno)) {
-        char *fname = utf8_of(filename);
-        char *line = utf8_of(text);
-        strip_trailing_newlines(line);
-        const char *base = fname ? strrchr(fname, '/') : NULL;
-        base = base ? base + 1 : (fname ? fname : "???");
-        char num[32];
-        snprintf(num, sizeof num, "%ld", PyLong_AsLong(lineno));
-        size_t len = strlen(base) + strlen(num) + (line ? strlen(line) : 3) + 64;
-        msg = malloc(len);
-        if (msg)
-            snprintf(msg, len, "Invalid syntax in '%s' on line %s:\n%s", base, num,
-                     line ? line : "???");
-        free(fname);
-        free(line);
-    }
-    PyErr_Clear();
-    Py_XDECREF(text);
-    Py_XDECREF(lineno);
-    Py_XDECREF(filename);
-    return msg;
-}
-
-/* A SyntaxError raised while the program ran (eval, compile, an import)
- * formats as the place it points at, then "SyntaxError: message": keep the
- * message, which the place (a line of any length) could push out of the
- * field. */
-static void drop_location_lines(char *s)
-{
-    for (char *line = s; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
-        if (*line != ' ' && *line != '\n') {
-            if (line != s)
-                memmove(s, line, strlen(line) + 1);
-            return;
-        }
-    }
-}
-
-/* The line of `filename` where the exception surfaced: the innermost frame
- * of the traceback that belongs to that file. Traceback and frame objects
- * are the interpreter's own types: reading them runs no program code. */
-static long line_in_file(PyObject *tb, const char *filename)
-{
-    long line = 0;
-    PyObject *t = tb; /* a new reference from here on */
-    Py_XINCREF(t);
-    while (t && t != Py_None && PyTraceBack_Check(t)) {
-        PyFrameObject *frame = ((PyTracebackObject *)t)->tb_frame; /* borrowed */
-        PyCodeObject *code = frame ? PyFrame_GetCode(frame) : NULL;
-        const char *s = code && PyUnicode_Check(code->co_filename) ? PyUnicode_AsUTF8(code->co_filename)
-                                                                   : NULL;
-        if (s && strcmp(s, filename) == 0) {
-            PyObject *ln = PyObject_GetAttrString(t, "tb_lineno");
-            if (ln && PyLong_Check(ln))
-                line = PyLong_AsLong(ln);
-            Py_XDECREF(ln);
-        }
-        Py_XDECREF(code);
-        PyObject *next = (PyObject *)((PyTracebackObject *)t)->tb_next;
-        Py_XINCREF(next);
-        Py_DECREF(t);
-        t = next;
-    }
-    Py_XDECREF(t);
-    PyErr_Clear();
-    return line;
-}
-
-/* The error text of a SystemExit that is not 0: "SystemExit: <code>". */
-static char *system_exit_error(const struct raised *r)
-{
-    PyObject *s = PyObject_Str(system_exit_code_object(r));
-    char *text = utf8_of(s);
-    Py_XDECREF(s);
-    PyErr_Clear();
-    const char *shown = text ? text : "<the exit code could not be printed>";
-    size_t len = strlen(shown) + 16;
-    char *error = malloc(len);
-    if (error)
-        snprintf(error, len, "SystemExit: %s", shown);
-    free(text);
-    return error;
-}
-
-/* The details of an exception whose verdict is out: the error line, the
- * traceback, the line in the program's file. May run the program's code
- * (its exception's __str__), so only after the verdict. Normalises `r`. */
-static void describe(struct outcome *o, struct raised *r, const char *filename)
-{
-    if (!r->type)
-        return;
-    if (PyErr_GivenExceptionMatches(r->type, PyExc_SystemExit)) {
-        if (o->exit_code != 0)
-            o->error = system_exit_error(r);
-        o->error = clip(o->error, RBZ_ERROR_MAX, false, NULL);
-        return;
-    }
-    PyErr_NormalizeException(&r->type, &r->value, &r->tb);
-    PyErr_Clear();
-    if (r->tb && r->value)
-        PyException_SetTraceback(r->value, r->tb);
-    if (!r->value)
-        return;
-    if (PyErr_GivenExceptionMatches(r->type, PyExc_SyntaxError)) {
-        PyObject *ln = PyObject_GetAttrString(r->value, "lineno");
-        o->line = ln && PyLong_Check(ln) ? PyLong_AsLong(ln) : 0;
-        Py_XDECREF(ln);
-        PyErr_Clear();
-        if (r->compiling)
-            o->error = syntax_error_message(r->value);
-    } else {
-        o->line = line_in_file(r->tb, filename);
-    }
-    if (!o->error) {
-        /* "Type: message", as the last lines of a traceback give it (a message
-         * with newlines in it keeps them). */
-        o->error = format_with(cached.format_exception_only, r->value);
-        strip_trailing_newlines(o->error);
-        if (o->error && PyErr_GivenExceptionMatches(r->type, PyExc_SyntaxError))
-            drop_location_lines(o->error);
-    }
-    o->error_detail = format_with(cached.format_exception, r->value);
-    if (!o->error && o->exception)
-        o->error = strdup(o->exception);
-    o->error = clip(o->error, RBZ_ERROR_MAX, false, NULL);
-    o->error_detail = clip(o->error_detail, RBZ_ERROR_DETAIL_MAX, true, NULL);
-}
-
-/* Prints the exception the way python3 would, through sys.excepthook (the
- * program's to replace); SystemExit's non-integer code goes to stderr. The
- * verdict is out already, and `r` is given back to the interpreter. */
-static void print_raised(struct raised *r)
-{
-    if (!r->type)
-        return;
-    if (PyErr_GivenExceptionMatches(r->type, PyExc_SystemExit)) {
-        PyObject *code = system_exit_code_object(r);
-        if (code && code != Py_None && !PyLong_Check(code)) {
-            PyObject *err = PySys_GetObject("stderr"); /* borrowed */
-            if (err && err != Py_None && PyFile_WriteObject(code, err, Py_PRINT_RAW) == 0)
-                PyFile_WriteString("\n", err);
-        }
-        raised_clear(r);
-        PyErr_Clear();
-        return;
-    }
-    PyErr_Restore(r->type, r->value, r->tb); /* steals them */
-    r->type = r->value = r->tb = NULL;
-    PyErr_PrintEx(0);
-    PyErr_Clear();
 }
 
 static int set_sys_argv(const struct rb_program *p)
@@ -540,38 +189,17 @@ static int set_package(PyObject *dict, const struct rb_program *p)
 
 int rb_coderunner_prepare(void)
 {
-    PyObject *gc = PyImport_ImportModule("gc");
-    PyObject *traceback = PyImport_ImportModule("traceback");
     PyObject *json = PyImport_ImportModule("json");
     cached.builtins = PyImport_ImportModule("builtins");
-    cached.modules = PyImport_GetModuleDict(); /* borrowed, lives as long as the interpreter */
-    cached.gc_count = gc ? PyObject_GetAttrString(gc, "get_count") : NULL;
-    cached.gc_collect = gc ? PyObject_GetAttrString(gc, "collect") : NULL;
-    cached.format_exception = traceback ? PyObject_GetAttrString(traceback, "format_exception") : NULL;
-    cached.format_exception_only =
-        traceback ? PyObject_GetAttrString(traceback, "format_exception_only") : NULL;
     cached.json_dumps = json ? PyObject_GetAttrString(json, "dumps") : NULL;
     cached.json_loads = json ? PyObject_GetAttrString(json, "loads") : NULL;
     Py_XDECREF(json);
-    Py_XDECREF(traceback);
-    Py_XDECREF(gc);
-    if (!cached.builtins || !cached.modules || !cached.gc_count || !cached.gc_collect ||
-        !cached.format_exception || !cached.format_exception_only || !cached.json_dumps ||
-        !cached.json_loads) {
+    if (!cached.builtins || !cached.json_dumps || !cached.json_loads || rb_outcome_prepare() < 0 ||
+        rb_pyexit_prepare() < 0) {
         PyErr_Clear();
         return -1;
     }
     return 0;
-}
-
-/* sys.modules[name] when the job has imported it, else NULL (a new reference). */
-static PyObject *imported_module(const char *name)
-{
-    PyObject *mod = cached.modules ? PyDict_GetItemString(cached.modules, name) : NULL; /* borrowed */
-    if (!mod || mod == Py_None)
-        return NULL;
-    Py_INCREF(mod);
-    return mod;
 }
 
 static PyObject *fresh_main_module(const char *filename)
@@ -605,122 +233,6 @@ static PyObject *fresh_main_module(const char *filename)
     return main;
 }
 
-/* module.fn() when the job imported the module; whether it did. */
-static bool call_if_imported(const char *module, const char *fn)
-{
-    PyObject *mod = imported_module(module);
-    if (!mod)
-        return false;
-    PyObject *r = PyObject_CallMethod(mod, fn, NULL);
-    if (!r)
-        PyErr_WriteUnraisable(mod);
-    Py_XDECREF(r);
-    Py_DECREF(mod);
-    return true;
-}
-
-static void flush_stream(PyObject *f)
-{
-    if (!f || f == Py_None)
-        return;
-    PyObject *closed = PyObject_GetAttrString(f, "closed");
-    int is_closed = closed ? PyObject_IsTrue(closed) : 1;
-    Py_XDECREF(closed);
-    PyErr_Clear();
-    if (is_closed)
-        return;
-    PyObject *r = PyObject_CallMethod(f, "flush", NULL);
-    if (!r)
-        PyErr_WriteUnraisable(f);
-    Py_XDECREF(r);
-}
-
-/* sys.stdout, sys.stderr and the originals they replaced, each once. */
-static void flush_stdio(void)
-{
-    static const char *const names[] = { "stdout", "stderr", "__stdout__", "__stderr__" };
-    PyObject *seen[4];
-    for (size_t i = 0; i < 4; i++) {
-        seen[i] = PySys_GetObject(names[i]); /* borrowed */
-        Py_XINCREF(seen[i]); /* a flush may run code that replaces it */
-    }
-    for (size_t i = 0; i < 4; i++) {
-        bool again = false;
-        for (size_t j = 0; j < i; j++)
-            again = again || seen[j] == seen[i];
-        if (!again)
-            flush_stream(seen[i]);
-    }
-    for (size_t i = 0; i < 4; i++)
-        Py_XDECREF(seen[i]);
-}
-
-/* Drops the main module's globals the way CPython's module teardown does:
- * names with a leading underscore first, then the rest, __builtins__ last,
- * so that unclosed files are flushed and __del__ methods run. */
-static void release_main_globals(PyObject *dict)
-{
-    for (int pass = 0; pass < 2; pass++) {
-        Py_ssize_t pos = 0;
-        PyObject *key, *value; /* borrowed */
-        while (PyDict_Next(dict, &pos, &key, &value)) {
-            if (value == Py_None || !PyUnicode_Check(key))
-                continue;
-            const char *k = PyUnicode_AsUTF8(key);
-            if (!k) {
-                PyErr_Clear();
-                continue;
-            }
-            bool underscore = k[0] == '_' && k[1] != '_';
-            if (strcmp(k, "__builtins__") == 0 || (pass == 0 && !underscore))
-                continue;
-            if (PyDict_SetItem(dict, key, Py_None) < 0)
-                PyErr_WriteUnraisable(NULL);
-        }
-    }
-}
-
-/* Collects the cycles the job left, as python3's finalisation would. Only
- * the young generations, unless the job ran long enough to promote objects
- * into the oldest one: a full collection also empties the interpreter's free
- * lists, which the worker shares with the zygote, and copying those pages
- * costs more than every trivial job's own run. */
-static void collect_garbage(void)
-{
-    if (!cached.gc_count || !cached.gc_collect)
-        return;
-    PyObject *counts = PyObject_CallNoArgs(cached.gc_count);
-    long promoted = counts && PyTuple_Check(counts) && PyTuple_GET_SIZE(counts) == 3
-                        ? PyLong_AsLong(PyTuple_GET_ITEM(counts, 2))
-                        : 1;
-    PyObject *generation = PyLong_FromLong(promoted > 0 ? 2 : 1);
-    PyObject *r = generation ? PyObject_CallOneArg(cached.gc_collect, generation) : NULL;
-    Py_XDECREF(r);
-    Py_XDECREF(generation);
-    Py_XDECREF(counts);
-    PyErr_Clear();
-}
-
-/* python3's exit sequence, minus finalising the interpreter. */
-static void shut_down_like_python3(PyObject *main)
-{
-    /* Flushed first, unlike python3: a thread or exit handler that never
-     * ends is killed at the timeout, and what was printed before it must
-     * not die in a buffer with it. The bytes and their order are the same. */
-    flush_stdio();
-    if (call_if_imported("threading", "_shutdown"))
-        flush_stdio();
-    /* A program that registered an exit handler has imported atexit; one
-     * that did not has nothing to run, and importing it would cost a trip
-     * through the import machinery in every job. */
-    if (call_if_imported("atexit", "_run_exitfuncs"))
-        flush_stdio();
-    if (main)
-        release_main_globals(PyModule_GetDict(main));
-    collect_garbage();
-    flush_stdio();
-}
-
 /* Compiles and runs one piece of code in `dict`; 0 when it ran to its end,
  * else -1 with the exception taken into `r`. The reserve goes back before
  * anything else, so a program that used up its memory still gets its
@@ -743,7 +255,7 @@ static int run_code(const char *source, size_t len, const char *filename, PyObje
         Py_DECREF(code);
         return 0;
     }
-    raised_take(r, code == NULL);
+    rb_raised_take(r, code == NULL);
     Py_XDECREF(code);
     return -1;
 }
@@ -804,7 +316,7 @@ static int run_main(const struct rb_program *p, PyObject *dict, struct raised *r
         Py_DECREF(res);
         return 0;
     }
-    raised_take(r, false);
+    rb_raised_take(r, false);
     return -1;
 }
 
@@ -822,7 +334,7 @@ static cJSON *capture_value(PyObject *value)
     if (item)
         return item;
     PyObject *repr = PyObject_Repr(value);
-    char *rs = utf8_of(repr);
+    char *rs = rb_utf8_of(repr);
     Py_XDECREF(repr);
     item = cJSON_CreateObject();
     if (rs) {
@@ -830,14 +342,13 @@ static cJSON *capture_value(PyObject *value)
     } else {
         /* The exception is the record's, not the program's: not printed. */
         struct raised why = { 0 };
-        raised_take(&why, false);
+        rb_raised_take(&why, false);
         PyErr_NormalizeException(&why.type, &why.value, &why.tb);
         PyErr_Clear();
-        char *w = why.value ? format_with(cached.format_exception_only, why.value) : NULL;
-        strip_trailing_newlines(w);
+        char *w = why.value ? rb_format_exception_only(why.value) : NULL;
         cJSON_AddStringToObject(item, "$error", w ? w : "repr() failed");
         free(w);
-        raised_clear(&why);
+        rb_raised_clear(&why);
     }
     free(rs);
     PyErr_Clear();
@@ -892,7 +403,7 @@ static void send_detail(const struct outcome *o, PyObject *dict, const struct rb
         cJSON_AddNumberToObject(m, RBZ_ST_LINE, (double)o->line);
     PyObject *doc = dict ? PyDict_GetItemString(dict, "__doc__") : NULL; /* borrowed */
     bool doc_cut = false;
-    char *doc_text = clip(utf8_of(doc), RBZ_DOC_MAX, false, &doc_cut);
+    char *doc_text = rb_clip(rb_utf8_of(doc), RBZ_DOC_MAX, false, &doc_cut);
     if (doc_text)
         cJSON_AddStringToObject(m, RBZ_ST_DOC, doc_text);
     if (doc_cut)
@@ -923,32 +434,32 @@ static bool run_checks(const struct rb_program *p, PyObject *dict, struct outcom
         struct outcome c = { .kind = RB_OUTCOME_COMPLETED };
         struct raised cr = { 0 };
         void *reserve = malloc(RESERVE_BYTES);
-        const struct rb_program_check *ch = &p->checks[i];
-        if (run_code(ch->source, strlen(ch->source), ch->filename, dict, &cr, &reserve) == 0) {
+        const struct rbz_spec_check *ch = &p->checks[i];
+        if (run_code(ch->source, strlen(ch->source), ch->path, dict, &cr, &reserve) == 0) {
             send_check(i, RBZ_CHECK_PASSED, NULL);
             continue;
         }
-        verdict_of(&c, &cr);
+        rb_verdict_of(&c, &cr);
         bool ends = strcmp(c.kind, RB_OUTCOME_EXIT) == 0 || c.keyboard_interrupt;
         send_check(i, !ends && c.assertion ? RBZ_CHECK_FAILED : RBZ_CHECK_ERROR, &c);
         if (ends) {
-            outcome_free(o);
+            rb_outcome_free(o);
             *o = c;
             *r = cr;
             send_verdict(o);
-            describe(o, r, ch->filename);
+            rb_describe(o, r, ch->path);
             send_check_detail(i, o);
             return true;
         }
-        describe(&c, &cr, ch->filename);
+        rb_describe(&c, &cr, ch->path);
         send_check_detail(i, &c);
-        raised_clear(&cr);
+        rb_raised_clear(&cr);
         if (failed++ == 0) {
-            outcome_free(o);
+            rb_outcome_free(o);
             *o = c;
             o->kind = RB_OUTCOME_COMPLETED;
         } else {
-            outcome_free(&c);
+            rb_outcome_free(&c);
         }
     }
     o->exit_code = failed > 0 ? 1 : 0;
@@ -968,19 +479,24 @@ int rb_coderunner_run(const struct rb_program *p, bool *sigint)
     if (!cached.builtins)
         rb_coderunner_prepare(); /* not forked from a zygote that did it (tests) */
 
+    rb_outcome_set_program(p);
     /* From here on the program's code may run (a package's __init__, the
      * parent of a -m module): the supervisor trusts only signed messages. */
     rb_report_send_type(RBZ_ST_RUNNING);
     if (set_sys_argv(p) < 0 || set_sys_path(p) < 0 || !(main = fresh_main_module(p->filename)) ||
         inject_globals(PyModule_GetDict(main), p->globals_json) < 0 ||
         (p->mode == RB_RUN_SOURCE && set_package(PyModule_GetDict(main), p) < 0)) {
-        raised_take(&r, false);
+        rb_raised_take(&r, false);
     } else {
         dict = PyModule_GetDict(main);
         missing = p->mode == RB_RUN_MODULE && module_is_missing(p->target, &o);
-        if (!missing && run_main(p, dict, &r, &reserve) == 0 && p->nchecks) {
-            sent = true;
-            described = run_checks(p, dict, &o, &r);
+        if (!missing && run_main(p, dict, &r, &reserve) == 0) {
+            if (p->ncalls)
+                rb_calls_run(p, dict); /* their results go out as they come */
+            if (p->nchecks) {
+                sent = true;
+                described = run_checks(p, dict, &o, &r);
+            }
         }
     }
     free(reserve);
@@ -988,7 +504,7 @@ int rb_coderunner_run(const struct rb_program *p, bool *sigint)
     /* The verdict, before any Python code runs again. */
     if (!sent) {
         if (r.type)
-            verdict_of(&o, &r);
+            rb_verdict_of(&o, &r);
         send_verdict(&o);
     }
 
@@ -996,15 +512,15 @@ int rb_coderunner_run(const struct rb_program *p, bool *sigint)
     if (missing)
         report_missing_module(p->target, &o);
     else if (r.type && !described)
-        describe(&o, &r, p->filename);
+        rb_describe(&o, &r, p->filename);
     send_detail(&o, dict, p);
     /* Nothing after this point may speak for the program. */
     rb_report_wipe();
-    print_raised(&r);
+    rb_print_raised(&r);
     *sigint = o.keyboard_interrupt;
     int exit_code = o.exit_code;
-    outcome_free(&o);
-    shut_down_like_python3(main);
+    rb_outcome_free(&o);
+    rb_shut_down_like_python3(main);
     Py_XDECREF(main);
     return exit_code;
 }

@@ -11,12 +11,8 @@
 #include <stddef.h>
 
 #include "protocol.h"
+#include "spec.h"
 
-/* A piece of code run after the program, in its namespace (see rb_check). */
-struct rb_program_check {
-    const char *source;
-    const char *filename;
-};
 
 enum rb_run_mode {
     RB_RUN_SOURCE = 0, /* compile `source` as the main module (a source or .py file job) */
@@ -41,8 +37,14 @@ struct rb_program {
     const char *const *argv; /* sys.argv[1:] */
     size_t argc;
     const char *sys_path0;   /* prepended to sys.path */
-    const struct rb_program_check *checks;
+    const struct rbz_spec_check *checks; /* run after the program, in its namespace */
     size_t nchecks;
+    const struct rbz_spec_call *calls;   /* function-call tests, run after the program */
+    size_t ncalls;
+    const char *entry_point;
+    const char *entry_class;
+    bool all_tests;
+    size_t value_max;
 };
 
 /* In the zygote, once the interpreter is up: looks up what every job's run

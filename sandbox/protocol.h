@@ -22,7 +22,10 @@
 #ifndef RB_PROTOCOL_H
 #define RB_PROTOCOL_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 enum rbz_type {
     RBZ_READY = 1,
@@ -57,11 +60,29 @@ enum rbz_fd {
  * the ranges systemd hands to containers (0x80000-0x6fffffff) and the one it
  * keeps (0x7ffe0000-); 1024 blocks of 8192 end at 0x70800000. The
  * supervisor gives each job's working dir to its uid and tells the worker
- * which one it is in the spec (RBZ_SPEC_UID). */
+ * which one it is in the spec (spec.h: uid). */
 #define RB_JOB_UID_BASE 0x70000000u
 #define RB_JOB_UID_SHARED 4096u /* above every slot: -j is at most 4096 */
 #define RB_JOB_UID_COUNT 8192u
 #define RB_JOB_UID_BLOCKS 1024u
+
+/* The uid of slot `slot` in the block starting at `block`. */
+static inline uid_t rb_job_uid_of_slot(uid_t block, size_t slot)
+{
+    return block + (uid_t)slot;
+}
+
+/* The uid of the n-th shared dir (a command list's) in a block. */
+static inline uid_t rb_job_uid_shared(uid_t block, uint64_t n)
+{
+    return block + RB_JOB_UID_SHARED + (uid_t)(n % (RB_JOB_UID_COUNT - RB_JOB_UID_SHARED));
+}
+
+/* Whether `uid` is one runbox hands out: never 0, never an account's. */
+static inline bool rb_job_uid_valid(double uid)
+{
+    return uid >= RB_JOB_UID_BASE && uid < (double)RB_JOB_UID_BASE + (double)RB_JOB_UID_COUNT * RB_JOB_UID_BLOCKS;
+}
 
 /* The CPU limit a job gets, in whole seconds (RLIMIT_CPU counts seconds):
  * its cpu_time rounded up, at least 1. The worker sets it and the supervisor
@@ -110,25 +131,7 @@ struct rbz_msg {
     char text[1024];     /* READY: a JSON object (version, why a layer is off); INIT_FAILED: why */
 };
 
-/* Field names of the JSON job spec the supervisor writes into the memfd. */
-#define RBZ_SPEC_ID "id"
-#define RBZ_SPEC_KIND "kind"           /* "source" or "file" */
-#define RBZ_SPEC_PROGRAM "program"     /* source text, or the file's absolute path */
-#define RBZ_SPEC_PATH "path"           /* filename for tracebacks */
-#define RBZ_SPEC_ARGV0 "argv0"
-#define RBZ_SPEC_ARGV "argv"
-#define RBZ_SPEC_WORKDIR "workdir"
-#define RBZ_SPEC_UID "uid" /* the uid (and gid) to run as, when runbox is root */
-#define RBZ_SPEC_CPU_TIME "cpu_time"
-#define RBZ_SPEC_MEMORY_MB "memory_mb"
-#define RBZ_SPEC_CHECKS "checks"       /* [{"source": ..., "path": ...}] */
-#define RBZ_SPEC_MODULE "module"       /* kind "module": the module's name (in "program") */
-#define RBZ_SPEC_PACKAGE "package"     /* run the source as part of this package */
-#define RBZ_SPEC_GLOBALS "globals"     /* JSON object text: names set before the program runs */
-#define RBZ_SPEC_CAPTURE "capture"     /* [names] returned after the run */
-#define RBZ_SPEC_CAPTURE_LIMIT "capture_limit" /* bytes of JSON the captured names may take */
-#define RBZ_SPEC_PYTHON_PATH "python_path" /* [dirs] added to sys.path after its first entry */
-#define RBZ_SPEC_NONCE "nonce"         /* 32 hex digits */
+/* The job spec the FORK message's memfd holds is declared in spec.h. */
 
 /*
  * The status channel: how the worker tells the supervisor what the program
@@ -142,7 +145,7 @@ struct rbz_msg {
  * A message is RBZ_NONCE_HEX characters of prefix, one framing character,
  * then payload: a JSON object (RBZ_FRAME_WHOLE), or a piece of one too long
  * for a message (RBZ_FRAME_MORE pieces, then RBZ_FRAME_LAST). The prefix is
- * the job's secret (RBZ_SPEC_NONCE) on every message after the worker has
+ * the job's secret (spec.h: nonce) on every message after the worker has
  * read it. Before the program's first line, the worker says RBZ_ST_RUNNING;
  * from then on the supervisor takes only messages with the secret and drops
  * everything else as it arrives (never stored, so a flood cannot push the
@@ -177,6 +180,7 @@ struct rbz_msg {
                                               namespace, namespace_truncated */
 #define RBZ_ST_CHECK "check"               /* index, status, exception */
 #define RBZ_ST_CHECK_DETAIL "check_detail" /* index, error, line */
+#define RBZ_ST_CALLS "calls"               /* results: the function-call tests since the last */
 
 /* Fields. */
 #define RBZ_ST_OUTCOME "outcome"
@@ -193,6 +197,16 @@ struct rbz_msg {
 #define RBZ_ST_DOC_TRUNCATED "doc_truncated"
 #define RBZ_ST_NAMESPACE "namespace"
 #define RBZ_ST_NAMESPACE_TRUNCATED "namespace_truncated"
+
+#define RBZ_ST_RESULTS "results"         /* calls: [{index, outcome, value | exception,
+                                              error, time}] */
+#define RBZ_ST_VALUE "value"               /* a call's return value, type-tagged (src/values.h) */
+#define RBZ_ST_TIME "time"                 /* a call's wall seconds */
+
+/* Outcomes of a function-call test. */
+#define RBZ_CALL_RETURNED "returned"
+#define RBZ_CALL_RAISED "raised"
+#define RBZ_CALL_TIMEOUT "timeout"         /* its own time limit passed (the call was interrupted) */
 
 /* Outcomes of a verdict. */
 #define RB_OUTCOME_COMPLETED "completed"  /* the main module (and every check) ran to its end */

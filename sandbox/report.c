@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 static struct {
@@ -73,11 +74,12 @@ static void send_frame(char frame, const char *payload, size_t len)
     memcpy(head, channel.prefix, RBZ_NONCE_HEX);
     head[RBZ_NONCE_HEX] = frame;
     struct iovec iov[2] = { { head, sizeof head }, { (void *)payload, len } };
-    struct msghdr mh = { .msg_iov = iov, .msg_iovlen = 2 };
     check_channel();
     for (int tries = 0;; tries++) {
-        /* sendmsg with a plain iovec: one message, never split. */
-        ssize_t n = sendmsg(channel.fd, &mh, MSG_NOSIGNAL);
+        /* On a SEQPACKET socket one writev is one message, never split.
+         * (Not sendmsg: the filter refuses it to jobs, which could pass
+         * descriptors with it. SIGPIPE is ignored, as python3 ignores it.) */
+        ssize_t n = writev(channel.fd, iov, 2);
         if (n == (ssize_t)(sizeof head + len))
             break;
         if (n < 0 && errno == EINTR)
@@ -94,6 +96,18 @@ static void send_frame(char frame, const char *payload, size_t len)
     check_channel();
 }
 
+void rb_report_send_text(const char *text, size_t len)
+{
+    if (len <= RBZ_STATUS_PAYLOAD_MAX) {
+        send_frame(RBZ_FRAME_WHOLE, text, len);
+        return;
+    }
+    for (size_t off = 0; off < len; off += RBZ_STATUS_PAYLOAD_MAX) {
+        size_t n = len - off > RBZ_STATUS_PAYLOAD_MAX ? RBZ_STATUS_PAYLOAD_MAX : len - off;
+        send_frame(off + n < len ? RBZ_FRAME_MORE : RBZ_FRAME_LAST, text + off, n);
+    }
+}
+
 void rb_report_send(const cJSON *msg)
 {
     char *text = cJSON_PrintUnformatted(msg);
@@ -108,15 +122,7 @@ void rb_report_send(const cJSON *msg)
             send_frame(RBZ_FRAME_WHOLE, fallback, sizeof fallback - 1);
         return;
     }
-    size_t len = strlen(text);
-    if (len <= RBZ_STATUS_PAYLOAD_MAX) {
-        send_frame(RBZ_FRAME_WHOLE, text, len);
-    } else {
-        for (size_t off = 0; off < len; off += RBZ_STATUS_PAYLOAD_MAX) {
-            size_t n = len - off > RBZ_STATUS_PAYLOAD_MAX ? RBZ_STATUS_PAYLOAD_MAX : len - off;
-            send_frame(off + n < len ? RBZ_FRAME_MORE : RBZ_FRAME_LAST, text + off, n);
-        }
-    }
+    rb_report_send_text(text, strlen(text));
     cJSON_free(text);
 }
 

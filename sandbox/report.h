@@ -29,6 +29,9 @@ void rb_report_wipe(void);
  * channel is gone: the worker exits with RBZ_EXIT_CHANNEL_LOST. */
 void rb_report_send(const cJSON *msg);
 
+/* A message already written as JSON text (sent as rb_report_send sends). */
+void rb_report_send_text(const char *json, size_t len);
+
 /* A message of type `type` and nothing else ("running"). */
 void rb_report_send_type(const char *type);
 

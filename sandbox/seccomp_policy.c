@@ -391,9 +391,11 @@ static const struct syscall_rule POLICY[] = {
     DENY("accept4", EACCES, "no sockets to accept on"),
     ALLOW("sendto", "on a socketpair"),
     ALLOW("recvfrom", "on a socketpair"),
-    ALLOW("sendmsg", "on a socketpair"),
+    DENY("sendmsg", EPERM,
+         "it can pass descriptors (SCM_RIGHTS): a socket pair sent away and closed keeps its buffers, "
+         "kernel memory beyond what the job's descriptors can hold; send() and sendto() still work"),
     ALLOW("recvmsg", "on a socketpair"),
-    ALLOW("sendmmsg", "on a socketpair"),
+    DENY("sendmmsg", EPERM, "as sendmsg"),
     ALLOW("recvmmsg", "on a socketpair"),
     ALLOW_IF("shutdown", NOT_CHANNEL(0), "fd is not the status channel's",
              "on a socketpair; the status channel cannot be shut down"),

@@ -1,25 +1,10 @@
 /*
- * The worker's set-up: a flat sequence in a fixed order, each step relying on
- * the ones before it.
- *
- *   1. signals back to defaults   the zygote blocks SIGCHLD for its signalfd
- *   2. stdio onto the pipes       first, so every later failure can be
- *                                 reported on the status pipe
- *   3. new process group          what the zygote kills; the zygote's session
- *                                 has no controlling terminal
- *   4. parent-death signal        dies with the zygote
- *   5. the spec                   read from the sealed memfd
- *   6. stray fds closed           no other job's pipe ends, no control socket
- *   7. working dir
- *   8. privileges dropped         root: to the job's own uid; in a user
- *                                 namespace: every capability
- *   9. program text               file jobs are read with the job's rights
- *  10. rlimits                    layer 1
- *  11. no_new_privs, seccomp      layer 2, last: everything above needs
- *                                 syscalls the filter denies
- *  12. run                        the CodeRunner core, then _exit
- *
- * It never returns into zygote code.
+ * The worker: the child the zygote forks for one job. Its set-up is a flat
+ * sequence in a fixed order, each step relying on the ones before it: the
+ * table STEPS at the end of this file, which `runbox-zygote
+ * --print-worker-steps` prints for docs/design.md. Then the CodeRunner core
+ * runs the program. It never returns into zygote code: whatever happens
+ * ends in _exit.
  */
 #define _GNU_SOURCE
 #define PY_SSIZE_T_CLEAN
@@ -45,40 +30,21 @@
 #include "childalloc.h"
 #include "coderunner.h"
 #include "landlock.h"
+#include "programtree.h"
 #include "report.h"
 #include "rlimits.h"
+#include "spec.h"
 
 /* Landlock read rules per job: the system's, the program's dir, import roots. */
 #define RB_MAX_READ_PATHS 128
 
 
+/* The spec as the worker uses it: the decoded fields (pointing into the
+ * parsed tree, which is never freed: the worker ends with _exit). */
 struct spec {
     cJSON *tree;
-    struct rb_program_check *checks;
-    size_t nchecks;
-    const char *package;
-    char *globals_json;
-    double uid; /* RBZ_SPEC_UID, or -1 */
-    const char **capture;
-    size_t ncapture;
-    size_t capture_limit;
-    const char **python_path;
-    size_t npython_path;
-    const char *kind;
-    const char *program;
-    const char *path;
-    const char *argv0;
-    const char **argv;
-    size_t argc;
-    const char *workdir;
-    double cpu_time;
-    long memory_mb;
+    struct rbz_spec f;
 };
-
-_Noreturn static void fail_setup(const char *step, int err)
-{
-    rb_report_setup_failed(step, err);
-}
 
 static char *read_fd_fully(int fd, size_t *len)
 {
@@ -103,11 +69,6 @@ static char *read_fd_fully(int fd, size_t *len)
     return buf;
 }
 
-static const char *spec_string(cJSON *tree, const char *key)
-{
-    return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(tree, key));
-}
-
 static int hex_value(char c)
 {
     if (c >= '0' && c <= '9')
@@ -119,10 +80,8 @@ static int hex_value(char c)
 
 /* Hands the secret in the parsed spec to the status channel, wiping the
  * text: from here on it lives in one place, report.c's C memory. */
-static int take_nonce(cJSON *tree)
+static int take_nonce(char *hex)
 {
-    cJSON *item = cJSON_GetObjectItemCaseSensitive(tree, RBZ_SPEC_NONCE);
-    char *hex = cJSON_GetStringValue(item);
     unsigned char nonce[RBZ_NONCE_BYTES];
     if (!hex || strlen(hex) != RBZ_NONCE_HEX)
         return -EINVAL;
@@ -138,71 +97,9 @@ static int take_nonce(cJSON *tree)
     return 0;
 }
 
-static int parse_checks(cJSON *tree, struct spec *s)
+_Noreturn static void fail_setup(const char *step, int err)
 {
-    cJSON *checks = cJSON_GetObjectItemCaseSensitive(tree, RBZ_SPEC_CHECKS);
-    if (!checks)
-        return 0;
-    if (!cJSON_IsArray(checks))
-        return -EINVAL;
-    s->nchecks = (size_t)cJSON_GetArraySize(checks);
-    s->checks = calloc(s->nchecks + 1, sizeof *s->checks);
-    if (!s->checks)
-        return -ENOMEM;
-    size_t i = 0;
-    const cJSON *c;
-    cJSON_ArrayForEach(c, checks) {
-        s->checks[i].source = spec_string((cJSON *)c, "source");
-        s->checks[i].filename = spec_string((cJSON *)c, "path");
-        if (!s->checks[i].source || !s->checks[i].filename)
-            return -EINVAL;
-        i++;
-    }
-    return 0;
-}
-
-/* A JSON array of strings as a NULL-terminated array pointing into it. */
-static int string_array(cJSON *tree, const char *key, const char ***out, size_t *n)
-{
-    cJSON *arr = cJSON_GetObjectItemCaseSensitive(tree, key);
-    *out = NULL;
-    *n = 0;
-    if (!arr)
-        return 0;
-    if (!cJSON_IsArray(arr))
-        return -EINVAL;
-    *n = (size_t)cJSON_GetArraySize(arr);
-    *out = calloc(*n + 1, sizeof **out);
-    if (!*out)
-        return -ENOMEM;
-    size_t i = 0;
-    const cJSON *item;
-    cJSON_ArrayForEach(item, arr) {
-        if (!cJSON_IsString(item))
-            return -EINVAL;
-        (*out)[i++] = item->valuestring;
-    }
-    return 0;
-}
-
-static int parse_extras(cJSON *tree, struct spec *s)
-{
-    s->package = spec_string(tree, RBZ_SPEC_PACKAGE);
-    cJSON *globals = cJSON_GetObjectItemCaseSensitive(tree, RBZ_SPEC_GLOBALS);
-    if (globals) {
-        if (!cJSON_IsObject(globals))
-            return -EINVAL;
-        s->globals_json = cJSON_PrintUnformatted(globals);
-        if (!s->globals_json)
-            return -ENOMEM;
-    }
-    cJSON *limit = cJSON_GetObjectItemCaseSensitive(tree, RBZ_SPEC_CAPTURE_LIMIT);
-    s->capture_limit = cJSON_IsNumber(limit) && limit->valuedouble > 0 ? (size_t)limit->valuedouble
-                                                                       : (size_t)1 << 20;
-    int rc = string_array(tree, RBZ_SPEC_CAPTURE, &s->capture, &s->ncapture);
-    if (rc == 0)
-        rc = string_array(tree, RBZ_SPEC_PYTHON_PATH, &s->python_path, &s->npython_path);
-    return rc;
+    rb_report_setup_failed(step, err);
 }
 
 static int spec_parse(int fd, struct spec *s)
@@ -216,40 +113,13 @@ static int spec_parse(int fd, struct spec *s)
     free(text);
     if (!s->tree)
         return -EINVAL;
-    int rc = take_nonce(s->tree);
+    const char *bad = NULL;
+    int rc = rbz_spec_decode(s->tree, &s->f, NULL, &bad);
     if (rc == 0)
-        rc = parse_checks(s->tree, s);
-    if (rc == 0)
-        rc = parse_extras(s->tree, s);
-    if (rc < 0)
-        return rc;
-    s->kind = spec_string(s->tree, RBZ_SPEC_KIND);
-    s->program = spec_string(s->tree, RBZ_SPEC_PROGRAM);
-    s->path = spec_string(s->tree, RBZ_SPEC_PATH);
-    s->argv0 = spec_string(s->tree, RBZ_SPEC_ARGV0);
-    s->workdir = spec_string(s->tree, RBZ_SPEC_WORKDIR);
-    cJSON *cpu = cJSON_GetObjectItemCaseSensitive(s->tree, RBZ_SPEC_CPU_TIME);
-    cJSON *mem = cJSON_GetObjectItemCaseSensitive(s->tree, RBZ_SPEC_MEMORY_MB);
-    cJSON *argv = cJSON_GetObjectItemCaseSensitive(s->tree, RBZ_SPEC_ARGV);
-    if (!s->kind || !s->program || !s->path || !s->argv0 || !s->workdir ||
-        !cJSON_IsNumber(cpu) || !cJSON_IsNumber(mem) || !cJSON_IsArray(argv))
-        return -EINVAL;
-    cJSON *uid = cJSON_GetObjectItemCaseSensitive(s->tree, RBZ_SPEC_UID);
-    s->uid = cJSON_IsNumber(uid) ? uid->valuedouble : -1;
-    s->cpu_time = cpu->valuedouble;
-    s->memory_mb = (long)mem->valuedouble;
-    s->argc = (size_t)cJSON_GetArraySize(argv);
-    s->argv = calloc(s->argc + 1, sizeof *s->argv);
-    if (!s->argv)
-        return -ENOMEM;
-    size_t i = 0;
-    const cJSON *item;
-    cJSON_ArrayForEach(item, argv) {
-        if (!cJSON_IsString(item))
-            return -EINVAL;
-        s->argv[i++] = item->valuestring;
-    }
-    return 0;
+        rc = take_nonce((char *)s->f.nonce);
+    if (rc < 0 && bad)
+        dprintf(STDERR_FILENO, "runbox worker: the job spec's '%s' is missing or malformed\n", bad);
+    return rc;
 }
 
 static int move_fd(int from, int to)
@@ -323,9 +193,17 @@ static char *read_program_file(const char *path, size_t *len)
         return text;
     errno = saved;
 fail:;
-    char msg[PATH_MAX + 128];
-    snprintf(msg, sizeof msg, "can't open file '%s': [Errno %d] %s", path, errno, strerror(errno));
+    int err = errno;
+    char msg[3 * PATH_MAX + 512], closed[PATH_MAX];
+    int used = snprintf(msg, sizeof msg, "can't open file '%s': [Errno %d] %s", path, err, strerror(err));
     dprintf(STDERR_FILENO, "python3: %s\n", msg);
+    /* What python3 would not have met: the job's uid kept out of the way. */
+    if (err == EACCES && geteuid() != 0 && rb_program_tree_blocker(path, closed, sizeof closed))
+        snprintf(msg + used, sizeof msg - (size_t)used,
+                 " (the job runs as uid %u, which cannot pass through %s: make it searchable by "
+                 "others, chmod o+x %s, or run runbox with namespaces on, where a job is given its "
+                 "program's tree however the directories above it are set)",
+                 (unsigned)geteuid(), closed, closed);
     cJSON *verdict = cJSON_CreateObject(), *detail = cJSON_CreateObject();
     cJSON_AddStringToObject(verdict, RBZ_ST_TYPE, RBZ_ST_VERDICT);
     cJSON_AddStringToObject(verdict, RBZ_ST_OUTCOME, RB_OUTCOME_EXIT);
@@ -385,13 +263,31 @@ static size_t importable_siblings(const char *dir, const char **read, size_t n, 
             break;
         struct stat st;
         bool keep = false;
-        if (fstatat(dirfd(d), name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode)) {
+        if (fstatat(dirfd(d), name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+            free(path);
+            continue;
+        }
+        if (S_ISLNK(st.st_mode)) {
+            /* A rule on a symlink is a rule on what it points at: only one
+             * that stays in the program's directory, at a file. */
+            char *target = realpath(path, NULL);
+            size_t dl = strlen(dir);
+            bool inside = target && strncmp(target, dir, dl) == 0 && target[dl] == '/' &&
+                          stat(target, &st) == 0 && S_ISREG(st.st_mode);
+            free(target);
+            if (!inside) {
+                free(path);
+                continue;
+            }
+        }
+        if (S_ISDIR(st.st_mode)) {
             char init[PATH_MAX];
             snprintf(init, sizeof init, "%s/__init__.py", name);
             keep = strcmp(name, "__pycache__") == 0 || faccessat(dirfd(d), init, F_OK, 0) == 0;
             if (keep)
                 read[n++] = path; /* a package: its whole tree is the program's */
-        } else if (ends_with(name, ".py") || ends_with(name, ".pyc") || ends_with(name, ".so")) {
+        } else if (S_ISREG(st.st_mode) &&
+                   (ends_with(name, ".py") || ends_with(name, ".pyc") || ends_with(name, ".so"))) {
             keep = nfiles < RB_MAX_SIBLINGS;
             too_many = too_many || !keep;
             if (keep)
@@ -424,20 +320,20 @@ static int apply_landlock(const struct rb_worker_context *ctx, const struct spec
         read[n++] = ctx->read_paths[i];
     char dir[PATH_MAX];
     if (is_file && is_dir) {
-        read[n++] = s->program;
+        read[n++] = s->f.program;
     } else if (is_file) {
-        snprintf(dir, sizeof dir, "%s", s->program);
+        snprintf(dir, sizeof dir, "%s", s->f.program);
         char *slash = strrchr(dir, '/');
         if (slash && slash != dir)
             *slash = '\0';
         if (n < RB_MAX_READ_PATHS)
-            read[n++] = s->program;
+            read[n++] = s->f.program;
         list[nlist++] = dir;
-        n = importable_siblings(dir, read, n, RB_MAX_READ_PATHS - s->npython_path);
+        n = importable_siblings(dir, read, n, RB_MAX_READ_PATHS - s->f.npython_path);
     }
-    for (size_t i = 0; i < s->npython_path && n < RB_MAX_READ_PATHS; i++)
-        read[n++] = s->python_path[i];
-    const char *write[1] = { s->workdir };
+    for (size_t i = 0; i < s->f.npython_path && n < RB_MAX_READ_PATHS; i++)
+        read[n++] = s->f.python_path[i];
+    const char *write[1] = { s->f.workdir };
     struct rb_landlock_paths paths = { read, n, write, 1, ctx->held, ctx->nheld, list, nlist };
     char err[256];
     int rc = rb_landlock_restrict(ctx->landlock_abi, &paths, err, sizeof err);
@@ -458,14 +354,36 @@ static int drop_capabilities(void)
     return 0;
 }
 
+static void expose_program_tree(const struct spec *s)
+{
+    char dir[PATH_MAX], err[PATH_MAX + 256];
+    snprintf(dir, sizeof dir, "%s", s->f.program);
+    struct stat st;
+    /* A directory app is its own tree; a file or zip app, its directory. */
+    if (stat(s->f.program, &st) < 0 || !S_ISDIR(st.st_mode)) {
+        char *slash = strrchr(dir, '/');
+        if (slash && slash != dir)
+            *slash = '\0';
+    }
+    const char *keep[RB_PROGRAM_TREE_MAX_KEEP];
+    size_t n = 0;
+    keep[n++] = s->f.workdir;
+    for (size_t i = 0; i < s->f.npython_path && n < RB_PROGRAM_TREE_MAX_KEEP; i++)
+        keep[n++] = s->f.python_path[i];
+    struct rb_program_tree t = { dir, (uid_t)s->f.uid, (gid_t)s->f.uid, keep, n, 1 };
+    /* On failure the job goes on without it; opening its program then fails
+     * with the job's rights, and the record says which directory to open up. */
+    if (rb_program_tree_expose(&t, err, sizeof err) < 0)
+        dprintf(STDERR_FILENO, "runbox: %s\n", err);
+}
+
 static int drop_privileges(double uid_number)
 {
     if (geteuid() != 0)
         return drop_capabilities();
     /* As root the supervisor names the job's uid; it must be one of the
      * range it hands out, never 0 or an account of the host. */
-    if (!(uid_number >= RB_JOB_UID_BASE &&
-          uid_number < (double)RB_JOB_UID_BASE + (double)RB_JOB_UID_COUNT * RB_JOB_UID_BLOCKS))
+    if (!rb_job_uid_valid(uid_number))
         return -EINVAL;
     uid_t uid = (uid_t)uid_number;
     gid_t gid = (gid_t)uid;
@@ -524,122 +442,219 @@ static int set_environment(const char *workdir)
     return rc;
 }
 
-_Noreturn void rb_worker_main(const int fds[RBZ_NFDS], const struct rb_worker_context *ctx)
-{
-    struct spec spec = { 0 };
-    int rc;
+/* One job's worker as its set-up proceeds. */
+struct job {
+    const int *fds;
+    const struct rb_worker_context *ctx;
+    struct spec spec;
+    bool root;          /* runbox runs as root (until privileges drop) */
+    bool is_file, is_dir, is_module;
+    const char *source; /* the program's text (source and .py file jobs) */
+    size_t source_len;
+};
 
-    /* 1. */
+static void clear_signal_mask(struct job *j)
+{
+    (void)j;
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
+}
 
-    /* 2. */
-    if (stdio_onto_pipes(fds) < 0)
+static void stdio_and_channel(struct job *j)
+{
+    if (stdio_onto_pipes(j->fds) < 0)
         _exit(RBZ_EXIT_SETUP_FAILED);
     rb_report_open(RBZ_WORKER_STATUS_FD);
+}
 
-    /* 3. */
+static void own_process_group(struct job *j)
+{
+    (void)j;
     if (setpgid(0, 0) < 0)
         fail_setup("setpgid", errno);
+}
 
-    /* 4. The zygote may have died between fork and prctl; then our parent is
-     * already someone else and the signal would never come. */
+/* The zygote may have died between fork and prctl; then our parent is
+ * already someone else and the signal would never come. */
+static void parent_death_signal(struct job *j)
+{
     if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
         fail_setup("PR_SET_PDEATHSIG", errno);
-    if (getppid() != ctx->parent)
+    if (getppid() != j->ctx->parent)
         _exit(RBZ_EXIT_SETUP_FAILED);
+}
 
-    /* 5. The spec's tree lives in fresh memory (it is never freed); the
-     * hooks go back to malloc before anything else uses cJSON. */
+/* The spec's tree lives in fresh memory (it is never freed); the hooks go
+ * back to malloc before anything else uses cJSON. */
+static void read_spec(struct job *j)
+{
     cJSON_Hooks fresh = { rb_childalloc_c_malloc, rb_childalloc_c_free };
     if (rb_childalloc_installed())
         cJSON_InitHooks(&fresh);
-    rc = spec_parse(fds[RBZ_FD_SPEC], &spec);
+    int rc = spec_parse(j->fds[RBZ_FD_SPEC], &j->spec);
     cJSON_InitHooks(NULL);
     if (rc < 0)
         fail_setup("reading the job spec", -rc);
+    j->is_file = strcmp(j->spec.f.kind, RBZ_KIND_FILE) == 0;
+    j->is_module = strcmp(j->spec.f.kind, RBZ_KIND_MODULE) == 0;
+    j->source = j->spec.f.program;
+    j->source_len = strlen(j->spec.f.program);
+}
 
-    /* 6. */
-    if ((rc = close_stray_fds(ctx->nheld)) < 0)
+static void close_stray(struct job *j)
+{
+    int rc = close_stray_fds(j->ctx->nheld);
+    if (rc < 0)
         fail_setup("close_range", -rc);
+}
 
-    /* 7. */
-    if (chdir(spec.workdir) < 0)
+static void into_working_dir(struct job *j)
+{
+    if (chdir(j->spec.f.workdir) < 0)
         fail_setup("chdir to the working dir", errno);
+}
 
-    /* 8. */
-    bool root = geteuid() == 0;
-    if ((rc = drop_privileges(spec.uid)) < 0)
+static void program_tree(struct job *j)
+{
+    j->root = geteuid() == 0;
+    if (j->root && j->ctx->mount_namespace && j->is_file)
+        expose_program_tree(&j->spec);
+}
+
+static void privileges(struct job *j)
+{
+    int rc = drop_privileges(j->spec.f.uid);
+    if (rc < 0)
         fail_setup("dropping privileges", -rc);
+}
 
-    /* 9. With the job's rights, never runbox's: a manifest naming a file
-     * its job could not read gets python3's "can't open file", not the
-     * file. A directory (python3 DIR) is imported from by the job itself. */
-    const char *source = spec.program;
-    size_t source_len = strlen(spec.program);
-    bool is_file = strcmp(spec.kind, "file") == 0;
-    bool is_module = strcmp(spec.kind, "module") == 0;
+/* A directory (python3 DIR) is imported from by the job itself. */
+static void read_program(struct job *j)
+{
     struct stat st;
-    bool is_dir = is_file && stat(spec.program, &st) == 0 && S_ISDIR(st.st_mode);
-    if (is_file && !is_dir)
-        source = read_program_file(spec.program, &source_len);
+    j->is_dir = j->is_file && stat(j->spec.f.program, &st) == 0 && S_ISDIR(st.st_mode);
+    if (j->is_file && !j->is_dir)
+        j->source = read_program_file(j->spec.f.program, &j->source_len);
+}
 
-    /* 10. */
+static void rlimits(struct job *j)
+{
     struct rb_rlimit_input limits = {
-        .cpu_time = spec.cpu_time,
-        .memory_mb = spec.memory_mb,
+        .cpu_time = j->spec.f.cpu_time,
+        .memory_mb = (long)j->spec.f.memory_mb,
         .base_address_space = rb_address_space_now(),
-        .threads = root ? RB_THREADS_LIMIT : ctx->shared_threads,
+        .threads = j->root ? RB_THREADS_LIMIT : j->ctx->shared_threads,
     };
     const char *which = NULL;
-    if ((rc = rb_rlimits_apply(&limits, &which)) < 0)
+    int rc = rb_rlimits_apply(&limits, &which);
+    if (rc < 0)
         fail_setup(which ? which : "rlimits", -rc);
+}
 
-    /* 11. */
+static void no_new_privs(struct job *j)
+{
+    (void)j;
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
         fail_setup("PR_SET_NO_NEW_PRIVS", errno);
-    if (ctx->landlock_abi > 0 && (rc = apply_landlock(ctx, &spec, is_file, is_dir)) < 0)
-        fail_setup("Landlock", -rc);
-    if ((rc = close_held_fds(ctx->nheld)) < 0)
-        fail_setup("close_range", -rc);
-    if (ctx->seccomp && (rc = rb_seccomp_install(ctx->seccomp, getpid())) < 0)
-        fail_setup("loading the seccomp filter", -rc);
+}
 
-    /* 12. */
-    if ((rc = set_environment(spec.workdir)) < 0)
+static void landlock(struct job *j)
+{
+    int rc;
+    if (j->ctx->landlock_abi > 0 && (rc = apply_landlock(j->ctx, &j->spec, j->is_file, j->is_dir)) < 0)
+        fail_setup("Landlock", -rc);
+    if ((rc = close_held_fds(j->ctx->nheld)) < 0)
+        fail_setup("close_range", -rc);
+}
+
+static void seccomp(struct job *j)
+{
+    int rc;
+    if (j->ctx->seccomp && (rc = rb_seccomp_install(j->ctx->seccomp, getpid())) < 0)
+        fail_setup("loading the seccomp filter", -rc);
+}
+
+static void environment(struct job *j)
+{
+    int rc = set_environment(j->spec.f.workdir);
+    if (rc < 0)
         fail_setup("setting HOME and TMPDIR", -rc);
+}
+
+/* The worker's set-up, in order: each step relies on the ones before it,
+ * and none returns when it fails (the status channel says why). */
+static const struct rb_worker_step STEPS[] = {
+    { "signal mask cleared", clear_signal_mask,
+      "the zygote blocks SIGCHLD for its signalfd; the interpreter's own handlers stay" },
+    { "stdio and the status channel", stdio_and_channel,
+      "onto the job's pipes and fd 1020, first, so that every later failure can be reported" },
+    { "a process group of its own", own_process_group,
+      "what the zygote kills; the zygote's session has no controlling terminal" },
+    { "the parent-death signal", parent_death_signal, "dies with the zygote (which may already be gone)" },
+    { "the spec", read_spec, "read from the sealed memfd; its secret moves to the status channel" },
+    { "stray descriptors closed", close_stray, "no other job's pipe ends, no control socket" },
+    { "the working dir", into_working_dir, "its private dir, the program's current directory" },
+    { "the program's tree", program_tree,
+      "as root, where a directory above a file job's program is closed to its uid: a mount namespace "
+      "showing only the way to it" },
+    { "privileges dropped", privileges,
+      "as root: to the job's own uid and gid, no groups; in a user namespace: every capability" },
+    { "the program read", read_program, "a file job's, with the job's rights" },
+    { "rlimits", rlimits, "layer 1: CPU, memory, file size, descriptors, threads" },
+    { "no_new_privs", no_new_privs, "nothing the job does can gain privileges" },
+    { "Landlock", landlock, "layer 3: the files it may read and write; the held paths closed" },
+    { "seccomp", seccomp, "layer 2, last: every step above needs calls the filter refuses" },
+    { "HOME and TMPDIR", environment, "its working dir" },
+};
+
+const struct rb_worker_step *rb_worker_steps(size_t *n)
+{
+    *n = sizeof STEPS / sizeof STEPS[0];
+    return STEPS;
+}
+
+/* The CodeRunner core runs the program; the worker ends with its code. */
+_Noreturn static void run_program(struct job *j)
+{
+    const struct rbz_spec *f = &j->spec.f;
     char dir[PATH_MAX];
-    const char *sys_path0 = spec.workdir;
-    if (is_file) {
-        snprintf(dir, sizeof dir, "%s", spec.program);
+    const char *sys_path0 = f->workdir;
+    if (j->is_file) {
+        snprintf(dir, sizeof dir, "%s", f->program);
         char *slash = strrchr(dir, '/');
         if (slash && slash != dir)
             *slash = '\0';
         sys_path0 = dir;
     }
-    enum rb_run_mode mode = is_module ? RB_RUN_MODULE : is_dir ? RB_RUN_PATH : RB_RUN_SOURCE;
-    if (is_file && !is_dir && is_zip_app(spec.program))
+    enum rb_run_mode mode = j->is_module ? RB_RUN_MODULE : j->is_dir ? RB_RUN_PATH : RB_RUN_SOURCE;
+    if (j->is_file && !j->is_dir && is_zip_app(f->program))
         mode = RB_RUN_PATH;
     struct rb_program program = {
         .mode = mode,
-        .target = spec.program,
-        .package = spec.package,
-        .globals_json = spec.globals_json,
-        .capture = spec.capture,
-        .ncapture = spec.ncapture,
-        .capture_limit = spec.capture_limit,
-        .python_path = spec.python_path,
-        .npython_path = spec.npython_path,
-        .source = source,
-        .source_len = source_len,
-        .filename = spec.path,
-        .argv0 = spec.argv0,
-        .argv = spec.argv,
-        .argc = spec.argc,
+        .target = f->program,
+        .package = f->package,
+        .globals_json = f->globals,
+        .capture = f->capture,
+        .ncapture = f->ncapture,
+        .capture_limit = f->capture_limit > 0 ? (size_t)f->capture_limit : (size_t)1 << 20,
+        .python_path = f->python_path,
+        .npython_path = f->npython_path,
+        .source = j->source,
+        .source_len = j->source_len,
+        .filename = f->path,
+        .argv0 = f->argv0,
+        .argv = f->argv,
+        .argc = f->nargv,
         .sys_path0 = sys_path0,
-        .checks = spec.checks,
-        .nchecks = spec.nchecks,
+        .checks = f->checks,
+        .nchecks = f->nchecks,
+        .calls = f->calls,
+        .ncalls = f->ncalls,
+        .entry_point = f->entry_point,
+        .entry_class = f->entry_class,
+        .all_tests = f->all_tests > 0,
+        .value_max = f->value_max > 0 ? (size_t)f->value_max : 0,
     };
     bool sigint = false;
     int code = rb_coderunner_run(&program, &sigint);
@@ -650,4 +665,12 @@ _Noreturn void rb_worker_main(const int fds[RBZ_NFDS], const struct rb_worker_co
         kill(getpid(), SIGINT);
     }
     _exit(code);
+}
+
+_Noreturn void rb_worker_main(const int fds[RBZ_NFDS], const struct rb_worker_context *ctx)
+{
+    struct job j = { .fds = fds, .ctx = ctx };
+    for (size_t i = 0; i < sizeof STEPS / sizeof STEPS[0]; i++)
+        STEPS[i].run(&j);
+    run_program(&j);
 }

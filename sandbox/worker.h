@@ -18,6 +18,7 @@ struct rb_worker_context {
     size_t nread_paths;
     const struct rb_landlock_held *held; /* ...or those paths held open, when nheld > 0 */
     size_t nheld;
+    bool mount_namespace;               /* the zygote has a mount namespace of its own */
     unsigned long shared_threads;       /* RLIMIT_NPROC for a job whose uid is shared
                                            with the batch (runbox not root) */
 };
@@ -27,6 +28,15 @@ struct rb_worker_context {
  * (os.environ's dict, looked up once). -1 when os.environ is not a dict. */
 void rb_worker_prepare_environment(void);
 int rb_worker_prepare_python(void);
+
+/* One step of the worker's set-up, for the docs and the tests. */
+struct job;
+struct rb_worker_step {
+    const char *name;
+    void (*run)(struct job *j);
+    const char *why;
+};
+const struct rb_worker_step *rb_worker_steps(size_t *n);
 
 /* Sets the worker up in a fixed order, runs the job and exits. Never returns:
  * whatever happens is reported on the status pipe and ends in _exit. */

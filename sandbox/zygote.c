@@ -38,6 +38,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "calls.h"
 #include "childalloc.h"
 #include "coderunner.h"
 #include "interp.h"
@@ -231,6 +232,7 @@ static void handle_fork(const struct rbz_msg *req, int fds[RBZ_NFDS])
         .held = Z.held,
         .nheld = Z.nheld,
         .shared_threads = Z.shared_threads,
+        .mount_namespace = Z.ns.user,
     };
     reply.start_ns = now_ns();
     /* Nothing in the zygote's loop creates Python objects; were anything
@@ -451,6 +453,14 @@ int main(int argc, char **argv)
             printf("| `%s` | %s | %s |\n", rows[i].syscall, rows[i].action, rows[i].why);
         return 0;
     }
+    if (argc == 2 && strcmp(argv[1], "--print-worker-steps") == 0) {
+        /* docs/design.md's list of the worker's set-up. */
+        size_t n;
+        const struct rb_worker_step *steps = rb_worker_steps(&n);
+        for (size_t i = 0; i < n; i++)
+            printf("%zu. **%s**: %s;\n", i + 1, steps[i].name, steps[i].why);
+        return 0;
+    }
     const char *preload_list = RB_DEFAULT_PRELOAD;
     pid_t parent = 0;
     bool want_landlock = true, want_namespaces = true;
@@ -535,6 +545,8 @@ int main(int argc, char **argv)
     Z.python_fork_hooks = might_have_fork_hooks(preload_list);
     if (rb_coderunner_prepare() < 0)
         send_init_failed("the interpreter lacks builtins, sys.modules or gc");
+    if (rb_calls_prepare() < 0)
+        send_init_failed("the interpreter lacks signal.signal or traceback");
     rb_interp_cheap_reseed();
     if (rb_interp_route_metadata() < 0)
         send_init_failed("os's metadata functions could not be routed through descriptors");

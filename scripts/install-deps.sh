@@ -9,6 +9,7 @@ packages=(
     gcc meson ninja-build pkg-config   # the build
     python3 python3-dev                # the embedded interpreter (python3-embed)
     libseccomp-dev libcjson-dev zlib1g-dev
+    libmicrohttpd-dev                  # runbox serve's HTTP server
     check                              # unit tests
     util-linux                         # setpriv: hostile tests run unprivileged
     python3-mesonpy python3-venv       # the Python package: pip install . into a venv (docs/python.md)
@@ -19,6 +20,8 @@ packages=(
 # ASan and UBSan runtimes (libasan8, libubsan1) come with it. pytest runs the
 # Python package's suite.
 test_packages=(clang-14 libclang-rt-14-dev llvm-14 python3-pytest)
+# runbox serve's end-to-end tests use real HTTP clients: curl and requests.
+test_packages+=(curl python3-requests)
 if [ "${1:-}" = --test ]; then
     shift
     packages+=("${test_packages[@]}")

@@ -184,6 +184,15 @@ rb_pool *rb_batch_pool(struct rb_batch *b)
     return b->pool;
 }
 
+void *rb_batch_run_ctx(const rb_result *result)
+{
+    const enum rb_run_owner *owner = result->user;
+    if (!owner || *owner != RB_RUN_SINGLE)
+        return NULL;
+    const struct single *t = result->user;
+    return t->job_ctx;
+}
+
 void rb_batch_free(struct rb_batch *b)
 {
     if (!b)

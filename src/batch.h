@@ -66,6 +66,11 @@ int rb_batch_fd(const struct rb_batch *b);
 
 rb_pool *rb_batch_pool(struct rb_batch *b);
 
+/* Inside the rb_batch_run_fn hook: the context a single job was submitted
+ * with, for a caller that wants the run itself (its raw bytes) rather than
+ * the record; NULL for a run of a job of several runs. */
+void *rb_batch_run_ctx(const rb_result *result);
+
 /* Kills what is in flight, without records, and frees everything. */
 void rb_batch_free(struct rb_batch *b);
 

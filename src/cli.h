@@ -17,6 +17,7 @@ int rb_cli_eval(int argc, char **argv);
 int rb_cli_passk(int argc, char **argv);
 int rb_cli_doctor(int argc, char **argv);
 int rb_cli_merge(int argc, char **argv);
+int rb_cli_serve(int argc, char **argv);
 
 /* Prints "runbox: <message>" on stderr. */
 void rb_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -54,6 +54,19 @@ static struct probe PROBES[] = {
                                  "print(' '.join(sorted(l.split(':')[0].strip() for l in lines)))" },
     { .id = "pid", .source = "import os\nprint(len([p for p in os.listdir('/proc') if p.isdigit()]), os.getppid())" },
     { .id = "user", .source = "import os\nprint(os.getuid(), os.getgid())" },
+    /* The status channel: not reopened through /proc, not closed. */
+    { .id = "channel", .source = "import os\nr = []\ntry:\n    open('/proc/self/fd/1020')\n    r.append('reopened')\n"
+                                 "except OSError:\n    pass\ntry:\n    os.close(1020)\n    r.append('closed')\n"
+                                 "except OSError:\n    pass\nprint(' '.join(r) or 'refused')" },
+    /* Threads until the next one fails (small stacks, so memory is not what stops it). */
+    { .id = "threads", .source = "import threading\nthreading.stack_size(65536)\nev = threading.Event()\nn = 0\n"
+                                 "try:\n    while n < 100000:\n        threading.Thread(target=ev.wait, daemon=True).start()\n"
+                                 "        n += 1\nexcept RuntimeError:\n    pass\nev.set()\nprint(n + 1)" },
+    /* Metadata by path, and inotify: refused before the path is even looked up. */
+    { .id = "metadata", .source = "import ctypes\nlibc = ctypes.CDLL(None, use_errno=True)\n"
+                                  "r = libc.chmod(b'/.runbox-doctor-no-such-file', 0o777)\ne1 = ctypes.get_errno()\n"
+                                  "r2 = libc.inotify_init()\ne2 = ctypes.get_errno()\n"
+                                  "print('refused' if r < 0 and e1 == 1 and r2 < 0 and e2 == 1 else 'allowed %d %d' % (e1, e2))" },
 };
 #define NPROBES (sizeof PROBES / sizeof PROBES[0])
 
@@ -162,7 +175,7 @@ int rb_cli_doctor(int argc, char **argv)
     cJSON_AddStringToObject(json, "kernel", un.release);
     cJSON_AddBoolToObject(json, "root", geteuid() == 0);
     cJSON *layers = cJSON_AddObjectToObject(json, "layers");
-    struct row rows[16];
+    struct row rows[24];
     size_t nrows = 0;
 
     char err[512];
@@ -172,8 +185,8 @@ int rb_cli_doctor(int argc, char **argv)
     if (rc == 0) {
         rb_pool_layers(pool, &l);
         for (size_t i = 0; i < NPROBES; i++) {
-            rb_job job = { .id = PROBES[i].id, .program = PROBES[i].source, .limits = { .timeout = 10 },
-                           .user = &PROBES[i] };
+            rb_job job = { .id = PROBES[i].id, .program = PROBES[i].source,
+                           .limits = { .timeout = 20, .memory_mb = 2048 }, .user = &PROBES[i] };
             rb_pool_submit(pool, &job);
         }
         rb_pool_drain(pool);
@@ -185,7 +198,7 @@ int rb_cli_doctor(int argc, char **argv)
         cJSON_AddStringToObject(json, "error", err);
 
     add_row(layers, rows, &nrows, "rlimits", rc == 0,
-            "CPU time, memory, file size 64 MiB, 256 open files, no core dumps, 8 MiB stack");
+            "CPU time, memory, file size 64 MiB, 256 open files, threads, no core dumps, 8 MiB stack");
     struct probe *p = probe("seccomp");
     if (rc < 0)
         add_row(layers, rows, &nrows, "seccomp", false, "%s", kernel_seccomp ? err : "the kernel has no seccomp filtering: runbox will not run jobs");
@@ -226,7 +239,24 @@ int rb_cli_doctor(int argc, char **argv)
                              : "runbox is not root: jobs run as its user, without capabilities");
     add_row(layers, rows, &nrows, "not_dumpable", rc == 0, "%s",
             "no job can read runbox's or another job's memory through /proc");
-    (void)p;
+    p = probe("channel");
+    add_row(layers, rows, &nrows, "status_channel", rc == 0 && strcmp(p->out, "refused") == 0,
+            "verdicts travel on a socket the job cannot read, reopen, close or shut down, and are "
+            "sent before any of its code runs again; probe: %s",
+            strcmp(p->out, "refused") == 0 ? "reopening and closing it are refused" : p->out);
+    p = probe("threads");
+    long threads = strtol(p->out, NULL, 10);
+    if (geteuid() == 0)
+        add_row(layers, rows, &nrows, "thread_bound", rc == 0 && threads > 0 && threads <= 256,
+                "at most 256 threads per job (RLIMIT_NPROC in its own uid); probe: %ld", threads);
+    else
+        add_row(layers, rows, &nrows, "thread_bound", rc == 0 && threads > 0 && threads < 32768,
+                "a bound the batch shares (runbox is not root: jobs share its uid); probe: %ld threads", threads);
+    p = probe("metadata");
+    add_row(layers, rows, &nrows, "metadata_and_kernel", rc == 0 && strcmp(p->out, "refused") == 0,
+            "chmod, chown, utime and xattrs by path, inotify, pipe and socket buffer sizes, socket BPF: "
+            "refused; working dirs fresh or reset for each job; probe: %s",
+            strcmp(p->out, "refused") == 0 ? "chmod by path and inotify are refused" : p->out);
 
     int status = rc == 0 ? RB_EXIT_OK : RB_EXIT_FAILURE;
     if (json_out) {

@@ -3,7 +3,7 @@
  *
  * rb_pool_submit copies the caller's rb_job into an rb_pool_job at once,
  * with the pool's defaults filled in, and encodes everything the worker
- * needs as the JSON spec of protocol.h (RBZ_SPEC_*); each start adds the
+ * needs as the JSON spec of sandbox/spec.h; each start adds the
  * working dir, the uid and a fresh secret, and writes it into a sealed memfd
  * that only the worker reads.
  */
@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "jobfiles.h"
+#include "../sandbox/spec.h"
 #include "util.h"
 
 void rb_pool_job_free(struct rb_pool_job *job)
@@ -38,7 +39,56 @@ void rb_pool_job_free(struct rb_pool_job *job)
     free(job->id);
     free(job->stdin_data);
     cJSON_Delete(job->spec);
+    for (size_t i = 0; i < job->ncalls; i++) {
+        free(job->calls[i].args);
+        free(job->calls[i].expected);
+    }
+    free(job->calls);
+    free(job->entry_point);
     free(job);
+}
+
+/* The calls: their arguments into the spec, their expected values kept here. */
+static bool copy_calls(struct rb_pool_job *job, const rb_job *j, double default_timeout, struct rbz_spec *spec,
+                       struct rbz_spec_call **out)
+{
+    *out = NULL;
+    if (!j->ncalls)
+        return true;
+    job->calls = calloc(j->ncalls, sizeof *job->calls);
+    struct rbz_spec_call *sc = calloc(j->ncalls, sizeof *sc);
+    *out = sc;
+    if (!job->calls || !sc)
+        return false;
+    job->ncalls = j->ncalls;
+    job->call_rules = j->call_rules;
+    if (j->entry_point && !(job->entry_point = strdup(j->entry_point)))
+        return false;
+    for (size_t i = 0; i < j->ncalls; i++) {
+        const rb_call *c = &j->calls[i];
+        job->calls[i].group = c->group;
+        if (!c->args || !(job->calls[i].args = strdup(c->args)) ||
+            (c->expected && !(job->calls[i].expected = strdup(c->expected))))
+            return false;
+        sc[i].args = cJSON_Parse(c->args);
+        sc[i].timeout = c->timeout > 0 ? c->timeout : default_timeout;
+        sc[i].group = c->group;
+        if (!cJSON_IsArray(sc[i].args))
+            return false;
+    }
+    spec->calls = sc;
+    spec->ncalls = j->ncalls;
+    spec->entry_point = j->entry_point;
+    spec->entry_class = j->entry_class;
+    spec->all_tests = j->all_tests ? 1 : -1;
+    return true;
+}
+
+static void free_spec_calls(struct rbz_spec_call *sc, size_t n)
+{
+    for (size_t i = 0; sc && i < n; i++)
+        cJSON_Delete(sc[i].args);
+    free(sc);
 }
 
 static double pick(double job, double pool, double builtin)
@@ -50,20 +100,6 @@ static const char *base_name(const char *path)
 {
     const char *slash = strrchr(path, '/');
     return slash ? slash + 1 : path;
-}
-
-static bool add_strings(cJSON *spec, const char *key, const char *const *items, size_t n,
-                        const char *const *more, size_t nmore)
-{
-    if (n + nmore == 0)
-        return true;
-    cJSON *arr = cJSON_AddArrayToObject(spec, key);
-    bool ok = arr != NULL;
-    for (size_t i = 0; ok && i < n + nmore; i++) {
-        cJSON *s = cJSON_CreateString(i < n ? items[i] : more[i - n]);
-        ok = s && cJSON_AddItemToArray(arr, s);
-    }
-    return ok;
 }
 
 static bool copy_files(struct rb_pool_job *job, const rb_job *j)
@@ -132,53 +168,54 @@ struct rb_pool_job *rb_pool_job_new(const rb_job *j, const rb_limits *defaults, 
             path = default_path;
         }
     }
-    const char *argv0 = j->kind == RB_PROGRAM_FILE ? j->program : base_name(path);
-    static const char *const kinds[] = { "source", "file", "module" };
-    cJSON *spec = cJSON_CreateObject();
-    job->spec = spec;
-    cJSON *argv = cJSON_AddArrayToObject(spec, RBZ_SPEC_ARGV);
-    bool ok = spec && argv && copy_files(job, j) &&
-              cJSON_AddStringToObject(spec, RBZ_SPEC_ID, job->id) &&
-              cJSON_AddStringToObject(spec, RBZ_SPEC_KIND, kinds[j->kind <= RB_PROGRAM_MODULE ? j->kind : 0]) &&
-              cJSON_AddStringToObject(spec, RBZ_SPEC_PROGRAM, j->program ? j->program : "") &&
-              cJSON_AddStringToObject(spec, RBZ_SPEC_PATH, path) &&
-              cJSON_AddStringToObject(spec, RBZ_SPEC_ARGV0, argv0) &&
-              cJSON_AddNumberToObject(spec, RBZ_SPEC_CPU_TIME, l->cpu_time) &&
-              cJSON_AddNumberToObject(spec, RBZ_SPEC_MEMORY_MB, (double)l->memory_mb);
-    for (size_t i = 0; ok && i < j->argc; i++) {
-        cJSON *s = cJSON_CreateString(j->argv[i]);
-        ok = s && cJSON_AddItemToArray(argv, s);
+    static const char *const kinds[] = { RBZ_KIND_SOURCE, RBZ_KIND_FILE, RBZ_KIND_MODULE };
+    struct rbz_spec spec;
+    rbz_spec_init(&spec);
+    spec.id = job->id;
+    spec.kind = kinds[j->kind <= RB_PROGRAM_MODULE ? j->kind : 0];
+    spec.program = j->program ? j->program : "";
+    spec.path = path;
+    spec.argv0 = j->kind == RB_PROGRAM_FILE ? j->program : base_name(path);
+    spec.argv = (const char **)j->argv;
+    spec.nargv = j->argc;
+    spec.cpu_time = l->cpu_time;
+    spec.memory_mb = (double)l->memory_mb;
+    spec.package = j->package;
+    spec.globals = j->globals_json;
+    spec.capture = (const char **)j->capture;
+    spec.ncapture = j->ncapture;
+    if (j->ncapture)
+        spec.capture_limit = (double)l->output_limit_kb * 1024;
+    /* The job's import roots, then the pool's. */
+    const char **roots = calloc(j->npython_path + npython_path + 1, sizeof *roots);
+    struct rbz_spec_check *checks = calloc(j->nchecks + 1, sizeof *checks);
+    bool ok = roots && checks && copy_files(job, j);
+    for (size_t i = 0; ok && i < j->npython_path + npython_path; i++)
+        roots[i] = i < j->npython_path ? j->python_path[i] : python_path[i - j->npython_path];
+    spec.python_path = roots;
+    spec.npython_path = j->npython_path + npython_path;
+    char (*names)[32] = j->nchecks ? calloc(j->nchecks, sizeof *names) : NULL;
+    ok = ok && (!j->nchecks || names);
+    for (size_t i = 0; ok && i < j->nchecks; i++) {
+        snprintf(names[i], sizeof names[i], "<check %zu>", i + 1);
+        checks[i].source = j->checks[i].source ? j->checks[i].source : "";
+        checks[i].path = j->checks[i].path ? j->checks[i].path : names[i];
     }
-    if (ok && j->package)
-        ok = cJSON_AddStringToObject(spec, RBZ_SPEC_PACKAGE, j->package) != NULL;
-    if (ok && j->globals_json) {
-        cJSON *globals = cJSON_Parse(j->globals_json);
-        ok = cJSON_IsObject(globals) && cJSON_AddItemToObject(spec, RBZ_SPEC_GLOBALS, globals);
-        if (!ok)
-            cJSON_Delete(globals);
-    }
-    if (ok && j->ncapture) {
-        ok = add_strings(spec, RBZ_SPEC_CAPTURE, j->capture, j->ncapture, NULL, 0) &&
-             cJSON_AddNumberToObject(spec, RBZ_SPEC_CAPTURE_LIMIT, (double)l->output_limit_kb * 1024);
-    }
-    if (ok)
-        ok = add_strings(spec, RBZ_SPEC_PYTHON_PATH, j->python_path, j->npython_path,
-                         python_path, npython_path);
+    spec.checks = checks;
+    spec.nchecks = j->nchecks;
+    job->nchecks = j->nchecks;
     for (size_t i = 0; ok && i < j->nfiles; i++)
         ok = rb_job_path_problem(j->files[i].path) == NULL;
-    if (ok && j->nchecks > 0) {
-        cJSON *checks = cJSON_AddArrayToObject(spec, RBZ_SPEC_CHECKS);
-        ok = checks != NULL;
-        for (size_t i = 0; ok && i < j->nchecks; i++) {
-            char name[32];
-            snprintf(name, sizeof name, "<check %zu>", i + 1);
-            cJSON *c = cJSON_CreateObject();
-            ok = c && cJSON_AddItemToArray(checks, c) &&
-                 cJSON_AddStringToObject(c, "source", j->checks[i].source ? j->checks[i].source : "") &&
-                 cJSON_AddStringToObject(c, "path", j->checks[i].path ? j->checks[i].path : name);
-        }
-        job->nchecks = j->nchecks;
-    }
+    struct rbz_spec_call *calls = NULL;
+    ok = ok && copy_calls(job, j, RB_DEFAULT_TIMEOUT, &spec, &calls);
+    if (j->ncalls)
+        spec.value_max = (double)l->output_limit_kb * 1024;
+    if (ok)
+        ok = (job->spec = rbz_spec_encode(&spec)) != NULL;
+    free_spec_calls(calls, j->ncalls);
+    free(names);
+    free(checks);
+    free(roots);
     free(default_path);
     if (ok && job->id)
         return job;
@@ -203,25 +240,15 @@ int rb_pool_job_spec_fd(struct rb_pool_job *job, const char *workdir, uid_t uid)
      * record from the first attempt. */
     if (new_nonce(job->nonce) < 0)
         return -EIO;
-    cJSON *wd = cJSON_CreateString(workdir);
-    cJSON *nonce = cJSON_CreateString(job->nonce);
-    if (!wd || !nonce) {
-        cJSON_Delete(wd);
-        cJSON_Delete(nonce);
-        return -ENOMEM;
-    }
-    cJSON_DeleteItemFromObjectCaseSensitive(job->spec, RBZ_SPEC_WORKDIR);
-    cJSON_AddItemToObject(job->spec, RBZ_SPEC_WORKDIR, wd);
-    cJSON_DeleteItemFromObjectCaseSensitive(job->spec, RBZ_SPEC_NONCE);
-    cJSON_AddItemToObject(job->spec, RBZ_SPEC_NONCE, nonce);
-    cJSON_DeleteItemFromObjectCaseSensitive(job->spec, RBZ_SPEC_UID);
-    if (uid != (uid_t)-1 && !cJSON_AddNumberToObject(job->spec, RBZ_SPEC_UID, (double)uid))
-        return -ENOMEM;
+    int rc = rbz_spec_set_start(job->spec, workdir, uid == (uid_t)-1 ? -1 : (double)uid, job->nonce);
+    if (rc < 0)
+        return rc;
     char *text = cJSON_PrintUnformatted(job->spec);
     if (!text)
         return -ENOMEM;
     int fd = memfd_create("runbox-spec", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-    int rc = fd < 0 ? -errno : rb_write_all(fd, text, strlen(text));
+    rc = fd < 0 ? -errno : rb_write_all(fd, text, strlen(text));
+    explicit_bzero(text, strlen(text)); /* it held the secret */
     cJSON_free(text);
     /* Sealed: the worker reads a spec nobody can change behind its back. */
     if (rc == 0 && fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) < 0)

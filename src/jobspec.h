@@ -32,6 +32,18 @@ struct rb_pool_job {
     char nonce[RBZ_NONCE_HEX + 1]; /* what the worker's status lines must start with */
     int attempts;
     bool cancelled; /* rb_pool_cancel: killed, and its result never delivered */
+    /* Function-call tests: what the supervisor judges them by (the
+     * arguments went into the spec; the expected values never do). */
+    size_t ncalls;
+    struct rb_pool_call *calls;
+    rb_call_rules call_rules;
+    char *entry_point;
+};
+
+struct rb_pool_call {
+    char *args;     /* tagged text, for the oracles that need them */
+    char *expected; /* tagged text, or NULL */
+    unsigned group;
 };
 
 /* A copy of `j` with the defaults filled in and its spec encoded; NULL when

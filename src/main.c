@@ -24,6 +24,7 @@ static const char USAGE[] =
     "  passk RESULTS   pass@k of an existing results file\n"
     "  merge RESULTS   combine the results of the shards of one batch\n"
     "  doctor          which sandbox layers this machine gives, checked\n"
+    "  serve           the sandbox as an HTTP service (SandboxFusion's /run_code too)\n"
     "\n"
     "Options:\n"
     "  -h, --help      this text; 'runbox COMMAND --help' for a command's options\n"
@@ -97,6 +98,8 @@ int main(int argc, char **argv)
         return rb_cli_merge(argc - 1, argv + 1);
     if (strcmp(cmd, "doctor") == 0)
         return rb_cli_doctor(argc - 1, argv + 1);
+    if (strcmp(cmd, "serve") == 0)
+        return rb_cli_serve(argc - 1, argv + 1);
     rb_cli_error("unknown command '%s'", cmd);
     fputs("Try 'runbox --help'.\n", stderr);
     return RB_EXIT_USAGE;

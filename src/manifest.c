@@ -1,7 +1,9 @@
 #define _GNU_SOURCE
 #include "manifest.h"
 
+#include "callcheck.h"
 #include "jobfiles.h"
+#include "values.h"
 
 #include <errno.h>
 #include <math.h>
@@ -21,7 +23,7 @@ static const char *const KNOWN_FIELDS[] = {
     "id", "source", "file", "module", "path", "argv", "stdin", "timeout", "cpu_time",
     "memory_mb", "output_limit_kb", "files", "tracked_files", "globals", "capture",
     "cases", "compare", "float_tolerance", "early_stop", "package", "python_path",
-    "num_times", "commands",
+    "num_times", "commands", "calls", "entry_point", "entry_class", "all_tests", "atol", "rtol",
 };
 
 #define NUM_TIMES_MAX 1000
@@ -485,7 +487,8 @@ static int parse_cases(const cJSON *obj, struct rb_manifest_job *out, struct rb_
         early = NULL; /* taken by the commands */
     }
     if (!cases) {
-        const char *orphan = compare ? "compare" : tol ? "float_tolerance" : early ? "early_stop" : NULL;
+        bool calls = cJSON_GetObjectItemCaseSensitive(obj, "calls") != NULL;
+        const char *orphan = compare && !calls ? "compare" : tol ? "float_tolerance" : early ? "early_stop" : NULL;
         if (orphan)
             return fail(err, line_no, "field '%s' only goes with 'cases'%s", orphan,
                         early && !compare && !tol ? " or 'commands'" : "");
@@ -540,6 +543,119 @@ static int parse_cases(const cJSON *obj, struct rb_manifest_job *out, struct rb_
         out->cases[i].stdin_len = in ? strlen(in->valuestring) : 0;
         out->cases[i].expected = want->valuestring;
         out->cases[i].expected_len = strlen(want->valuestring);
+        i++;
+    }
+    return 0;
+}
+
+#define CALLS_MAX 100000
+
+/* One call's argument list or expected value, from the line's own text so
+ * that numbers keep their type and every digit, to the tagged form. */
+static char *tagged_member(const char *item, size_t item_len, const char *key, bool list,
+                           struct rb_manifest_error *err, long line_no, size_t i)
+{
+    const char *v;
+    size_t vlen;
+    if (rb_json_member(item, item_len, key, &v, &vlen) < 0)
+        return NULL;
+    char why[128];
+    char *tagged = rb_value_tagged_from_json(v, vlen, why, sizeof why);
+    if (!tagged) {
+        fail(err, line_no, "field 'calls': item %zu: '%s': %s", i, key, why);
+        return NULL;
+    }
+    if (list && strncmp(tagged, "[\"l\"", 4) != 0 && strncmp(tagged, "[\"t\"", 4) != 0) {
+        fail(err, line_no, "field 'calls': item %zu: 'args' must be an array (the positional arguments)", i);
+        free(tagged);
+        return NULL;
+    }
+    return tagged;
+}
+
+static int parse_calls(const char *line, size_t len, const cJSON *obj, struct rb_manifest_job *out,
+                       struct rb_manifest_error *err, long line_no)
+{
+    const cJSON *calls = cJSON_GetObjectItemCaseSensitive(obj, "calls");
+    static const char *const with_calls[] = { "entry_point", "entry_class", "all_tests", "atol", "rtol" };
+    if (!calls) {
+        for (size_t i = 0; i < sizeof with_calls / sizeof with_calls[0]; i++)
+            if (cJSON_GetObjectItemCaseSensitive(obj, with_calls[i]))
+                return fail(err, line_no, "field '%s' only goes with 'calls'", with_calls[i]);
+        return 0;
+    }
+    if (!cJSON_IsArray(calls) || cJSON_GetArraySize(calls) == 0 || cJSON_GetArraySize(calls) > CALLS_MAX)
+        return fail(err, line_no, "field 'calls' must be a non-empty array of at most %d objects", CALLS_MAX);
+    if (cJSON_GetObjectItemCaseSensitive(obj, "cases"))
+        return fail(err, line_no, "fields 'calls' and 'cases' exclude each other");
+    const char *entry = NULL, *cls = NULL;
+    if (get_string(obj, "entry_point", 1024, &entry, err, line_no) < 0 ||
+        get_string(obj, "entry_class", 1024, &cls, err, line_no) < 0)
+        return -EINVAL;
+    if (!entry || !*entry)
+        return fail(err, line_no, "field 'calls' needs 'entry_point': the function (or method) to call");
+    out->job.entry_point = entry;
+    out->job.entry_class = cls;
+    const cJSON *all = cJSON_GetObjectItemCaseSensitive(obj, "all_tests");
+    if (all && !cJSON_IsBool(all))
+        return fail(err, line_no, "field 'all_tests' must be true or false, not %s", json_type_name(all));
+    out->job.all_tests = cJSON_IsTrue(all);
+    const cJSON *compare = cJSON_GetObjectItemCaseSensitive(obj, "compare");
+    if (compare) {
+        int c = cJSON_IsString(compare) ? rb_call_compare_parse(compare->valuestring) : -1;
+        if (c < 0)
+            return fail(err, line_no, "field 'compare' for calls must be one of \"python\", \"evalplus-humaneval\", "
+                                      "\"evalplus-mbpp\", \"livecodebench\", \"apps\"");
+        out->job.call_rules.compare = (rb_call_compare)c;
+    }
+    static const char *const tolerances[] = { "atol", "rtol" };
+    for (size_t k = 0; k < 2; k++) {
+        const cJSON *t = cJSON_GetObjectItemCaseSensitive(obj, tolerances[k]);
+        if (t && (!cJSON_IsNumber(t) || !(t->valuedouble >= 0) || !isfinite(t->valuedouble)))
+            return fail(err, line_no, "field '%s' must be a number, at least 0", tolerances[k]);
+        if (t)
+            *(k ? &out->job.call_rules.rtol : &out->job.call_rules.atol) = t->valuedouble;
+    }
+    const char *calls_text;
+    size_t calls_len;
+    if (rb_json_member(line, len, "calls", &calls_text, &calls_len) < 0)
+        return fail(err, line_no, "field 'calls' could not be read");
+    out->ncalls = (size_t)cJSON_GetArraySize(calls);
+    out->calls = calloc(out->ncalls, sizeof *out->calls);
+    if (!out->calls)
+        return fail(err, line_no, "out of memory");
+    out->job.calls = out->calls;
+    out->job.ncalls = out->ncalls;
+    size_t i = 0;
+    const cJSON *c;
+    cJSON_ArrayForEach(c, calls) {
+        if (!cJSON_IsObject(c))
+            return fail(err, line_no, "field 'calls': item %zu must be an object, not %s", i, json_type_name(c));
+        for (const cJSON *f = c->child; f; f = f->next)
+            if (strcmp(f->string, "args") && strcmp(f->string, "expected") && strcmp(f->string, "timeout") &&
+                strcmp(f->string, "group"))
+                return fail(err, line_no, "field 'calls': item %zu has an unknown field '%s'", i, f->string);
+        const char *item;
+        size_t item_len;
+        if (rb_json_item(calls_text, calls_len, i, &item, &item_len) < 0)
+            return fail(err, line_no, "field 'calls': item %zu could not be read", i);
+        rb_call *call = &out->calls[i];
+        if (!cJSON_GetObjectItemCaseSensitive(c, "args"))
+            return fail(err, line_no, "field 'calls': item %zu has no 'args'", i);
+        if (!(call->args = tagged_member(item, item_len, "args", true, err, line_no, i)))
+            return err->message[0] ? -EINVAL : fail(err, line_no, "out of memory");
+        if (cJSON_GetObjectItemCaseSensitive(c, "expected") &&
+            !(call->expected = tagged_member(item, item_len, "expected", false, err, line_no, i)))
+            return err->message[0] ? -EINVAL : fail(err, line_no, "out of memory");
+        const cJSON *t = cJSON_GetObjectItemCaseSensitive(c, "timeout");
+        if (t && (!cJSON_IsNumber(t) || !(t->valuedouble > 0) || t->valuedouble > TIMEOUT_MAX))
+            return fail(err, line_no, "field 'calls': item %zu: 'timeout' must be seconds above 0", i);
+        call->timeout = t ? t->valuedouble : 0;
+        const cJSON *g = cJSON_GetObjectItemCaseSensitive(c, "group");
+        if (g && (!cJSON_IsNumber(g) || g->valuedouble < 0 || g->valuedouble > 1e6 ||
+                  g->valuedouble != floor(g->valuedouble)))
+            return fail(err, line_no, "field 'calls': item %zu: 'group' must be a whole number from 0", i);
+        call->group = g ? (unsigned)g->valuedouble : 0;
         i++;
     }
     return 0;
@@ -609,6 +725,7 @@ int rb_manifest_parse_line(const char *line, size_t len, long line_no, const cha
         out->job.stdin_len = strlen(stdin_text);
     }
     if (parse_argv(out->tree, out, err, line_no) < 0 || parse_cases(out->tree, out, err, line_no) < 0 ||
+        parse_calls(line, len, out->tree, out, err, line_no) < 0 ||
         parse_runner_fields(out->tree, base_dir, out, err, line_no) < 0 ||
         parse_repeats(out->tree, out, err, line_no) < 0)
         return -EINVAL;
@@ -641,6 +758,11 @@ void rb_manifest_job_free(struct rb_manifest_job *job)
     for (size_t i = 0; i < job->ncommands; i++)
         free(job->commands[i].argv);
     free(job->commands);
+    for (size_t i = 0; i < job->ncalls; i++) {
+        free((char *)job->calls[i].args);
+        free((char *)job->calls[i].expected);
+    }
+    free(job->calls);
     memset(job, 0, sizeof *job);
 }
 

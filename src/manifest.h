@@ -51,6 +51,8 @@ struct rb_manifest_job {
     long num_times;       /* 0: run once */
     struct rb_manifest_command *commands; /* NULL for a job without commands */
     size_t ncommands;
+    rb_call *calls;       /* function-call tests, their values tagged (malloc'd) */
+    size_t ncalls;
 };
 
 /* Why a line is invalid. `id` is the line's id when it had a usable one. */

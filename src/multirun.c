@@ -382,7 +382,7 @@ static int make_shared_dir(struct rb_multirun_set *set, struct multi_job *mj)
      * never use. */
     static uint64_t seq;
     uid_t owner = set->uid_base != (uid_t)-1
-                      ? set->uid_base + RB_JOB_UID_SHARED + (uid_t)(seq % (RB_JOB_UID_COUNT - RB_JOB_UID_SHARED))
+                      ? rb_job_uid_shared(set->uid_base, seq)
                       : (uid_t)-1;
     gid_t group = (gid_t)owner;
     if ((rc = rb_workdir_create(&set->root, ++seq, owner, group, &mj->workdir)) < 0)

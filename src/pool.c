@@ -52,6 +52,7 @@
 #include "verdict.h"
 #include "util.h"
 #include "jobuids.h"
+#include "poolcounts.h"
 #include "workdir.h"
 #include "zygote_client.h"
 
@@ -186,7 +187,7 @@ static uid_t slot_uid(const rb_pool *p, const struct slot *s)
         struct stat st;
         return stat(s->job->workdir, &st) == 0 ? st.st_uid : (uid_t)-1;
     }
-    return p->job_uids.base + (uid_t)(s - p->slots);
+    return rb_job_uid_of_slot(p->job_uids.base, (size_t)(s - p->slots));
 }
 
 static void capture_init(struct capture *c, size_t limit)
@@ -320,7 +321,7 @@ static int start_in_slot(rb_pool *p, size_t index, struct rb_pool_job *job)
     if ((rc = rb_pool_job_spec_fd(job, s->workdir, uid)) < 0)
         goto fail;
     spec = rc;
-    if ((rc = rb_status_reader_start(&s->status, job->nonce, job->nchecks,
+    if ((rc = rb_status_reader_start(&s->status, job->nonce, job->nchecks, job->ncalls,
                                      STATUS_LONG_BASE + (size_t)job->limits.output_limit_kb * 1024)) < 0)
         goto fail;
     /* The status channel is a socket, not a pipe: see protocol.h. */
@@ -486,6 +487,13 @@ static void finish(rb_pool *p, size_t index)
     const struct rb_status_reader *st = &s->status;
     char msg[512] = "";
     rb_check_result *checks = st->nchecks ? calloc(st->nchecks, sizeof *checks) : NULL;
+    size_t ncalls = s->job->ncalls;
+    rb_call_result *calls = ncalls ? calloc(ncalls, sizeof *calls) : NULL;
+    char **call_texts = ncalls ? calloc(ncalls, sizeof *call_texts) : NULL;
+    if (calls && call_texts)
+        rb_verdict_calls(s->job, st, calls, call_texts);
+    else
+        ncalls = 0;
     const cJSON *ns = cJSON_GetObjectItemCaseSensitive(st->detail, RBZ_ST_NAMESPACE);
     char *namespace_json = cJSON_IsObject(ns) ? cJSON_PrintUnformatted(ns) : NULL;
     rb_result r = {
@@ -505,6 +513,8 @@ static void finish(rb_pool *p, size_t index)
         .nchecks = checks ? st->nchecks : 0,
         .tracked = read_tracked(s),
         .ntracked = s->job->ntracked,
+        .calls = calls,
+        .ncalls = ncalls,
     };
     struct rb_run_facts facts = {
         .limits = &s->job->limits,
@@ -528,6 +538,10 @@ static void finish(rb_pool *p, size_t index)
     rb_tracked_files_free((rb_tracked_file *)r.tracked, r.ntracked);
     cJSON_free(namespace_json);
     free(checks);
+    for (size_t i = 0; call_texts && i < ncalls; i++)
+        cJSON_free(call_texts[i]);
+    free(call_texts);
+    free(calls);
     rb_status_reader_clear(&s->status);
     rb_pool_job_free(job);
     start_queued(p);
@@ -1009,6 +1023,15 @@ int rb_pool_cancel(rb_pool *p, const void *user)
         n++;
     }
     return n;
+}
+
+void rb_pool_counts(const rb_pool *p, struct rb_pool_counts *out)
+{
+    out->slots = p->nslots;
+    out->running = p->busy;
+    out->queued = p->queued;
+    out->zygote_restarts = p->zygote_restarts;
+    out->broken = p->broken;
 }
 
 uid_t rb_pool_job_uid_base(const rb_pool *p)

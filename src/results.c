@@ -1,6 +1,8 @@
 #define _GNU_SOURCE
 #include "results.h"
 
+#include "values.h"
+
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
@@ -204,6 +206,78 @@ static double micro(double seconds)
     return round(seconds * 1e6) / 1e6;
 }
 
+const char *rb_call_status_name(rb_call_status s)
+{
+    static const char *const names[] = {
+        [RB_CALL_NOT_RUN] = "not_run",   [RB_CALL_PASSED] = "passed",   [RB_CALL_WRONG] = "wrong",
+        [RB_CALL_EXCEPTION] = "exception", [RB_CALL_TIMEOUT] = "timeout", [RB_CALL_RETURNED] = "returned",
+    };
+    return (unsigned)s < sizeof names / sizeof names[0] ? names[s] : "not_run";
+}
+
+/* A tagged value as Python would print it, shortened. */
+static void add_repr(cJSON *o, const char *key, const char *tagged)
+{
+    if (!tagged)
+        return;
+    cJSON *tree = cJSON_Parse(tagged);
+    struct rb_value_arena arena = { 0 };
+    struct rb_value v;
+    char err[64];
+    struct rb_buf text = { 0 };
+    if (tree && rb_value_parse(tree, &v, &arena, err, sizeof err) == 0) {
+        rb_value_repr(&v, &text, 300);
+        if (text.data)
+            rb_json_add_bytes(o, key, text.data, text.len);
+    }
+    rb_buf_free(&text);
+    rb_value_arena_free(&arena);
+    cJSON_Delete(tree);
+}
+
+int rb_json_add_calls(cJSON *o, const rb_call_result *calls, size_t n)
+{
+    size_t passed = 0, failures = 0;
+    cJSON *statuses = cJSON_CreateArray(), *failed = cJSON_CreateArray();
+    if (!statuses || !failed) {
+        cJSON_Delete(statuses);
+        cJSON_Delete(failed);
+        return -ENOMEM;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const rb_call_result *c = &calls[i];
+        bool ok = c->status == RB_CALL_PASSED || c->status == RB_CALL_RETURNED;
+        passed += ok;
+        cJSON_AddItemToArray(statuses, cJSON_CreateString(rb_call_status_name(c->status)));
+        if (ok || c->status == RB_CALL_NOT_RUN || failures++ >= RB_CALL_FAILURES_SHOWN)
+            continue;
+        cJSON *f = cJSON_CreateObject();
+        cJSON_AddItemToArray(failed, f);
+        cJSON_AddNumberToObject(f, "index", (double)i);
+        cJSON_AddStringToObject(f, "status", rb_call_status_name(c->status));
+        add_repr(f, "args", c->args);
+        add_repr(f, "returned", c->value);
+        add_repr(f, "expected", c->expected);
+        if (c->exception)
+            cJSON_AddStringToObject(f, "exception", c->exception);
+        if (c->error)
+            rb_json_add_bytes(f, "error", c->error, strlen(c->error));
+        cJSON_AddNumberToObject(f, "time", round(c->time * 1e6) / 1e6);
+    }
+    bool ok = cJSON_AddBoolToObject(o, "passed", passed == n) &&
+              cJSON_AddNumberToObject(o, "calls_passed", (double)passed) &&
+              cJSON_AddItemToObject(o, "calls", statuses);
+    if (!ok)
+        cJSON_Delete(statuses);
+    if (ok && !cJSON_AddItemToObject(o, "call_failures", failed)) {
+        cJSON_Delete(failed);
+        return -ENOMEM;
+    }
+    if (!ok)
+        cJSON_Delete(failed);
+    return ok ? 0 : -ENOMEM;
+}
+
 cJSON *rb_result_to_json(const rb_result *r)
 {
     cJSON *o = cJSON_CreateObject();
@@ -258,6 +332,8 @@ cJSON *rb_result_to_json(const rb_result *r)
     }
     if (rc == 0 && r->ntracked)
         rc = rb_json_add_tracked(o, r->tracked, r->ntracked);
+    if (rc == 0 && r->ncalls)
+        rc = rb_json_add_calls(o, r->calls, r->ncalls);
     if (rc < 0) {
         cJSON_Delete(o);
         return NULL;

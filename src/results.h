@@ -23,6 +23,17 @@ int rb_json_add_bytes(cJSON *obj, const char *key, const char *s, size_t len);
  * "tracked_files_truncated" (their paths). 0 or -ENOMEM. */
 int rb_json_add_tracked(cJSON *obj, const rb_tracked_file *tracked, size_t n);
 
+/* How many failing calls a record details in "call_failures". */
+#define RB_CALL_FAILURES_SHOWN 10
+
+/* "passed", "wrong", ... as records spell a call's status. */
+const char *rb_call_status_name(rb_call_status s);
+
+/* Adds "passed", "calls_passed", "calls" (each call's status) and
+ * "call_failures" (the first failing calls with their arguments, returned
+ * and expected values as Python prints them). 0 or -ENOMEM. */
+int rb_json_add_calls(cJSON *o, const rb_call_result *calls, size_t n);
+
 /* The record of one result, with the documented fields in their documented
  * order. The caller owns the tree (cJSON_Delete). */
 cJSON *rb_result_to_json(const rb_result *r);

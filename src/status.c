@@ -34,6 +34,9 @@ void rb_status_reader_clear(struct rb_status_reader *r)
     }
     free(r->checks);
     free(r->check_details);
+    for (size_t i = 0; i < r->ncalls; i++)
+        cJSON_Delete(r->calls ? r->calls[i] : NULL);
+    free(r->calls);
     struct rb_buf pieces = r->pieces;
     memset(r, 0, sizeof *r);
     r->pieces = pieces;
@@ -47,7 +50,7 @@ void rb_status_reader_free(struct rb_status_reader *r)
 }
 
 int rb_status_reader_start(struct rb_status_reader *r, const char nonce[RBZ_NONCE_HEX],
-                           size_t nchecks, size_t long_cap)
+                           size_t nchecks, size_t ncalls, size_t long_cap)
 {
     rb_status_reader_clear(r);
     memcpy(r->nonce, nonce, RBZ_NONCE_HEX);
@@ -63,7 +66,31 @@ int rb_status_reader_start(struct rb_status_reader *r, const char nonce[RBZ_NONC
         }
         r->nchecks = nchecks;
     }
+    if (ncalls) {
+        if (!(r->calls = calloc(ncalls, sizeof *r->calls)))
+            return -ENOMEM;
+        r->ncalls = ncalls;
+    }
     return 0;
+}
+
+/* A batch of call results: each kept at its index, the first for each. */
+static bool take_calls(struct rb_status_reader *r, cJSON *msg)
+{
+    cJSON *results = cJSON_GetObjectItemCaseSensitive(msg, RBZ_ST_RESULTS);
+    if (!cJSON_IsArray(results) || !r->calls)
+        return false;
+    for (cJSON *c = results->child, *next; c; c = next) {
+        next = c->next;
+        double i = rb_status_number(c, RBZ_ST_INDEX, -1);
+        if (!(i >= 0 && i < (double)r->ncalls) || r->calls[(size_t)i] || !rb_status_string(c, RBZ_ST_OUTCOME)) {
+            r->dropped++;
+            continue;
+        }
+        r->calls[(size_t)i] = cJSON_DetachItemViaPointer(results, c);
+    }
+    cJSON_Delete(msg);
+    return true;
 }
 
 /* Keeps `msg` in `*slot` if nothing is there yet; the first word is the worker's. */
@@ -105,6 +132,9 @@ static void dispatch(struct rb_status_reader *r, cJSON *msg)
     } else if (strcmp(type, RBZ_ST_CHECK) == 0) {
         cJSON **slot = check_slot(r, r->checks, msg);
         kept = slot && rb_status_string(msg, RBZ_ST_STATUS) && keep_first(slot, msg);
+    } else if (strcmp(type, RBZ_ST_CALLS) == 0) {
+        if (take_calls(r, msg))
+            return;
     } else if (strcmp(type, RBZ_ST_CHECK_DETAIL) == 0) {
         cJSON **slot = check_slot(r, r->check_details, msg);
         kept = slot && keep_first(slot, msg);

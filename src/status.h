@@ -25,6 +25,8 @@ struct rb_status_reader {
     cJSON *detail;
     cJSON **checks;      /* nchecks each, by index */
     cJSON **check_details;
+    size_t ncalls;
+    cJSON **calls;       /* ncalls, by index: each call's result */
     struct rb_buf pieces; /* a long message being put together; kept from job to job */
     bool pieces_over;     /* it grew past long_cap: dropped at its last piece */
     size_t dropped;       /* messages not taken */
@@ -32,7 +34,7 @@ struct rb_status_reader {
 
 /* Starts reading a new job's channel; `pieces` keeps its memory. 0 or -ENOMEM. */
 int rb_status_reader_start(struct rb_status_reader *r, const char nonce[RBZ_NONCE_HEX],
-                           size_t nchecks, size_t long_cap);
+                           size_t nchecks, size_t ncalls, size_t long_cap);
 
 /* One message as received. */
 void rb_status_reader_take(struct rb_status_reader *r, const char *msg, size_t len);

@@ -18,10 +18,67 @@
 #define _GNU_SOURCE
 #include "verdict.h"
 
+#include "callcheck.h"
+#include "values.h"
+
 #include <signal.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
+
+/* One call, judged. */
+static void judge_call(struct rb_call_judge *j, const struct rb_pool_call *c, const cJSON *res, rb_call_result *out,
+                       char **text)
+{
+    const char *outcome = rb_status_string(res, RBZ_ST_OUTCOME);
+    out->expected = c->expected;
+    out->args = c->args;
+    out->time = rb_status_number(res, RBZ_ST_TIME, 0);
+    out->exception = rb_status_string(res, RBZ_ST_EXCEPTION);
+    out->error = rb_status_string(res, RBZ_ST_ERROR);
+    if (strcmp(outcome, RBZ_CALL_TIMEOUT) == 0) {
+        out->status = RB_CALL_TIMEOUT;
+        return;
+    }
+    if (strcmp(outcome, RBZ_CALL_RETURNED) != 0) {
+        out->status = RB_CALL_EXCEPTION;
+        return;
+    }
+    const cJSON *value = cJSON_GetObjectItemCaseSensitive(res, RBZ_ST_VALUE);
+    out->value = *text = value ? cJSON_PrintUnformatted(value) : NULL;
+    if (!c->expected) {
+        out->status = RB_CALL_RETURNED;
+        return;
+    }
+    struct rb_value_arena arena = { 0 };
+    struct rb_value got, want, args;
+    char err[128], why[256];
+    cJSON *exp_tree = cJSON_Parse(c->expected), *args_tree = cJSON_Parse(c->args);
+    bool ok = value && exp_tree && args_tree && rb_value_parse(value, &got, &arena, err, sizeof err) == 0 &&
+              rb_value_parse(exp_tree, &want, &arena, err, sizeof err) == 0 &&
+              rb_value_parse(args_tree, &args, &arena, err, sizeof err) == 0 &&
+              rb_call_judge_value(j, c->group, &args, &got, &want, why, sizeof why);
+    out->status = ok ? RB_CALL_PASSED : RB_CALL_WRONG;
+    cJSON_Delete(exp_tree);
+    cJSON_Delete(args_tree);
+    rb_value_arena_free(&arena);
+}
+
+void rb_verdict_calls(const struct rb_pool_job *job, const struct rb_status_reader *st, rb_call_result *out,
+                      char **texts)
+{
+    struct rb_call_judge j;
+    rb_call_judge_init(&j, &job->call_rules, job->entry_point);
+    for (size_t i = 0; i < job->ncalls; i++) {
+        out[i] = (rb_call_result){ .status = RB_CALL_NOT_RUN, .expected = job->calls[i].expected,
+                                   .args = job->calls[i].args };
+        texts[i] = NULL;
+        const cJSON *res = i < st->ncalls ? st->calls[i] : NULL;
+        if (res)
+            judge_call(&j, &job->calls[i], res, &out[i], &texts[i]);
+    }
+}
 
 const char *rb_status_name(rb_status status)
 {
@@ -60,6 +117,17 @@ static bool looks_like_memory_exhaustion(const struct rb_run_facts *f)
     return f->max_rss_kb >= f->limits->memory_mb * 1024 * 9 / 10;
 }
 
+/* The first check whose verdict was a failure, or -1. */
+static int first_failed_check(const struct rb_status_reader *st)
+{
+    for (size_t i = 0; i < st->nchecks; i++) {
+        const char *status = rb_status_string(st->checks[i], RBZ_ST_STATUS);
+        if (status && strcmp(status, RBZ_CHECK_PASSED) != 0)
+            return (int)i;
+    }
+    return -1;
+}
+
 static rb_check_status check_status(const char *s)
 {
     return strcmp(s, RBZ_CHECK_PASSED) == 0   ? RB_CHECK_PASSED
@@ -91,6 +159,9 @@ static void take_report(const struct rb_status_reader *st, rb_result *r)
     r->error = rb_status_string(d, RBZ_ST_ERROR);
     if (!r->error)
         r->error = r->exception; /* the details never came: the type at least */
+    if (!r->error && strcmp(rb_status_string(v, RBZ_ST_OUTCOME), RB_OUTCOME_EXIT) == 0 &&
+        rb_status_number(v, RBZ_ST_EXIT_CODE, 0) != 0)
+        r->error = "SystemExit (the program ended while its exit value was being printed)";
     r->error_detail = rb_status_string(d, RBZ_ST_ERROR_DETAIL);
     r->doc = rb_status_string(d, RBZ_ST_DOC);
     r->doc_truncated = rb_status_bool(d, RBZ_ST_DOC_TRUNCATED);
@@ -180,6 +251,16 @@ void rb_verdict_decide(const struct rb_run_facts *f, const struct rb_status_read
         r->error = msg;
     } else if (v) {
         r->status = r->return_code == 0 ? RB_STATUS_OK : RB_STATUS_ERROR;
+    } else if (first_failed_check(st) >= 0) {
+        /* A check's verdict said it failed, and the program ended before its
+         * own verdict: that failure stands, whatever the exit code. */
+        const cJSON *c = st->checks[first_failed_check(st)];
+        r->status = RB_STATUS_ERROR;
+        r->return_code = 1;
+        r->exception = rb_status_string(c, RBZ_ST_EXCEPTION);
+        snprintf(msg, msglen, "check %d failed (%s), then the program ended before its checks finished",
+                 first_failed_check(st) + 1, r->exception ? r->exception : "an exception");
+        r->error = msg;
     } else {
         int code = WEXITSTATUS(ws);
         r->status = code == 0 ? RB_STATUS_OK : RB_STATUS_ERROR;

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "jobspec.h"
 #include "runbox.h"
 #include "status.h"
 
@@ -35,5 +36,12 @@ struct rb_run_facts {
  * results, pointing into the status messages. */
 void rb_verdict_decide(const struct rb_run_facts *f, const struct rb_status_reader *st,
                        rb_result *r, rb_check_result *checks, char *msg, size_t msglen);
+
+/* The function-call tests' results: each as the worker reported it, judged
+ * against its expected value (callcheck.c). out[i].value points into
+ * texts[i] (malloc'd, NULL where there is none), which the caller frees
+ * once the result is delivered. */
+void rb_verdict_calls(const struct rb_pool_job *job, const struct rb_status_reader *st, rb_call_result *out,
+                      char **texts);
 
 #endif

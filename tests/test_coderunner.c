@@ -128,7 +128,7 @@ static int secret_copies_in_memory(void)
 }
 
 static void run_full(struct run *r, const char *source, size_t len, const char *const *argv,
-                     size_t argc, const struct rb_program_check *checks, size_t nchecks)
+                     size_t argc, const struct rbz_spec_check *checks, size_t nchecks)
 {
     memset(r, 0, sizeof *r);
     int out = memfd_create("out", 0), err = memfd_create("err", 0);
@@ -173,7 +173,7 @@ static void run_full(struct run *r, const char *source, size_t len, const char *
     for (int i = 0; i < RBZ_NONCE_BYTES; i++)
         snprintf(hex + 2 * i, 3, "%02x", NONCE_BYTE);
     struct rb_status_reader reader = { 0 };
-    ck_assert_int_eq(rb_status_reader_start(&reader, hex, nchecks, 1 << 24), 0);
+    ck_assert_int_eq(rb_status_reader_start(&reader, hex, nchecks, 0, 1 << 24), 0);
     size_t got = 0;
     static char msg[RBZ_NONCE_HEX + 1 + RBZ_STATUS_PAYLOAD_MAX];
     for (;;) {
@@ -499,7 +499,7 @@ START_TEST(the_secret_leaves_no_copy_behind)
      * runs; afterwards no hex spelling of the nonce may be left anywhere in
      * the process (the worker keeps it as raw bytes, which it wipes). */
     struct run r;
-    const struct rb_program_check checks[] = { { "assert x == 1", "<check 1>" } };
+    const struct rbz_spec_check checks[] = { { "assert x == 1", "<check 1>" } };
     scan_for_secret = true;
     run_full(&r, "x = 1", 5, NULL, 0, checks, 1);
     scan_for_secret = false;
@@ -511,7 +511,7 @@ END_TEST
 START_TEST(checks_run_one_by_one_in_the_programs_namespace)
 {
     struct run r;
-    const struct rb_program_check checks[] = {
+    const struct rbz_spec_check checks[] = {
         { "assert add(1, 2) == 3", "<check 1>" },
         { "assert add(2, 2) == 5, 'two and two'", "<check 2>" },
         { "assert missing(1) == 1", "<check 3>" },
@@ -539,7 +539,7 @@ END_TEST
 START_TEST(an_exit_inside_a_check_ends_the_program)
 {
     struct run r;
-    const struct rb_program_check checks[] = {
+    const struct rbz_spec_check checks[] = {
         { "cheat()", "<check 1>" },
         { "assert False", "<check 2>" },
     };
@@ -555,7 +555,7 @@ END_TEST
 START_TEST(checks_do_not_run_after_a_failed_program)
 {
     struct run r;
-    const struct rb_program_check checks[] = { { "print('check ran')", "<check 1>" } };
+    const struct rbz_spec_check checks[] = { { "print('check ran')", "<check 1>" } };
     const char *src = "raise ValueError('broken')\n";
     run_full(&r, src, strlen(src), NULL, 0, checks, 1);
     ck_assert(EXITED_WITH(&r, 1));

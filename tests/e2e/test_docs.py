@@ -126,6 +126,17 @@ class EvalExamples(RunboxTestCase):
         self.assertEqual((rec["result"], rec["passed"], rec["model"]), ("passed", True, "m1"))
 
 
+class GeneratedListsTests(unittest.TestCase):
+    """Lists in the docs that the code prints are the code's."""
+
+    def test_design_lists_the_workers_steps(self):
+        zygote = os.environ.get("RUNBOX_ZYGOTE") or os.path.join(os.path.dirname(RUNBOX), "runbox-zygote")
+        steps = subprocess.run([zygote, "--print-worker-steps"], stdout=subprocess.PIPE, check=True,
+                               text=True).stdout.rstrip("\n").rstrip(";") + "."
+        with open(os.path.join(DOCS, "design.md"), encoding="utf-8") as f:
+            self.assertIn(steps, f.read(), "docs/design.md's list of the worker's steps is not the code's")
+
+
 if __name__ == "__main__":
     try:
         unittest.main(verbosity=2)

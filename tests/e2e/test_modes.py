@@ -17,7 +17,8 @@ import zipfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from rbtest import RunboxTestCase, fmt_record, run_batch, new_tmpdir, cleanup_tmp_root  # noqa: E402
+from rbtest import (  # noqa: E402
+    IS_ROOT, RunboxTestCase, cleanup_tmp_root, contains, fmt_record, layers, new_tmpdir, run_batch)
 
 PYTHON = "/usr/bin/python3"
 
@@ -299,6 +300,120 @@ class RunnerFeatureTests(RunboxTestCase):
 
     def test_python_path_relative_to_the_manifest(self):
         self.assertEqual(self.rec("libpath")["stdout"], "42\n")
+
+
+class ClosedDirectoryTests(RunboxTestCase):
+    """As root, each job runs under a uid of its own, which cannot pass
+    through a 0700 directory above its program (root's home, in most
+    containers). With namespaces, the job is given its program's tree and
+    runs it as python3 does: a file importing the module beside it, a
+    directory app, a zip app; nothing else of the closed directory is
+    visible. Without them, the record says which directory is in the way
+    and what to do."""
+
+    @classmethod
+    def setUpClass(cls):
+        if not IS_ROOT:
+            raise unittest.SkipTest("needs root: jobs run under uids of their own only when runbox is root")
+        cls.closed = os.path.join(new_tmpdir("closed"), "home")
+        proj = os.path.join(cls.closed, "proj")
+        app = os.path.join(cls.closed, "app")
+        os.makedirs(proj)
+        os.makedirs(app)
+        os.chmod(cls.closed, 0o700)
+        with open(os.path.join(cls.closed, "private.txt"), "w") as f:
+            f.write("not for jobs\n")
+        with open(os.path.join(proj, "main.py"), "w") as f:
+            f.write("import os, sys, helper\n"
+                    "print('main', helper.X, sys.argv[0])\n"
+                    "closed = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))\n"
+                    "try:\n"
+                    "    names = os.listdir(closed)\n"
+                    "except PermissionError:\n"
+                    "    names = []\n"
+                    "print('others visible', any(n != 'proj' for n in names))\n"
+                    "print('private', os.path.exists(os.path.join(closed, 'private.txt')))\n")
+        with open(os.path.join(proj, "helper.py"), "w") as f:
+            f.write("X = 6 * 7\n")
+        with open(os.path.join(app, "__main__.py"), "w") as f:
+            f.write("import part\nprint('dir app', part.Y)\n")
+        with open(os.path.join(app, "part.py"), "w") as f:
+            f.write("Y = 'here'\n")
+        cls.zip = os.path.join(proj, "app.zip")
+        with zipfile.ZipFile(cls.zip, "w") as z:
+            z.writestr("__main__.py", "print('zip app')\n")
+        cls.programs = {"file": os.path.join(proj, "main.py"), "dir": app, "zip": cls.zip}
+        jobs = [dict(id=k, file=v) for k, v in cls.programs.items()]
+        cls.with_ns = run_batch(jobs, prefix="closed-ns")
+        cls.without_ns = run_batch(jobs, ["--no-namespaces"], prefix="closed-nons")
+
+    def test_programs_run_as_python3_runs_them(self):
+        if not layers().get("user_namespace"):
+            self.skipTest("no user namespaces on this machine: the record says what to do "
+                          "(test_without_namespaces_the_record_says_what_to_do)")
+        for job_id, path in self.programs.items():
+            code, out, err = python3([path], cwd="/")
+            r = self.one_record(self.with_ns, job_id)
+            if job_id == "file":
+                # The same, but for what the closed dir shows: python3 (root)
+                # sees all of it, the job nothing beyond the way to its program.
+                out = out.replace("others visible True", "others visible False").replace(
+                    "private True", "private False")
+            self.assertRecord(r, status="ok" if code == 0 else "error", return_code=code, stdout=out)
+
+    def test_without_namespaces_the_record_says_what_to_do(self):
+        for job_id in self.programs:
+            r = self.one_record(self.without_ns, job_id)
+            self.assertRecord(r, status="error", return_code=2, error=contains(
+                "Permission denied", "cannot pass through %s" % self.closed, "chmod o+x %s" % self.closed,
+                "namespaces on"))
+
+
+class TracebackSourceLineTests(RunboxTestCase):
+    """Tracebacks show each frame's source line, as python3 shows a file's:
+    for source jobs (no file at all), file jobs, and eval's programs and
+    checks, in stderr and in error_detail."""
+
+    @classmethod
+    def setUpClass(cls):
+        d = new_tmpdir("tb")
+        cls.file = os.path.join(d, "raises.py")
+        with open(cls.file, "w") as f:
+            f.write("def half(x):\n    return 1 / x\n\nhalf(0)\n")
+        cls.run_ = run_batch([
+            dict(id="source", source="def half(x):\n    return 1 / x\n\nhalf(0)\n"),
+            dict(id="file", file=cls.file),
+        ], prefix="tb")
+
+    def test_source_and_file_jobs(self):
+        code, _, err = python3([self.file], cwd="/")
+        self.assertEqual(code, 1)
+        for job_id in ("source", "file"):
+            r = self.one_record(self.run_, job_id)
+            for field in ("stderr", "error_detail"):
+                self.assertIn("    half(0)\n", r[field], fmt_record(r))
+                self.assertIn("    return 1 / x\n", r[field], fmt_record(r))
+        # The file job's stderr is python3's, byte for byte.
+        self.assertEqual(self.one_record(self.run_, "file")["stderr"], err)
+
+    def test_a_failing_humaneval_sample_shows_its_assert(self):
+        problems = os.path.join(os.environ.get("RUNBOX_DATASETS") or os.path.join(
+            os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "data"),
+            "HumanEval.jsonl.gz")
+        d = new_tmpdir("tb-eval")
+        samples = os.path.join(d, "samples.jsonl")
+        with open(samples, "w") as f:
+            f.write(json.dumps({"task_id": "HumanEval/0", "completion": "    return False\n"}) + "\n")
+        out = os.path.join(d, "results.jsonl")
+        p = subprocess.run([os.environ.get("RUNBOX", "build/runbox"), "eval", "--problems", problems,
+                            "--samples", samples, "-o", out, "-q"],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=120)
+        self.assertEqual(p.returncode, 0, p.stderr.decode())
+        with open(out) as f:
+            rec = json.loads(f.readline())
+        self.assertFalse(rec["passed"])
+        self.assertIn("    assert candidate([1.0, 2.0, 3.9, 4.0, 5.0, 2.2], 0.3) == True\n",
+                      rec["error_detail"], rec["error_detail"])
 
 
 if __name__ == "__main__":

@@ -26,7 +26,7 @@ while [ $# -gt 0 ]; do
         *) targets+=("fuzz_$1"); shift ;;
     esac
 done
-[ ${#targets[@]} -gt 0 ] || targets=(fuzz_manifest fuzz_results fuzz_record fuzz_problems fuzz_compare)
+[ ${#targets[@]} -gt 0 ] || targets=(fuzz_manifest fuzz_results fuzz_record fuzz_problems fuzz_compare fuzz_run_code)
 
 # Debian 12's clang is clang-14; libFuzzer itself is in libclang-rt-14-dev.
 cc=${FUZZ_CC:-}

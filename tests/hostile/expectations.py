@@ -81,10 +81,12 @@ class Expect:
                 the attack "succeeds" harmlessly (stdout has "GAP" lines);
                 the text says what the gap is
     note        shown in the table's expected column
+    passed      True or False: the record's `passed` (a job with cases, an
+                eval line) must be that; None: not checked
     """
 
     def __init__(self, status, return_code=None, signal=None, error=None, error_has=(),
-                 stdout_has=(), stdout_lacks=(), check=None, gap=None, note=None):
+                 stdout_has=(), stdout_lacks=(), check=None, gap=None, note=None, passed=None):
         self.status = status if isinstance(status, tuple) else (status,)
         self.return_code = return_code
         self.signal = signal
@@ -95,6 +97,7 @@ class Expect:
         self.check = check
         self.gap = gap
         self.note = note
+        self.passed = passed
 
     def describe(self):
         parts = ["/".join(self.status)]
@@ -109,6 +112,8 @@ class Expect:
                             for c in markers[0])
             first = first if len(first) <= 34 else first[:31] + "..."
             parts.append('"%s"%s' % (first, " +%d" % (len(markers) - 1) if len(markers) > 1 else ""))
+        if self.passed is not None:
+            parts.append("passed=%s" % str(self.passed).lower())
         if self.note:
             parts.append(self.note)
         if self.gap:
@@ -133,6 +138,8 @@ class Expect:
         for part in self.error_has:
             if part not in err:
                 out.append("error %r lacks %r" % (err[:200], part))
+        if self.passed is not None and rec.get("passed") is not self.passed:
+            out.append("passed %r, expected %r" % (rec.get("passed"), self.passed))
         stdout = rec.get("stdout") or ""
         for m in self.stdout_has:
             if isinstance(m, str):
@@ -156,17 +163,53 @@ class Expect:
 class Prog:
     """copies: ((id suffix, extra job fields), ...) to run the program as
     several jobs (one record each, all checked against the expectation); a
-    "commands" field whose entries have no argv gets the runner's context."""
+    "commands" field whose entries have no argv gets the runner's context.
 
-    def __init__(self, category, expect, job=None, order=100, copies=(("", {}),)):
+    A copy's fields may name a "variant": the program's line
+    `RB_VARIANT = None` then reads `RB_VARIANT = "<variant>"` in that job,
+    so one program tries several ways of one attack, one record each.
+
+    modes: where the program runs. "run" (the default): a job of the pass's
+    manifest. "humaneval", "mbpp": a sample of the pass's `runbox eval`
+    batch on the problems of problems/ (the program is the sample's code:
+    a HumanEval `solution`, an MBPP `completion`), as eval_copies[mode]
+    says (default: copies, without job fields). eval_expect is what each of
+    its results lines must show (default: expect; a dict: per mode); every
+    eval line must also have `passed` false and no `internal` status,
+    whatever it expects.
+
+    A job field "file_fixture" makes the job a `file` job: the runner makes
+    that fixture for the pass (run_hostile.py, FileFixtures) and puts its
+    path in "file". A string "@name" anywhere in the job's fields (a case's
+    expected_stdout) is replaced by the pass's value of that name."""
+
+    def __init__(self, category, expect, job=None, order=100, copies=(("", {}),), modes=("run",),
+                 eval_copies=None, eval_expect=None):
         self.category = category
         self.expect = expect
         self.job = dict(job or {})
         self.order = order  # lower runs earlier in the manifest
         self.copies = tuple(copies)
+        self.modes = tuple(modes)
+        self.eval_copies = {m: tuple((eval_copies or {}).get(m, copies)) for m in self.modes if m in EVAL_MODES}
+        self.eval_expect = eval_expect
 
-    def expectation(self, layers):
-        return self.expect(layers) if callable(self.expect) else self.expect
+    def copies_in(self, mode):
+        if mode not in self.modes:
+            return ()
+        return self.copies if mode == "run" else self.eval_copies[mode]
+
+    def njobs(self):
+        return sum(len(self.copies_in(m)) for m in self.modes)
+
+    def expectation(self, layers, mode="run"):
+        e = self.expect
+        if mode in EVAL_MODES and self.eval_expect is not None:
+            e = self.eval_expect.get(mode, self.expect) if isinstance(self.eval_expect, dict) else self.eval_expect
+        return e(layers) if callable(e) else e
+
+
+EVAL_MODES = ("humaneval", "mbpp")
 
 
 # ---- helpers -------------------------------------------------------------------
@@ -329,6 +372,190 @@ def ids_check(L):
             return "the commands of one list ran under different uids %s (they share a dir)" % seen
         return None
     return check
+# ---- issue 11: verdicts and containment ------------------------------------------
+
+GAP_NEIGHBOURS = ("a `file` job reads what lies beside its program when it is of the job's own uid: the "
+                  "manifest (a cases job's expected output, so that job passes), the results file, notes, "
+                  "data, a symlink to the runner's canary (Landlock off, jobs run as runbox's user) (%s)"
+                  % DOC_SHARED)
+GAP_WORLD = ("as root without Landlock a job reads any world-readable file, one beside its program "
+             "included (%s)" % DOC_SHARED)
+GAP_METADATA = ("changes mode, times and extended attributes of files of runbox's user outside its working "
+                "dir (the canary, the working dirs' parent, --workdir, the results file) through a "
+                "descriptor or Python's os functions: they are its own uid's and Landlock is off; the "
+                "path-based calls stay refused; the program puts back what it changed (%s)" % DOC_SHARED)
+GAP_THREADS = ("a job may hold more than 256 threads: without root every job runs as runbox's uid, and "
+               "RLIMIT_NPROC bounds the batch's tasks together (what the uid held at the start plus 2,048), far "
+               "below the host's PID limit (docs/sandbox.md, threat model, \"Threads without root\")")
+GAP_PARENT = ("leaves the working dirs' parent, a dir of its own uid, at mode 000 through a descriptor "
+              "(Landlock off); runbox must go on: every later job runs, nothing is left (%s)" % DOC_SHARED)
+
+
+def variant_of(rec):
+    """The variant a record's job ran: its id's part after the program's name."""
+    base = (rec.get("hostile_id") or rec.get("id") or "").split("@")[0]
+    return base.split(".", 1)[1] if "." in base else ""
+
+
+def by_variant(checks, default=None):
+    """A check picking one of `checks` (variant: function(rec)) by the record's variant."""
+    def check(rec):
+        c = checks.get(variant_of(rec), default)
+        return c(rec) if c else None
+    return check
+
+
+def status_is(status, rc=None, error=None):
+    def check(rec):
+        if rec.get("status") != status:
+            return "status %r, expected %r" % (rec.get("status"), status)
+        if rc is not None and rec.get("return_code") != rc:
+            return "return_code %r, expected %r" % (rec.get("return_code"), rc)
+        if error is not None and not (rec.get("error") or "").startswith(error):
+            return "error %r does not start with %r" % ((rec.get("error") or "")[:200], error)
+        return None
+    return check
+
+
+def failed_not_zero(rec):
+    """A program that failed with its channel gone: any non-zero exit, never ok."""
+    if rec.get("status") != "error" or rec.get("return_code") in (0, None):
+        return "status %r return_code %r: a failing program whose status channel it broke must be " \
+               "`error` with a non-zero code" % (rec.get("status"), rec.get("return_code"))
+    return None
+
+
+def clean_text(field, max_bytes):
+    """The field is valid UTF-8 (no lone surrogate: no byte cut out of a
+    character) and at most max_bytes long."""
+    def check(rec):
+        v = rec.get(field)
+        if not isinstance(v, str):
+            return "%s is %r" % (field, v)
+        bad = [c for c in v if 0xD800 <= ord(c) <= 0xDFFF]
+        if bad:
+            return "%s holds %d lone surrogates (a character cut in two): ...%r" % (field, len(bad), v[-12:])
+        n = len(v.encode("utf-8"))
+        return None if n <= max_bytes else "%s is %d bytes, more than %d" % (field, n, max_bytes)
+    return check
+
+
+def flag_true(field):
+    def check(rec):
+        return None if rec.get(field) is True else "%s is %r, expected true" % (field, rec.get(field))
+    return check
+
+
+def capture_kept(rec):
+    """issue 11, 5: nothing dropped silently. small and after captured as
+    they are; big as {"$truncated": bytes}; namespace_truncated."""
+    ns = rec.get("namespace")
+    if not isinstance(ns, dict):
+        return "namespace is %r: dropped" % (type(ns).__name__ if ns is not None else None)
+    if ns.get("small") != 1 or ns.get("after") != 2:
+        return "namespace lost small or after: %s" % sorted(ns)
+    big = ns.get("big")
+    if not (isinstance(big, dict) and list(big) == ["$truncated"] and isinstance(big["$truncated"], int)
+            and big["$truncated"] > 0):
+        return "namespace's big is %r, expected {\"$truncated\": <bytes>}" % (str(big)[:80],)
+    if rec.get("namespace_truncated") is not True:
+        return "namespace_truncated is %r" % rec.get("namespace_truncated")
+    return None
+
+
+def many_kept(rec):
+    ns = rec.get("namespace")
+    if not isinstance(ns, dict):
+        return "namespace is dropped"
+    for i in range(40):
+        v = ns.get("m%02d" % i)
+        if v != "M" * 40000 and not (isinstance(v, dict) and list(v) == ["$truncated"]):
+            return "namespace's m%02d is %r: neither its value nor {\"$truncated\": ...}" % (i, str(v)[:60])
+    if rec.get("namespace_truncated") is not True:
+        return "namespace_truncated is %r" % rec.get("namespace_truncated")
+    return None
+
+
+def doc_kept(rec):
+    doc = rec.get("doc")
+    if not isinstance(doc, str) or not doc.startswith("\u20ac" * 100):
+        return "doc is %r: dropped" % (doc[:40] if isinstance(doc, str) else doc)
+    return both(clean_text("doc", 64 << 10), flag_true("doc_truncated"))(rec)
+
+
+def cases_passed_is(n):
+    def check(rec):
+        return None if rec.get("cases_passed") == n else "cases_passed %r, expected %d" % (rec.get("cases_passed"), n)
+    return check
+
+
+def stderr_free_of(*words):
+    """The program reports to stderr (its stdout is a case's answer)."""
+    def check(rec):
+        text = (rec.get("stderr") or "") + "".join((c.get("stderr") or "") for c in rec.get("cases") or [])
+        hits = [l for l in text.splitlines() if any(l.startswith(w) for w in words)]
+        return ("stderr: " + " | ".join(hits)[:600]) if hits else None
+    return check
+
+
+def at_least(label, n):
+    def check(rec):
+        got = number_after(label, rec)
+        return None if got is not None and got >= n else "%s %r, expected at least %d" % (label, got, n)
+    return check
+
+
+V_EXIT = ("excepthook", "traceback_module", "traceback_functions", "exc_str", "exc_repr", "arg_repr", "cause_str",
+          "notes", "meta_getattr", "stderr_write", "stdout_flush", "audit_hook", "gc_callback", "profile_hook",
+          "trace_hook", "del_on_clear", "itimer_real", "itimer_prof", "thread_after_module")
+V_SABOTAGE_BROKEN = ("close", "shutdown_wr", "shutdown_rdwr", "dup2_devnull", "dup2_pipe_steal", "swap_race")
+V_SABOTAGE = V_SABOTAGE_BROKEN + ("nonblock_fill", "sndtimeo_fill", "flood_1mib", "flood_thread", "fake_lines",
+                                  "scm_rights")
+V_SETUP = ("unsigned", "guessed", "many", "atexit", "then_segv", "then_exit0")
+V_SYSEXIT = ("code_raises", "code_exits", "str_raises", "str_exits")
+V_CASES_FAIL = ("excepthook", "exc_str", "close", "shutdown", "flood", "thread")
+V_THREADS = ("threading", "_thread", "executor", "pthread", "clone")
+V_TREE = ("1500", "5000", "longnames", "traps")
+TREE_DEPTH = {"1500": 1500, "5000": 5000, "longnames": 1000, "traps": 400, "num_times": 1500, "commands": 400}
+
+
+def variants(names):
+    return tuple(("." + v, {"variant": v}) for v in names)
+
+
+def tries(n):
+    return tuple((".%d" % i, {}) for i in range(1, n + 1))
+
+
+EVIL = Expect("error", return_code=1, error="EvilError")
+# MBPP: a sample that exits 0 once a check failed (while runbox reports that
+# check, or between two checks) ends before its checks did: `ok` with return
+# code 0 is what its process did; `passed` stays false, which is the verdict.
+MBPP_EXITS = Expect(("error", "ok"), note="ok: exit 0 before its checks ended")
+CAPTURE = ["small", "big", "after", "evil"] + ["m%02d" % i for i in range(40)]
+
+
+def _neighbours(L):
+    """fs_file_job_neighbours, per pass."""
+    imports = ("IMPORTED helper helper-ok", "IMPORTED pkg pkg-ok pkg.mod-ok", "LISTED", "READ its own program")
+    private = ("manifest.jsonl", "results.jsonl", "notes", ".hidden", "data/answers.txt", "sneaky.py",
+               "linkpkg/answers.txt", "__pycache__/answers.txt")
+    if L.landlock:
+        return ok(*imports + tuple("DENIED " + n for n in private + ("expected_output.txt",)))
+    if L.exposed:
+        return ok(*imports + tuple("GAP shared-uid read " + n for n in private), gap=GAP_NEIGHBOURS)
+    return ok(*imports + tuple("DENIED " + n for n in private) + ("GAP world-readable read expected_output.txt",),
+              gap=GAP_WORLD)
+
+
+def _metadata(L):
+    own = tuple("OWN python %s ok" % op for op in ("chmod", "utime", "setxattr", "removexattr", "shutil.copy2",
+                                                   "shutil.copymode"))
+    return ok(*own + ("ROUTE fd outside", "ROUTE python outside", "CHANGED_OUTSIDE"),
+              check=both(at_most("PATH_SYSCALLS_ALLOWED", 0), at_most("CHANGED_OUTSIDE", 0)),
+              gap=GAP_METADATA if L.exposed else None)
+
+
 GAP_DISK = ("no disk quota in any configuration: a job writes into its working dir as fast as it can "
             "until its time limit (64 MiB per file); runbox removes it afterwards")
 
@@ -366,9 +593,14 @@ PROGRAMS = {
     "mem_retry_loop": Prog("memory", cpu_timeout(), {"cpu_time": 1, "timeout": 4}),
     "mem_thread_bomb": Prog("memory", Expect("ok", return_code=0, stdout_has=("THREADS",),
                                              check=at_most("THREADS", 64), note="<=64 threads")),
-    "mem_thread_bomb_small_stacks": Prog("memory", Expect(
+    # Issue 11: 256 threads per job (RLIMIT_NPROC in a uid or user namespace of
+    # its own; shared with the batch in the reduced pass); last in the
+    # manifest, with the other thread bombs.
+    "mem_thread_bomb_small_stacks": Prog("memory", lambda L: Expect(
         ("timeout", "ok", "error", "memory"), stdout_has=("THREADS",),
-        check=at_most("THREADS", 10000), note="<=10000 threads, bounded by memory"), {"timeout": 3}),
+        check=at_most("THREADS", 260), note="<=260 threads") if L.own_uids else Expect(
+        ("timeout", "ok", "error", "memory"), stdout_has=("THREADS",), gap=GAP_THREADS,
+        check=at_most("THREADS", 2100), note="<=2100 threads, the batch's bound"), {"timeout": 3}, order=200),
     "mem_memfd_outside_limit": Prog("memory", ok("DENIED memfd beyond the memory limit"), {"timeout": 8}),
     "mem_mlock": Prog("memory", ok("DENIED mlock")),
 
@@ -598,4 +830,131 @@ PROGRAMS = {
                                                 else "error is %d chars" % len(r["error"]))),
     "crash_compile_deep": Prog("crashes", Expect(("memory", "error", "signal"), stdout_has=("first:",),
                                                  note="MemoryError/RecursionError/SIGSEGV")),
+
+    # -- issue 11: verdicts (runbox run, cases, runbox eval) -----------------------------
+    # Each eval sample is wrong on purpose (add_mod returns 0 or raises); besides
+    # what is named here, every eval line must have passed false and no
+    # internal status (run_hostile.check_eval).
+    "verdict_status_reopen": Prog("verdicts", Expect(
+        "error", return_code=1, error="RuntimeError", stdout_has=(
+            "DENIED reopen /proc/self/fd/1020 O_RDONLY", "DENIED reopen /proc/self/fd/1020 O_RDWR",
+            "DENIED reopen /proc/thread-self/fd/1020 O_RDWR", "DENIED reopen /dev/fd/1020 O_RDONLY",
+            "DENIED read fd 1020", "DENIED peek fd 1020", "DENIED the supervisor's descriptors",
+            "DENIED the parent's descriptors"))),
+    # The race of issue 11 (class 1): 4 jobs, and 20 HumanEval and 10 MBPP samples
+    # per pass; the runner reports how many were forged (must be none).
+    "verdict_status_race": Prog("verdicts", Expect("error", return_code=1, error="AssertionError",
+                                                   stdout_has=("waiting on",)),
+                                copies=tries(4), modes=("run", "humaneval", "mbpp"),
+                                eval_copies={"humaneval": tries(20), "mbpp": tries(10)}),
+    "verdict_exit_while_reporting": Prog("verdicts", EVIL, copies=variants(V_EXIT),
+                                         modes=("run", "humaneval", "mbpp"), eval_expect={"mbpp": MBPP_EXITS}),
+    "verdict_status_sabotage": Prog("verdicts", Expect("error", check=by_variant(
+        {v: failed_not_zero for v in V_SABOTAGE_BROKEN}, status_is("error", 1, "EvilError")),
+        note="broken channel: error rc!=0; else error rc=1 EvilError"),
+        {"timeout": 6}, copies=variants(V_SABOTAGE), modes=("run", "humaneval", "mbpp"),
+        eval_expect={"humaneval": Expect("error", check=by_variant({v: failed_not_zero for v in V_SABOTAGE_BROKEN},
+                                                                   status_is("error", 1))),
+                     "mbpp": MBPP_EXITS}),
+    "verdict_forge_setup_failed": Prog("verdicts", Expect(
+        ("error", "signal", "ok"), check=by_variant({"then_segv": status_is("signal", -11),
+                                                     "then_exit0": status_is("ok", 0),
+                                                     "cases": both(status_is("error", 1, "EvilError"),
+                                                                   lambda r: None if r.get("passed") is False
+                                                                   else "passed is not false")},
+                                                    status_is("error", 1, "EvilError")),
+        note="never internal: error rc=1, signal (then_segv), ok (then_exit0: exit 0 mid-program)"),
+        copies=variants(V_SETUP) + ((".cases", {"variant": "guessed",
+                                                "cases": [{"stdin": "", "expected_stdout": "x"}]}),),
+        modes=("run", "humaneval", "mbpp"),
+        eval_copies={m: variants(V_SETUP) for m in ("humaneval", "mbpp")},
+        eval_expect=Expect(("error", "signal", "ok"), check=by_variant(
+            {"then_segv": status_is("signal", -11), "then_exit0": status_is("ok", 0)}, status_is("error")))),
+    "verdict_capture_oversized": Prog("verdicts", Expect(("ok", "error"), check=by_variant({
+        "ok": both(status_is("ok", 0), capture_kept, doc_kept),
+        "fail_exit0": both(status_is("error", 1, "EvilError"), capture_kept, doc_kept),
+        "repr_exit": status_is("error", 1, "EvilError"),
+        "many_medium": both(status_is("ok", 0), many_kept, doc_kept)}),
+        note="namespace and doc kept, cut with $truncated/doc_truncated; fails stay error rc=1"),
+        {"capture": CAPTURE, "timeout": 10}, copies=variants(("ok", "fail_exit0", "repr_exit", "many_medium"))),
+    "verdict_systemexit_code": Prog("verdicts", Expect("error", error="SystemExit", check=failed_not_zero),
+                                    copies=variants(V_SYSEXIT), modes=("run", "humaneval", "mbpp"),
+                                    eval_expect={"humaneval": Expect("error", check=failed_not_zero),
+                                                 "mbpp": MBPP_EXITS}),
+    "verdict_nonce_hunt": Prog("verdicts", Expect("error", return_code=1, error="EvilError",
+                                                  stdout_has=("CANDIDATES",)),
+                               {"timeout": 8}, modes=("run", "humaneval", "mbpp")),
+    "eval_exit_before_checks": Prog("verdicts", None, modes=("humaneval", "mbpp"), copies=variants((
+        "os_exit", "sys_exit", "systemexit_in_check", "keyboard_in_check", "profile_on_return",
+        "thread_during_checks")), eval_expect=Expect(("error", "ok"), note="(exit 0 before its checks ended)")),
+    # Cases are compared in the supervisor: whatever the job does, a wrong or
+    # unknown answer, or a failure after a right one, never passes.
+    "verdict_cases_unknown_answer": Prog("verdicts", Expect("ok", return_code=0, passed=False,
+                                                            check=cases_passed_is(0)),
+                                         {"cases": [{"stdin": "", "expected_stdout": "@cases_answer"}],
+                                          "timeout": 15}),
+    "verdict_cases_fail_after_answer": Prog("verdicts", Expect("error", passed=False, check=cases_passed_is(0)),
+                                            {"cases": [{"stdin": "7 5\n", "expected_stdout": "12\n"},
+                                                       {"stdin": "1 2\n", "expected_stdout": "3\n"}]},
+                                            copies=variants(V_CASES_FAIL)),
+    "verdict_cases_file_neighbour": Prog("verdicts", lambda L: Expect(
+        "ok", return_code=0, gap=GAP_NEIGHBOURS, check=stderr_free_of("ESCAPED"), note="passes only by the gap")
+        if L.exposed else Expect("ok", return_code=0, passed=False, check=stderr_free_of("ESCAPED", "GAP")),
+        {"file_fixture": "neighbours", "cases": [{"stdin": "", "expected_stdout": "@neighbour_answer"}]}),
+    "io_error_utf8_cut": Prog("output", Expect("error", return_code=1, error="ValueError: ",
+                                               check=clean_text("error", 8192), note="cut on a character"),
+                              copies=variants(("0", "1", "2", "1e", "2e", "3e"))),
+    "io_exception_10mb": Prog("output", Expect("error", return_code=1, error="ValueError",
+                                               check=flag_true("stderr_truncated"), note="not output_limit"),
+                              {"timeout": 20}, copies=variants(("message", "note", "cause"))),
+
+    # -- issue 11: containment -----------------------------------------------------------
+    # Right after job_trash_reader, in the same slot (the holder keeps the other).
+    "job_memo_leftovers": Prog("other jobs", Expect("ok", return_code=0, check=by_variant({
+        "set": lambda r: None if "SET" in (r.get("stdout") or "") else "the setter printed nothing",
+        "read": lambda r: None if (r.get("stdout") or "").strip() == "CLEAN" else "stdout is not CLEAN",
+        "num_times": lambda r: None if all((x.get("stdout") or "").strip() == "CLEAN" for x in r.get("runs") or [{}])
+        else "a run found leftovers",
+        "cases": both(cases_passed_is(3), lambda r: None if r.get("passed") is True else "passed is not true")}),
+        note="the next job (run, case) sees nothing left"), order=2.5,
+        copies=(("." + "set", {"variant": "set"}), (".read", {"variant": "read"}),
+                (".num_times", {"variant": "num_times", "num_times": 3}),
+                (".cases", {"variant": "cases", "early_stop": True,
+                            "cases": [{"stdin": "", "expected_stdout": "CLEAN"}] * 3}))),
+    "fs_file_job_neighbours": Prog("files", _neighbours, {"file_fixture": "neighbours"}),
+    "fs_file_job_root_secret": Prog("files", Expect("error", check=lambda r: failed_not_zero(r) or (
+        None if "Permission denied" in (r.get("error") or "") or variant_of(r) in ("dir", "zip")
+        else "error %r does not say Permission denied" % (r.get("error") or "")[:200]),
+        note="can't open file: Permission denied; the secret never in the record"),
+        copies=((".0600", {"file_fixture": "root_0600"}), (".in0700dir", {"file_fixture": "root_in_0700"}),
+                (".dir", {"file_fixture": "root_dir"}), (".zip", {"file_fixture": "root_zip"}),
+                (".symlink", {"file_fixture": "root_symlink"}))),
+    "fs_metadata_outside": Prog("files", _metadata),
+    # Early, so that most of the batch comes after it (the reduced pass: runbox
+    # must go on with its working dirs' parent at mode 000).
+    "fs_chmod_workdir_parent": Prog("files", lambda L: ok("GAP shared-uid", gap=GAP_PARENT) if L.exposed else ok(
+        "DENIED python chmod", "DENIED libc chmod", "DENIED O_PATH chmod /proc/self/fd/N", "DENIED fchmod",
+        stdout_lacks=("GAP",)), order=9),
+    "mem_pipe_buffers": Prog("memory", ok("DENIED F_SETPIPE_SZ", "KERNEL_MIB", check=at_most("KERNEL_MIB", 64)),
+                             {"memory_mb": 64, "timeout": 10}),
+    "mem_socket_buffers": Prog("memory", ok(
+        "DENIED SO_SNDBUF", "DENIED SO_RCVBUF", "DENIED SO_SNDBUFFORCE", "DENIED SO_RCVBUFFORCE", "KERNEL_MIB",
+        check=at_most("KERNEL_MIB", 64)), {"memory_mb": 64, "timeout": 10}),
+    "mem_inflight_buffers": Prog("memory", ok("KERNEL_MIB", check=at_most("KERNEL_MIB", 64)),
+                                 {"memory_mb": 64, "timeout": 10}),
+    "proc_thread_limit": Prog("processes", lambda L: Expect(
+        "ok", return_code=0, stdout_has=("DENIED thread", "THREADS"), check=at_most("THREADS", 260),
+        note="<=260 threads") if L.own_uids else Expect(
+        "ok", return_code=0, stdout_has=("DENIED thread", "THREADS"), check=at_most("THREADS", 2100), gap=GAP_THREADS,
+        note="<=2100 threads, the batch's bound"), {"timeout": 10}, order=200, copies=variants(V_THREADS)),
+    "sys_inotify": Prog("syscalls", ok("DENIED inotify_init:", "DENIED inotify_init1:", "DENIED syscall inotify_init:",
+                                       "DENIED syscall inotify_init1:", check=at_most("INOTIFY_INSTANCES", 0))),
+    "sys_socket_bpf_filter": Prog("syscalls", ok(*tuple("DENIED %s on a socketpair: errno EPERM" % o for o in (
+        "SO_ATTACH_FILTER", "SO_ATTACH_BPF", "SO_ATTACH_REUSEPORT_CBPF", "SO_ATTACH_REUSEPORT_EBPF",
+        "SO_LOCK_FILTER")) + ("DENIED SO_ATTACH_FILTER through Python: errno EPERM",),
+        check=at_most("ATTACHED", 0))),
+    "sup_deep_tree": Prog("supervisor", Expect("ok", return_code=0, stdout_has=("DEPTH",), check=lambda r: at_least(
+        "DEPTH", TREE_DEPTH.get(variant_of(r), 1))(r), note="removed after, nothing outside"), {"timeout": 20},
+        copies=variants(V_TREE) + ((".num_times", {"variant": "1500", "num_times": 2}),
+                                   (".commands", {"variant": "traps", "commands": [{}, {}]}))),
 }

@@ -53,6 +53,7 @@ import secrets
 import select
 import shutil
 import socket
+import stat
 import subprocess
 import tempfile
 import threading
@@ -383,7 +384,136 @@ class Fixtures:
         if self.servers:
             self.servers.close()
         if not self.keep:
-            rbtest.remove_tree(self.base)
+            remove_tree_deep(self.base)
+
+
+class FileFixtures:
+    """The programs of `file` jobs (a Prog's job field "file_fixture"), made
+    for one pass before it starts:
+
+    neighbours     the program in a project dir of runbox's user (root's in
+                   the root pass) that also holds what a grader keeps beside
+                   the programs: the manifest (0600, holding a cases job's
+                   expected output), a results file, notes, a hidden file and
+                   a data dir (0600 each), a world-readable expected output,
+                   a symlink named like a module pointing at the runner's
+                   canary, a package and a __pycache__ that are symlinks to a
+                   dir outside (an __init__.py and answers), and what the
+                   program may import: helper.py and a package. Only the program and what it imports may be
+                   read (docs/sandbox.md, Landlock).
+    root_0600      root's file, mode 0600, in a dir anyone may enter, named
+                   as the program: runbox must read it with the job's rights
+                   (as root too), never its own. Its first line is a secret
+                   that a job reading it would get back as a SyntaxError.
+    root_in_0700   the same in a dir of mode 0700
+    root_dir       a directory program (0700) whose __main__.py is that file
+    root_zip       a zip app of root's, mode 0600
+    root_symlink   a world-readable symlink to the root_0600 file
+    """
+
+    def __init__(self, fx, p):
+        self.fx, self.p = fx, p
+        self.base = os.path.join(fx.base, "fixtures-" + p.name)
+        self.private = os.path.join(self.base, "private")
+        self.neigh = os.path.join(fx.base, "neighbours-" + p.name)
+        self.tops = [self.base, self.neigh]
+        self.rootprog_secret = "RBSECRET-ROOTPROG-" + secrets.token_hex(16)
+        self.answer = "RBSECRET-ANSWER-" + secrets.token_hex(16)
+        self.neighbour_secrets = {}
+        self._neigh_made = False
+        os.mkdir(self.base, 0o755)
+        os.chmod(self.base, 0o755)
+        os.mkdir(self.private, 0o700)
+
+    def gap_secrets(self):
+        """What no record may hold, unless its expectation names a gap."""
+        out = {"root's 0600 program file": self.rootprog_secret}
+        out.update(self.neighbour_secrets)
+        return out
+
+    def _root_program(self, name, src):
+        return "%s <- the first line of a file only root may read\n%s" % (self.rootprog_secret, src)
+
+    def make(self, kind, name, src):
+        if kind == "neighbours":
+            return self._neighbours(name, src)
+        path = os.path.join(self.base, name)
+        if kind == "root_0600":
+            write_file(path + ".py", self._root_program(name, src), 0o600)
+            return path + ".py"
+        if kind == "root_in_0700":
+            p = os.path.join(self.private, name + ".py")
+            write_file(p, self._root_program(name, src), 0o600)
+            return p
+        if kind == "root_dir":
+            os.mkdir(path + ".d", 0o700)
+            write_file(os.path.join(path + ".d", "__main__.py"), self._root_program(name, src), 0o600)
+            return path + ".d"
+        if kind == "root_zip":
+            import zipfile
+            with zipfile.ZipFile(path + ".pyz", "w") as z:
+                z.writestr("__main__.py", self._root_program(name, src))
+            os.chmod(path + ".pyz", 0o600)
+            return path + ".pyz"
+        if kind == "root_symlink":
+            target = os.path.join(self.base, name + "-target.py")
+            write_file(target, self._root_program(name, src), 0o600)
+            os.symlink(target, path + ".py")
+            return path + ".py"
+        die("expectations.py names an unknown file fixture %r" % kind)
+
+    def _neighbours(self, name, src):
+        d, owner = self.neigh, self.p.uid
+        if not self._neigh_made:
+            self._neigh_made = True
+            os.mkdir(d)
+            os.chmod(d, 0o700 if owner == NOBODY else 0o755)
+            s = {k: "RBSECRET-NEIGHBOUR-%s-%s" % (k.upper(), secrets.token_hex(16))
+                 for k in ("results", "notes", "hidden", "data", "world", "stdin")}
+            self.neighbour_secrets = {"a neighbour's " + k: v for k, v in s.items()}
+            self.neighbour_secrets["a cases job's expected output"] = self.answer
+            manifest = [{"id": "verdict_cases_file_neighbour", "file": "verdict_cases_file_neighbour.py",
+                         "cases": [{"stdin": "", "expected_stdout": self.answer + "\n"}]},
+                        {"id": "other-job", "source": "print(input())", "stdin": s["stdin"] + "\n"}]
+            files = {
+                "helper.py": ("VALUE = 'helper-ok'\n", 0o644),
+                "pkg/__init__.py": ("VALUE = 'pkg-ok'\n", 0o644),
+                "pkg/mod.py": ("VALUE = 'pkg.mod-ok'\n", 0o644),
+                "manifest.jsonl": ("".join(json.dumps(j) + "\n" for j in manifest), 0o600),
+                "results.jsonl": (json.dumps({"id": "other-job", "stdout": s["results"]}) + "\n", 0o600),
+                "notes": (s["notes"] + "\n", 0o600),
+                ".hidden": (s["hidden"] + "\n", 0o600),
+                "data/answers.txt": (s["data"] + "\n", 0o600),
+                "expected_output.txt": (s["world"] + "\n", 0o644),
+            }
+            for rel, (text, mode) in files.items():
+                path = os.path.join(d, rel)
+                if not os.path.isdir(os.path.dirname(path)):
+                    os.mkdir(os.path.dirname(path), 0o755)
+                    os.chown(os.path.dirname(path), owner, owner)
+                write_file(path, text, mode)
+                os.chown(path, owner, owner)
+            os.symlink(self.fx.canary_file, os.path.join(d, "sneaky.py"))
+            os.lchown(os.path.join(d, "sneaky.py"), owner, owner)
+            # A package and a __pycache__ that are symlinks to a dir outside
+            # (runbox's user's, 0700) holding an __init__.py and answers.
+            out = os.path.join(self.fx.base, "outside-" + self.p.name)
+            os.mkdir(out, 0o700)
+            s["outside"] = "RBSECRET-NEIGHBOUR-OUTSIDE-" + secrets.token_hex(16)
+            self.neighbour_secrets["a file outside the program's dir"] = s["outside"]
+            for rel, text in (("__init__.py", "VALUE = 'outside'\n"), ("answers.txt", s["outside"] + "\n")):
+                write_file(os.path.join(out, rel), text, 0o600)
+                os.chown(os.path.join(out, rel), owner, owner)
+            os.chown(out, owner, owner)
+            self.tops.append(out)
+            for link in ("linkpkg", "__pycache__"):
+                os.symlink(out, os.path.join(d, link))
+                os.lchown(os.path.join(d, link), owner, owner)
+            os.chown(d, owner, owner)
+        path = os.path.join(d, name + ".py")
+        write_file(path, src, 0o644)
+        os.chown(path, owner, owner)
+        return path
 
 
 def write_file(path, text, mode):
@@ -393,8 +523,12 @@ def write_file(path, text, mode):
 
 
 def file_digest(path):
-    with open(path, "rb") as f:
-        return hashlib.sha256(f.read()).hexdigest()
+    """The file's digest, or None when it cannot be read (a job removed it)."""
+    try:
+        with open(path, "rb") as f:
+            return hashlib.sha256(f.read()).hexdigest()
+    except OSError:
+        return None
 
 
 # ---- the machine around a pass -------------------------------------------------------
@@ -559,9 +693,10 @@ class Sampler(threading.Thread):
             self.problems.append(text)
 
 
-def snapshot_dirs(fx, pass_root):
+def snapshot_dirs(fx, pass_root, extra=(), skip=()):
     """What exists in the world-writable dirs, root's home, the runner's
-    canary, socket and secret dirs and the pass's own dir."""
+    canary, socket and secret dirs, the pass's own dir and `extra` dirs
+    (the file jobs' fixtures), not inside the `skip` dirs."""
     snap = {}
     for d in WATCHED_DIRS:
         try:
@@ -573,21 +708,169 @@ def snapshot_dirs(fx, pass_root):
                     pass
         except OSError:
             pass
-    for top in (fx.canary_dir, fx.sockdir, fx.secret_dir, fx.rootonly_dir, fx.bystander_dir, pass_root):
-        for root, dirs, files in os.walk(top):
-            for n in dirs + files:
-                p = os.path.join(root, n)
-                try:
-                    st = os.lstat(p)
-                    snap[p] = (st.st_uid, st.st_ino)
-                except OSError:
-                    pass
+    for top in (fx.canary_dir, fx.sockdir, fx.secret_dir, fx.rootonly_dir, fx.bystander_dir, pass_root) + tuple(extra):
+        for p, st in walk_bounded(top, skip):
+            snap[p] = (st.st_uid, st.st_ino)
     return snap
+
+
+def walk_bounded(top, skip=(), max_depth=48):
+    """(path, lstat) of everything under top, without recursion, never
+    following a symlink, not below max_depth levels nor into `skip` dirs
+    (the working dirs, which must be empty at the end and are checked
+    apart: a job may leave trees thousands of levels deep there)."""
+    stack = [(top, 0)]
+    while stack:
+        d, depth = stack.pop()
+        try:
+            entries = list(os.scandir(d))
+        except OSError:
+            continue
+        for e in entries:
+            try:
+                st = e.stat(follow_symlinks=False)
+            except OSError:
+                continue
+            yield e.path, st
+            if stat.S_ISDIR(st.st_mode) and depth < max_depth and e.path not in skip:
+                stack.append((e.path, depth + 1))
+
+
+def remove_tree_deep(path):
+    """Removes path, a tree of any depth (a job's leftovers may be
+    thousands of levels deep, their paths far past PATH_MAX), without
+    recursion, holding two descriptors at a time, never following a
+    symlink; as root, modes do not stand in the way. Returns False when
+    something could not be removed."""
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return True
+    if not stat.S_ISDIR(st.st_mode):
+        try:
+            os.unlink(path)
+            return True
+        except OSError:
+            return False
+    flags = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+    try:
+        parent = os.open(os.path.dirname(os.path.abspath(path)), flags)
+        cur = os.open(os.path.basename(path), flags, dir_fd=parent)
+    except OSError:
+        return False
+    os.close(parent)
+    names = [os.path.basename(path)]
+    stuck = set()
+    steps = 0
+    while steps < 10 ** 7:
+        steps += 1
+        sub = None
+        try:
+            entries = list(os.scandir(cur))
+        except OSError:
+            entries = []
+        for e in entries:
+            try:
+                st = e.stat(follow_symlinks=False)
+            except OSError:
+                continue
+            if stat.S_ISDIR(st.st_mode):
+                if (st.st_dev, st.st_ino) not in stuck and sub is None:
+                    sub = (e.name, st)
+                continue
+            try:
+                os.unlink(e.name, dir_fd=cur)
+            except OSError:
+                pass
+        if sub is not None:
+            try:
+                nxt = os.open(sub[0], flags, dir_fd=cur)
+            except OSError:
+                stuck.add((sub[1].st_dev, sub[1].st_ino))
+                continue
+            os.close(cur)
+            cur = nxt
+            names.append(sub[0])
+            continue
+        here = os.fstat(cur)
+        up = os.open("..", flags, dir_fd=cur)
+        os.close(cur)
+        name = names.pop()
+        try:
+            os.rmdir(name, dir_fd=up)
+        except OSError:
+            stuck.add((here.st_dev, here.st_ino))
+        if not names:
+            os.close(up)
+            return not os.path.lexists(path)
+        cur = up
+    os.close(cur)
+    return False
+
+
+def metadata_of(path):
+    """What a job must not change of a file outside its working dir: mode,
+    owner, extended attributes (ACLs among them) and, of a file, its times
+    (a dir's times change as runbox and the runner work in it). None when
+    it is gone."""
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return None
+    try:
+        xattrs = tuple(sorted((n, os.getxattr(path, n, follow_symlinks=False))
+                              for n in os.listxattr(path, follow_symlinks=False)))
+    except OSError:
+        xattrs = ()
+    times = None if stat.S_ISDIR(st.st_mode) else (st.st_mtime_ns,)
+    return (stat.filemode(st.st_mode), st.st_uid, st.st_gid, xattrs, times)
+
+
+def restore_metadata(path, m):
+    """Puts back what metadata_of recorded (mode, owner, xattrs, mtime)."""
+    if m is None or not os.path.lexists(path) or os.path.islink(path):
+        return
+    mode, uid, gid, xattrs, times = m
+    try:
+        os.chown(path, uid, gid)
+        os.chmod(path, _mode_bits(mode))
+        want = dict(xattrs)
+        for n in os.listxattr(path):
+            if n not in want:
+                os.removexattr(path, n)
+        for n, v in want.items():
+            os.setxattr(path, n, v)
+        if times:
+            st = os.stat(path)
+            os.utime(path, ns=(st.st_atime_ns, times[0]))
+    except OSError as e:
+        log("   note: could not restore the metadata of %s: %s" % (path, e))
+
+
+def _mode_bits(filemode):
+    """The permission bits of a stat.filemode() string ("-rw-r-----")."""
+    bits = 0
+    for i, c in enumerate(filemode[1:10]):
+        if c not in "-ST":
+            bits |= 1 << (8 - i)
+    for i, (c, flag) in enumerate(((filemode[3], stat.S_ISUID), (filemode[6], stat.S_ISGID),
+                                   (filemode[9], stat.S_ISVTX))):
+        if c in "sStT":
+            bits |= flag
+    return bits
+
+
+def fmt_meta(m):
+    if m is None:
+        return "(gone)"
+    mode, uid, gid, xattrs, times = m
+    return "%s %d:%d xattrs %s%s" % (mode, uid, gid, [n for n, _ in xattrs] or "none",
+                                      " mtime %d" % times[0] if times else "")
 
 
 def remove_path(path):
     if os.path.isdir(path) and not os.path.islink(path):
-        rbtest.remove_tree(path)
+        remove_tree_deep(path)
     else:
         try:
             os.unlink(path)
@@ -596,6 +879,186 @@ def remove_path(path):
 
 
 # ---- one pass ---------------------------------------------------------------------------
+
+# runbox's own open-file limit in every pass: the common default (a soft
+# limit of 1024), soft and hard, so that nothing runbox does may need more
+# (issue 11: removing a tree deeper than its limit once left it behind).
+RUNBOX_NOFILE = 1024
+VARIANT_LINE = "RB_VARIANT = None"
+
+
+def with_variant(src, variant):
+    """The program as the job with this variant runs it."""
+    if variant is None:
+        return src
+    if src.count(VARIANT_LINE + "\n") != 1:
+        die("a program with variants must hold the line %r exactly once" % VARIANT_LINE)
+    return src.replace(VARIANT_LINE + "\n", "RB_VARIANT = %r\n" % variant, 1)
+
+
+def substitute(obj, values):
+    """Every string "@name" in a job's fields, replaced by the pass's value."""
+    if isinstance(obj, str) and obj.startswith("@") and obj[1:] in values:
+        return values[obj[1:]]
+    if isinstance(obj, dict):
+        return {k: substitute(v, values) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [substitute(v, values) for v in obj]
+    return obj
+
+
+def shape_problems(rec):
+    """rbtest's record shape check; the record fields issue 11 adds
+    (doc_truncated, exception) are taken as known until rbtest knows them."""
+    extra = [k for k in ("doc_truncated", "exception") if k in rec and k not in rbtest.EXTENSION_KEYS
+             and k not in rbtest.RECORD_KEYS]
+    if extra:
+        rec = {k: v for k, v in rec.items() if k not in extra}
+    return rbtest.record_shape_problems(rec)
+
+
+# The eval batches: the hostile programs of an eval mode are the samples of
+# one `runbox eval` per pass, on a problems file of ours (problems/), each
+# sample wrong on purpose. Every line must fail.
+PROBLEMS_DIR = os.path.join(HERE, "problems")
+EVAL_TASK = {"humaneval": ("humaneval.jsonl", "RBH/0", "solution"),
+             "mbpp": ("mbpp.jsonl", 9001, "completion")}
+
+
+class EvalBatch:
+    def __init__(self, mode, d):
+        self.mode, self.dir = mode, d
+        self.problems = os.path.join(d, EVAL_TASK[mode][0])
+        self.samples = os.path.join(d, "samples.jsonl")
+        self.results = os.path.join(d, "results.jsonl")
+        self.work = os.path.join(d, "work")
+        self.ids = []           # the samples' hostile ids, in order
+        self.expected = {}
+        self.program_of = {}
+        self.duration = 0.0
+        self.lines = []
+
+
+def prepare_evals(p, progs, root):
+    """The eval batches of this pass (their files in <pass dir>/eval-MODE,
+    the pass's user's, before the pass's snapshot)."""
+    out = []
+    for mode in X.EVAL_MODES:
+        samples = []
+        for name, src in progs:
+            prog = X.PROGRAMS[name]
+            for suffix, fields in prog.copies_in(mode):
+                jid = "%s%s@%s" % (name, suffix, mode)
+                samples.append((jid, name, with_variant(src, fields.get("variant"))))
+        if not samples:
+            continue
+        eb = EvalBatch(mode, os.path.join(root, "eval-" + mode))
+        for d in (eb.dir, eb.work):
+            os.mkdir(d)
+            os.chmod(d, 0o700 if p.uid == NOBODY else 0o755)
+            os.chown(d, p.uid, p.uid)
+        fname, task, field = EVAL_TASK[mode]
+        shutil.copyfile(os.path.join(PROBLEMS_DIR, fname), eb.problems)
+        with open(eb.samples, "w") as f:
+            for jid, name, code in samples:
+                f.write(json.dumps({"task_id": task, field: code, "hostile_id": jid}) + "\n")
+                eb.ids.append(jid)
+                eb.program_of[jid] = name
+        for path in (eb.problems, eb.samples):
+            os.chmod(path, 0o600)
+            os.chown(path, p.uid, p.uid)
+        out.append(eb)
+    return out
+
+
+def run_eval(fx, p, eb, env, child_setup, res):
+    """Runs one eval batch as the pass runs runbox, in the batch's cgroup."""
+    cmd = p.cmd([fx.runbox, "eval", "--problems", eb.problems, "--samples", eb.samples, "-o", eb.results,
+                 "-j", "2", "--timeout", "3", "--memory", "256"] + p.flags)
+    t0 = time.monotonic()
+    try:
+        r = subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           cwd=eb.dir, env=dict(env, TMPDIR=eb.work), preexec_fn=child_setup,
+                           timeout=PASS_TIMEOUT)
+        rc, out, err = r.returncode, r.stdout.decode("utf-8", "replace"), r.stderr.decode("utf-8", "replace")
+    except subprocess.TimeoutExpired as e:
+        rc, out, err = "killed after %d s" % PASS_TIMEOUT, "", (e.stderr or b"").decode("utf-8", "replace")
+    eb.duration = time.monotonic() - t0
+    res.duration += eb.duration
+    res.max_load = max(res.max_load, os.getloadavg()[0])
+    who = "(eval %s)" % eb.mode
+    if rc != 0:
+        res.failures.append((who, "runbox eval exited with status %s (it must exit 0 whatever the samples do); "
+                                  "stderr: %s" % (rc, clip(err, 2000))))
+    for line in err.splitlines():
+        if "zygote died" in line or "removing " in line:
+            res.failures.append((who, "runbox reported: %s" % line.strip()))
+    summary = [l.strip() for l in err.splitlines() if l.startswith("runbox eval:") or l.startswith("  passed")]
+    log("   %s [%.1f s] %s" % (eb.mode, eb.duration, " ".join(summary) or clip(err.strip(), 300)))
+    if not out.strip().splitlines() or not out.strip().splitlines()[-1].startswith("{"):
+        res.failures.append((who, "the last line of runbox eval's stdout is not its pass@k object: %r" % out[-300:]))
+    text = ""
+    if os.path.exists(eb.results):
+        with open(eb.results, "rb") as f:
+            text = f.read().decode("utf-8", "surrogateescape")
+    for n, line in enumerate(text.splitlines()):
+        try:
+            eb.lines.append(json.loads(line))
+        except ValueError:
+            res.failures.append((who, "results line %d is not JSON: %s" % (n + 1, clip(line, 300))))
+
+
+def check_eval(res, eb, layers, secrets_all, verbose):
+    """Every line of an eval batch: one per sample in order, none passed, no
+    internal status, no ESCAPED, no secret, and its program's expectation."""
+    who = "(eval %s)" % eb.mode
+    got_ids = [l.get("hostile_id") for l in eb.lines]
+    if got_ids != eb.ids:
+        res.failures.append((who, "%d results lines for %d samples, or not in the samples' order (%s)"
+                             % (len(got_ids), len(eb.ids), clip(repr(got_ids), 300))))
+    races = {}
+    for line in eb.lines:
+        jid = line.get("hostile_id")
+        if jid not in eb.program_of:
+            continue
+        name = eb.program_of[jid]
+        exp = X.PROGRAMS[name].expectation(layers, eb.mode)
+        bad = exp.problems(line)
+        if line.get("passed") is not False:
+            bad.append("FORGED VERDICT: passed is %r for a sample whose code is wrong" % line.get("passed"))
+        if line.get("status") == "internal" or line.get("had_unexpected_error") is not False:
+            bad.append("status %r, had_unexpected_error %r: a failing sample must never look like runbox's fault"
+                       % (line.get("status"), line.get("had_unexpected_error")))
+        stdout = line.get("stdout") or ""
+        escaped = [l for l in stdout.splitlines() if "ESCAPED" in l]
+        if escaped:
+            bad.append("ESCAPED in stdout: " + " | ".join(escaped)[:800])
+        dumped = json.dumps({k: v for k, v in line.items() if k not in ("solution", "completion")})
+        for what, value in secrets_all.items():
+            if value in dumped:
+                bad.append("the line holds %s" % what)
+        tries, forged = races.get(name, (0, 0))
+        races[name] = (tries + 1, forged + (line.get("passed") is not False))
+        got = "%s rc=%s passed=%s" % (line.get("status"), line.get("return_code"), line.get("passed"))
+        marks = sorted({l.split()[0] for l in stdout.splitlines() if l.split()[:1] in (["GAP"], ["ESCAPED"])})
+        if marks:
+            got += " " + "+".join(marks)
+        if verbose:
+            got += "  [%.2fs] %s" % (line.get("runtime") or 0, clip(line.get("result") or "", 60))
+        cat = X.PROGRAMS[name].category
+        if bad:
+            res.failures.append((jid, "\n      ".join(bad) + "\n      line: " + fmt_record(line)))
+            res.rows.append((jid, cat, exp.describe() + " passed=false", got, "FAIL"))
+        elif exp.gap:
+            res.gaps.append((jid, exp.gap))
+            res.rows.append((jid, cat, exp.describe() + " passed=false", got, "GAP"))
+        else:
+            res.rows.append((jid, cat, exp.describe() + " passed=false", got, "pass"))
+    for name, (tries, forged) in sorted(races.items()):
+        if tries > 1:
+            log("   %s: %s tried %d times, %d forged passes" % (eb.mode, name, tries, forged))
+            res.notes.append("%s in the %s batch: tried %d times, %d forged passes" % (name, eb.mode, tries, forged))
+
 
 def runbox_env(root, extra=None):
     env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": root, "TMPDIR": root}
@@ -803,7 +1266,24 @@ def run_pass(fx, p, progs, verbose):
 
 def _run_pass(fx, p, progs, verbose, res, layers, root, work, results, gap_tag, bystander, cg, held):
     secret_stdin, secret_argv, secret_file, secret_out, secret_trash = held
-    before_fs = snapshot_dirs(fx, root)
+    # What the jobs' fields name is made before the pass's snapshot: the
+    # programs of file jobs and the eval batches' files.
+    ffx = FileFixtures(fx, p)
+    values = {"neighbour_answer": ffx.answer, "cases_answer": "RBSECRET-CASES-" + secrets.token_hex(16)}
+    file_of = {}
+    for name, src in progs:
+        prog = X.PROGRAMS[name]
+        for suffix, fields in prog.copies_in("run"):
+            kind = dict(prog.job, **fields).get("file_fixture")
+            if kind:
+                fname = name if kind == "neighbours" else name + suffix.replace(".", "-")
+                file_of[(name, suffix)] = ffx.make(kind, fname, with_variant(src, fields.get("variant")))
+    evals = prepare_evals(p, progs, root)
+    skip = {work} | {eb.work for eb in evals}
+    before_fs = snapshot_dirs(fx, root, ffx.tops, skip)
+    meta_paths = [fx.canary_file, fx.canary_dir, fx.secret_file, fx.root_file, fx.rootonly_dir, root, work] + [
+        os.path.join(top, n) for top in ffx.tops if os.path.isdir(top) for n in [""] + os.listdir(top)]
+    before_meta = {path: metadata_of(path) for path in meta_paths}
     canary_digest = file_digest(fx.canary_file)
     secret_digest = file_digest(fx.secret_file)
     root_file_digest = file_digest(fx.root_file)
@@ -815,6 +1295,7 @@ def _run_pass(fx, p, progs, verbose, res, layers, root, work, results, gap_tag, 
 
     def child_setup():
         resource.setrlimit(resource.RLIMIT_NPROC, (NPROC_SAFETY_NET, NPROC_SAFETY_NET))
+        resource.setrlimit(resource.RLIMIT_NOFILE, (RUNBOX_NOFILE, RUNBOX_NOFILE))
         if cg.path:
             cg.enter()
 
@@ -849,11 +1330,14 @@ def _run_pass(fx, p, progs, verbose, res, layers, root, work, results, gap_tag, 
     jobs, expected, program_of = [], {}, {}
     for name, src in progs:
         prog = X.PROGRAMS[name]
-        for suffix, fields in prog.copies:
+        for suffix, fields in prog.copies_in("run"):
             job = dict(prog.job)
             job.update(fields)
             transform = job.pop("transform", None)
             role = job.pop("role", None)
+            variant = job.pop("variant", None)
+            job.pop("file_fixture", None)
+            job = substitute(job, values)
             argv = list(context)
             if role == "holder":
                 argv.append(secret_argv)
@@ -865,8 +1349,12 @@ def _run_pass(fx, p, progs, verbose, res, layers, root, work, results, gap_tag, 
             if "commands" in job:
                 job["commands"] = [dict(c, argv=c.get("argv", argv)) for c in job["commands"]]
             jid = name + suffix
-            job.update({"id": jid, "source": transform(src) if transform else src, "path": name + ".py",
-                        "argv": argv})
+            code = with_variant(src, variant)
+            job.update({"id": jid, "argv": argv})
+            if (name, suffix) in file_of:
+                job["file"] = file_of[(name, suffix)]
+            else:
+                job.update({"source": transform(code) if transform else code, "path": name + ".py"})
             jobs.append(job)
             expected[jid] = prog.expectation(layers)
             program_of[jid] = name
@@ -879,6 +1367,8 @@ def _run_pass(fx, p, progs, verbose, res, layers, root, work, results, gap_tag, 
         _, err = proc.communicate()
         res.failures.append(("(pass)", "runbox did not finish within %d s" % PASS_TIMEOUT))
     res.duration = time.monotonic() - mono0
+    for eb in evals:
+        run_eval(fx, p, eb, env, child_setup, res)
     sampler.halt.set()
     sampler.join(5)
     res.max_load = max(res.max_load, os.getloadavg()[0])
@@ -969,12 +1459,14 @@ def _run_pass(fx, p, progs, verbose, res, layers, root, work, results, gap_tag, 
         res.failures.append(("(network)", "the runner's %s server was reached: %r" % (server, data[:100])))
 
     # -- files: nothing new outside the working dirs.
-    after_fs = snapshot_dirs(fx, root)
+    after_fs = snapshot_dirs(fx, root, ffx.tops, skip)
     for path, (uid, ino) in sorted(after_fs.items()):
         if path in before_fs and before_fs[path][1] == ino:
             continue
         if path in (results, work) or path.startswith(work + "/"):
             continue  # the working dirs: checked below (runbox must have removed them)
+        if any(path == eb.dir or path.startswith(eb.dir + "/") for eb in evals):
+            continue  # an eval batch's samples, results and working dirs: checked below
         # Every program names what it writes outside with this pass's tag, so
         # a tagged entry is ours wherever it is; so is anything new in the
         # runner's own dirs. Other new files of uid 65534 or of the job range
@@ -982,7 +1474,7 @@ def _run_pass(fx, p, progs, verbose, res, layers, root, work, results, gap_tag, 
         # machine: reported, kept.
         ours = gap_tag in os.path.basename(path) or any(
             path.startswith(d + "/") for d in (fx.canary_dir, fx.sockdir, fx.secret_dir, fx.rootonly_dir,
-                                               fx.bystander_dir, root))
+                                               fx.bystander_dir, root) + tuple(ffx.tops))
         if not ours:
             if uid == NOBODY or uid in JOB_UIDS:
                 res.notes.append("%s (uid %d) appeared outside the working dirs during the pass, without this "
@@ -995,25 +1487,37 @@ def _run_pass(fx, p, progs, verbose, res, layers, root, work, results, gap_tag, 
         remove_path(path)
     if file_digest(fx.canary_file) != canary_digest or file_digest(fx.secret_file) != secret_digest \
             or file_digest(fx.root_file) != root_file_digest:
-        res.failures.append(("(files)", "the runner's canary or one of its secret files was modified"))
-    try:
-        left_work = os.listdir(work)
-    except OSError as e:
-        left_work = ["(cannot list: %s)" % e]
-    for n in left_work:
-        path = os.path.join(work, n)
-        if gap_tag in n and not layers.landlock:
-            res.gaps.append(("(files)", "%s written outside the working dirs (Landlock off): deleted" % path))
-        else:
-            res.failures.append(("(files)", "runbox left %s in --workdir %s" % (n, work)))
-        remove_path(path)
+        res.failures.append(("(files)", "the runner's canary or one of its secret files was modified (or removed)"))
+    # Metadata outside the jobs (issue 11, 8): mode, owner, xattrs and (of
+    # files) times of the canary, the secrets, the pass's dirs, the fixtures.
+    for path, before in before_meta.items():
+        after = metadata_of(path)
+        if after != before:
+            res.failures.append(("(files)", "the metadata of %s changed during the pass: %s -> %s"
+                                 % (path, fmt_meta(before), fmt_meta(after))))
+            restore_metadata(path, before)  # so that the next pass starts from the same fixtures
+    for where, d in [("--workdir", work)] + [("the %s batch's TMPDIR" % eb.mode, eb.work) for eb in evals]:
+        try:
+            left_work = os.listdir(d)
+        except OSError as e:
+            left_work = ["(cannot list: %s)" % e]
+        for n in left_work:
+            path = os.path.join(d, n)
+            if gap_tag in n and not layers.landlock:
+                res.gaps.append(("(files)", "%s written outside the working dirs (Landlock off): deleted" % path))
+            else:
+                res.failures.append(("(files)", "runbox left %s in %s %s" % (n, where, d)))
+            remove_path(path)
 
     # -- every record against its expectation and the universal rules.
     secrets_all = {"holder's stdin": secret_stdin, "holder's argv": secret_argv, "holder's file": secret_file,
                    "printer's output": secret_out, "the trash victim's answer": secret_trash,
                    "root's secret file": fx.root_secret,
                    "root's 0600 file": fx.root_file_secret, "the bystander's secret": bystander.secret,
-                   "runbox's environment": fx.env_secret, "the uid-65534 canary": fx.canary}
+                   "runbox's environment": fx.env_secret, "the uid-65534 canary": fx.canary,
+                   "a cases job's expected output (in no file)": values["cases_answer"]}
+    gap_secrets = ffx.gap_secrets()  # what a job may reach only through a documented gap
+    secrets_all.update(gap_secrets)
     spans = {}
     for jid in expected:
         name = program_of[jid]
@@ -1026,10 +1530,12 @@ def _run_pass(fx, p, progs, verbose, res, layers, root, work, results, gap_tag, 
             continue
         rec = recs[0]
         spans[jid] = uid_spans(rec)
-        bad = rbtest.record_shape_problems(rec) + exp.problems(rec)
+        bad = shape_problems(rec) + exp.problems(rec)
         stdout = rec.get("stdout") or ""
-        for c in rec.get("commands") or []:
-            stdout += "\n" + (c.get("stdout") or "")
+        for key in ("commands", "runs", "cases"):  # every process of the job
+            for c in rec.get(key) or []:
+                if isinstance(c, dict):
+                    stdout += "\n" + (c.get("stdout") or "")
         escaped = [l for l in stdout.splitlines() if "ESCAPED" in l]
         if escaped:
             bad.append("ESCAPED in stdout: " + " | ".join(escaped)[:800])
@@ -1037,7 +1543,8 @@ def _run_pass(fx, p, progs, verbose, res, layers, root, work, results, gap_tag, 
         for what, value in secrets_all.items():
             if value in dumped:
                 allowed = (name == "job_secret_printer" and value == secret_out) or (
-                    value == fx.canary and layers.exposed and exp.gap)
+                    value == fx.canary and layers.exposed and exp.gap) or (
+                    value in gap_secrets.values() and value != ffx.rootprog_secret and exp.gap)
                 if not allowed:
                     bad.append("the record holds %s" % what)
         got = "%s rc=%s" % (rec.get("status"), rec.get("return_code"))
@@ -1065,6 +1572,9 @@ def _run_pass(fx, p, progs, verbose, res, layers, root, work, results, gap_tag, 
             got += "  [%.2fs]" % rec.get("runtime", 0)
         res.rows.append((jid, cat, exp.describe(), got, verdict))
 
+    for eb in evals:
+        check_eval(res, eb, layers, secrets_all, verbose)
+
     # -- uids: no two jobs that ran at the same time under one uid.
     if layers.own_uids:
         flat = [(jid, u, s, e) for jid, ss in spans.items() for (u, s, e) in ss]
@@ -1081,7 +1591,7 @@ def _run_pass(fx, p, progs, verbose, res, layers, root, work, results, gap_tag, 
     log("   uids: the jobs reported %s; %d samples of the batch's processes saw %s"
         % (fmt_uids(reported), sampler.samples, seen))
     if not fx.keep:
-        rbtest.remove_tree(root)
+        remove_tree_deep(root)
     return res
 
 
@@ -1123,6 +1633,20 @@ def list_layers(name):
     return X.Layers({n: n not in off for n in LIST_LAYERS}, root=(PASSES[name].uid == 0))
 
 
+def describe_modes(prog, layers):
+    """A program's expected outcome in a pass: its job's, and its eval lines'
+    (`mode xN:`), which also must all have passed false."""
+    parts = []
+    for mode in prog.modes:
+        n = len(prog.copies_in(mode))
+        desc = prog.expectation(layers, mode).describe()
+        if mode == "run":
+            parts.append(desc)
+        else:
+            parts.append("%s x%d: %s passed=false" % (mode, n, desc))
+    return "; ".join(parts)
+
+
 def list_programs(markdown=False):
     """The programs and their expected outcome in each pass, without running
     anything."""
@@ -1132,9 +1656,9 @@ def list_programs(markdown=False):
     for name, src in sorted(progs, key=lambda p: (X.PROGRAMS[p[0]].category, p[0])):
         prog = X.PROGRAMS[name]
         doc = " ".join(src.split('"""')[1].split())
-        copies = len(prog.copies)
+        copies = prog.njobs()
         rows.append((name + (" (x%d)" % copies if copies > 1 else ""), prog.category,
-                     [prog.expectation(layers[n]).describe() for n in PASSES], doc))
+                     [describe_modes(prog, layers[n]) for n in PASSES], doc))
     if markdown:  # the table of README.md (what each attempts: --list)
         log("| program | category | %s |" % " | ".join(PASSES))
         log("| --- | --- | %s |" % " | ".join("---" for _ in PASSES))
@@ -1162,7 +1686,7 @@ def main():
     preflight()
     progs = load_programs(args.only.split(",") if args.only else None)
     lock = one_suite_at_a_time()  # noqa: F841 (held until exit)
-    njobs = sum(len(X.PROGRAMS[n].copies) for n, _ in progs)
+    njobs = sum(X.PROGRAMS[n].njobs() for n, _ in progs)
     log("hostile suite: %d programs (%d jobs), runbox %s (a private copy)" % (len(progs), njobs, rbtest.RUNBOX))
     fx = Fixtures(keep=args.keep)
     t0 = time.monotonic()
