@@ -138,38 +138,39 @@ class CodeRunner:
 
     @property
     def doc(self) -> Optional[str]:
-        """Contents of the docstring, if the code contains one."""
+        """The module docstring of the source, or None."""
         return self._doc
 
     @property
     def error(self) -> Optional[str]:
-        """If code execution fails, may contain a related error message."""
+        """Why the code does not compile, or why its last run failed; None otherwise."""
         return self._error if self._permanent_error is None else self._permanent_error
 
     @property
     def error_detail(self) -> Optional[str]:
-        """If code execution fails, may contain a traceback or other details."""
+        """The traceback (or other detail) behind ``error``, or None."""
         return self._error_detail if self._permanent_error_detail is None else self._permanent_error_detail
 
     @property
     def failed(self) -> bool:
-        """True if code execution failed (or the code does not compile)."""
+        """True when the last run failed or the source does not compile."""
         return self._failed or not self._compiled
 
     @property
     def path(self) -> PathLike:
-        """The path that new modules will be configured with."""
+        """The filename the code runs under, as given."""
         return self._path
 
     @property
     def source(self) -> str:
-        """The source code that ``run`` executes."""
+        """The program text ``run`` sends to the sandbox."""
         return self._source
 
     # ---- methods ---------------------------------------------------------
 
     def new_module(self) -> Optional[ModuleType]:
-        """A fresh module to run in, or None when the code does not compile."""
+        """A new, empty module for ``run`` (clearing the last run's errors),
+        or None when the source does not compile."""
         self.reset_run_errors()
         if not self._compiled:
             return None
@@ -185,7 +186,7 @@ class CodeRunner:
         return module
 
     def reset_run_errors(self) -> None:
-        """Clears the errors of a previous run (not a failure to compile)."""
+        """Forgets the last run's failure; a failure to compile stays."""
         self._failed = False
         self._error: Optional[str] = None
         self._error_detail: Optional[str] = None

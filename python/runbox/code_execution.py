@@ -71,7 +71,7 @@ class CommandResult:
 
     @property
     def had_error(self) -> bool:
-        """Whether the command had an error."""
+        """True when it exited non-zero or runbox could not run it."""
         return self.return_code != 0 or self.had_unexpected_error
 
 
@@ -103,23 +103,23 @@ class ExecutionResult:
 
     @property
     def timed_out(self) -> bool:
-        """Whether the last command timed out."""
+        """True when the final command that ran hit its time limit."""
         return bool(self.command_results) and self.command_results[-1].timed_out
 
     @property
     def had_error(self) -> bool:
-        """Whether the last command had an error (or none ran)."""
+        """True when the final command that ran exited non-zero, or none ran."""
         if not self.command_results:
             return True
         return self.command_results[-1].return_code != 0
 
     @property
     def last_cmd(self) -> Optional[CommandResult]:
-        """The last command's result."""
+        """The final command's CommandResult, or None when none ran."""
         return self.command_results[-1] if self.command_results else None
 
     def all_had_return_code(self, return_code: int) -> bool:
-        """Whether every command returned ``return_code``."""
+        """True when each command that ran exited with ``return_code``."""
         return all(r.return_code == return_code for r in self.command_results)
 
     def to_dict(self, include_command_results: bool = False) -> Dict[str, Any]:
@@ -203,7 +203,7 @@ class ExecutionConfig:
 
     @property
     def batched(self) -> bool:
-        """Whether batched processing was asked for."""
+        """True when ``batch_size`` is above 1 (runbox does not batch)."""
         return self.batch_size > 1
 
 
