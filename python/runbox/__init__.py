@@ -27,7 +27,7 @@ The main pieces:
 See docs/python.md.
 """
 
-from ._runbox import VERSION as __version__
+from . import _runbox
 from ._jobs import FIELDS, Job, JobError, JobLike, JobTypeError
 from ._results import Opaque, Result
 from ._pool import EngineError, Pool, default_pool, run
@@ -45,6 +45,8 @@ __all__ = [
     "default_pool", "evaluate", "execute_commands", "execute_predictions", "interpreter",
     "run", "run_module", "run_path", "site_packages",
 ]
+
+__version__ = _runbox.VERSION
 
 # Exceptions show as runbox.X in tracebacks, where users import them from.
 for _cls in (JobError, JobTypeError, InterpreterMismatch):

@@ -19,7 +19,7 @@ import sys
 import threading
 import time
 import weakref
-from concurrent.futures import CancelledError, Future, TimeoutError
+from concurrent.futures import CancelledError, Future
 from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Set, Union
 
 from . import _jobs, _runbox

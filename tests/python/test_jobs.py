@@ -3,7 +3,6 @@ naming the job and the field."""
 
 import math
 import os
-import sys
 
 import pytest
 

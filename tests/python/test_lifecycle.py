@@ -7,7 +7,6 @@ anything the program leaves behind (its zygote, a job) is reparented here,
 where it is counted, instead of to init.
 """
 
-import ctypes
 import glob
 import os
 import signal
