@@ -24,7 +24,7 @@
  * request.
  */
 #define _GNU_SOURCE
-#include "serve.h"
+#include "serve_int.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -52,91 +52,9 @@
 #include "serve_metrics.h"
 #include "util.h"
 
-/* Tags of the fixed members of the epoll set; a suspended connection's
- * socket is tagged with its request's address, which is never this small. */
-enum { EV_BATCH = 1, EV_HTTP, EV_SIGNAL };
-
-/* After the grace period, how long answers may take to go out. */
-#define FLUSH_NS (2 * 1000000000LL)
-/* A body this many times over the limit is not read to its end. */
-#define DRAIN_FACTOR 16
-
-struct request;
-struct serve;
-
-/* An endpoint: a handler answers (or suspends) a request whose body is in. */
-typedef enum MHD_Result (*handler_fn)(struct serve *sv, struct request *rq);
-
-struct route {
-    const char *path;
-    const char *method;
-    enum rb_endpoint endpoint;
-    bool takes_body;
-    bool needs_token;
-    handler_fn handle;
-};
-
-enum waiting { WAIT_NONE = 0, WAIT_ANSWER, WAIT_STREAM };
-
-struct request {
-    struct serve *sv;
-    struct request *prev, *next; /* live requests */
-    const struct route *route;   /* NULL: no such path */
-    struct MHD_Connection *conn;
-    char method[16];
-    char path[128];
-    char peer[64];
-    int64_t start_ns, deadline_ns;
-
-    struct rb_buf body;
-    size_t body_seen;       /* bytes received, kept or not */
-    unsigned refuse;        /* an HTTP status decided before the body was in */
-    char refuse_code[32];
-    char refuse_msg[256];
-
-    unsigned status;        /* the HTTP status answered, 0 until then */
-    uint64_t bytes_out;
-
-    enum waiting waiting;
-    bool suspended, watching, client_gone;
-    int sock;
-
-    size_t jobs;            /* admitted into the batch */
-    size_t jobs_open;       /* admitted, no record yet */
-    char *answer;           /* /run_code: the body to send when resumed */
-    unsigned answer_status;
-
-    struct rb_buf out;      /* /v1/jobs: records not yet sent */
-    size_t out_off;
-    char **ids;             /* /v1/jobs: ids submitted, to report those cut off */
-    size_t nids;
-    struct rb_idset done;   /* /v1/jobs: ids whose record came, as JSON text */
-};
-
-struct serve {
-    const struct rb_serve_config *cfg;
-    struct rb_batch *batch;
-    struct MHD_Daemon *mhd;
-    int epfd, sigfd;
-    struct request *live;
-    size_t nlive;
-    size_t admitted;        /* jobs admitted, no record yet, all requests */
-    size_t capacity;        /* slots + queue */
-    uint64_t next_job;
-    int64_t started_ns;
-    bool draining;
-    int64_t drain_deadline_ns;
-    bool cut_off;           /* the grace period is over */
-    int64_t next_deadline_ns; /* the earliest deadline of a waiting request, or INT64_MAX */
-    bool at_limit;          /* --max-connections reached at the last MHD_run */
-    struct rb_serve_metrics metrics;
-    const char *token;
-    size_t token_len;
-};
-
 /* ---- small things --------------------------------------------------------- */
 
-static double seconds_since(int64_t ns)
+double rb_serve_seconds_since(int64_t ns)
 {
     return (double)(rb_now_ns() - ns) / 1e9;
 }
@@ -183,7 +101,7 @@ static void peer_name(struct MHD_Connection *c, char *buf, size_t len)
 
 /* ---- answering ------------------------------------------------------------ */
 
-static enum MHD_Result queue(struct request *rq, unsigned status, const char *type, char *body, size_t len,
+enum MHD_Result rb_serve_queue(struct request *rq, unsigned status, const char *type, char *body, size_t len,
                              const char *extra_header, const char *extra_value)
 {
     struct MHD_Response *r = len ? MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE)
@@ -204,7 +122,7 @@ static enum MHD_Result queue(struct request *rq, unsigned status, const char *ty
     return ret;
 }
 
-static enum MHD_Result queue_json(struct request *rq, unsigned status, char *json)
+enum MHD_Result rb_serve_queue_json(struct request *rq, unsigned status, char *json)
 {
     if (!json)
         return MHD_NO;
@@ -216,25 +134,25 @@ static enum MHD_Result queue_json(struct request *rq, unsigned status, char *jso
     }
     body[n] = '\n';
     body[n + 1] = '\0';
-    return queue(rq, status, "application/json", body, n + 1, NULL, NULL);
+    return rb_serve_queue(rq, status, "application/json", body, n + 1, NULL, NULL);
 }
 
-static char *error_json(const struct request *rq, const char *code, const char *message)
+char *rb_serve_error_json(const struct request *rq, const char *code, const char *message)
 {
     bool sf = rq->route && rq->route->endpoint == RB_EP_RUN_CODE;
     return rb_serve_error_body(code, message, sf);
 }
 
-static enum MHD_Result refuse(struct request *rq, unsigned status, const char *code, const char *fmt, ...)
+enum MHD_Result rb_serve_refuse(struct request *rq, unsigned status, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
-static enum MHD_Result refuse(struct request *rq, unsigned status, const char *code, const char *fmt, ...)
+enum MHD_Result rb_serve_refuse(struct request *rq, unsigned status, const char *code, const char *fmt, ...)
 {
     char msg[1024];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    char *json = error_json(rq, code, msg);
+    char *json = rb_serve_error_json(rq, code, msg);
     if (!json)
         return MHD_NO;
     size_t n = strlen(json);
@@ -255,7 +173,7 @@ static enum MHD_Result refuse(struct request *rq, unsigned status, const char *c
         h = MHD_HTTP_HEADER_ALLOW;
         v = rq->route->method;
     }
-    return queue(rq, status, "application/json", body, n + 1, h, v);
+    return rb_serve_queue(rq, status, "application/json", body, n + 1, h, v);
 }
 
 /* ---- waiting for jobs ----------------------------------------------------- */
@@ -277,7 +195,7 @@ static void unwatch_socket(struct request *rq)
     rq->watching = false;
 }
 
-static void suspend(struct request *rq)
+void rb_serve_suspend(struct request *rq)
 {
     if (rq->suspended)
         return;
@@ -286,7 +204,7 @@ static void suspend(struct request *rq)
     watch_socket(rq);
 }
 
-static void resume(struct request *rq)
+void rb_serve_resume(struct request *rq)
 {
     if (!rq->suspended)
         return;
@@ -311,7 +229,7 @@ static void on_client_gone(struct serve *sv, struct request *rq)
 {
     rq->client_gone = true;
     cancel_jobs(sv, rq);
-    resume(rq); /* libmicrohttpd then finds the socket closed and ends the request */
+    rb_serve_resume(rq); /* libmicrohttpd then finds the socket closed and ends the request */
 }
 
 /* A /v1/jobs request cut off (deadline, shutdown): each job still open
@@ -342,11 +260,11 @@ static void cut_stream(struct serve *sv, struct request *rq, const char *why)
     }
     rb_buf_free(&key);
     cancel_jobs(sv, rq);
-    resume(rq);
+    rb_serve_resume(rq);
 }
 
 /* Ends a request whose jobs cannot finish: `status` for /run_code. */
-static void cut_request(struct serve *sv, struct request *rq, unsigned status, const char *code, const char *why)
+void rb_serve_cut_request(struct serve *sv, struct request *rq, unsigned status, const char *code, const char *why)
 {
     if (rq->waiting == WAIT_STREAM) {
         cut_stream(sv, rq, why);
@@ -354,9 +272,9 @@ static void cut_request(struct serve *sv, struct request *rq, unsigned status, c
     }
     cancel_jobs(sv, rq);
     free(rq->answer);
-    rq->answer = error_json(rq, code, why);
+    rq->answer = rb_serve_error_json(rq, code, why);
     rq->answer_status = status;
-    resume(rq);
+    rb_serve_resume(rq);
 }
 
 /* ---- records from the batch ----------------------------------------------- */
@@ -399,288 +317,30 @@ static void on_record(const cJSON *record, rb_status status, void *job_ctx, void
             rb_buf_append(&rq->out, "\n", 1);
         }
         free(line);
-        resume(rq);
+        rb_serve_resume(rq);
     } else if (rq->waiting == WAIT_ANSWER && rq->jobs_open == 0) {
         if (!rq->answer) {
-            rq->answer = error_json(rq, "internal", "runbox could not build the answer (out of memory)");
+            rq->answer = rb_serve_error_json(rq, "internal", "runbox could not build the answer (out of memory)");
             rq->answer_status = MHD_HTTP_INTERNAL_SERVER_ERROR;
         }
-        resume(rq);
+        rb_serve_resume(rq);
     }
 }
 
 /* ---- admission ------------------------------------------------------------ */
 
 /* 503 when `n` more jobs would not fit; the client retries after a second. */
-static bool admit(struct serve *sv, size_t n)
+bool rb_serve_admit(struct serve *sv, size_t n)
 {
     return sv->admitted + n <= sv->capacity;
 }
 
-static void start_waiting(struct serve *sv, struct request *rq, enum waiting how)
+void rb_serve_start_waiting(struct serve *sv, struct request *rq, enum waiting how)
 {
     rq->waiting = how;
     rq->deadline_ns = rq->start_ns + (int64_t)(sv->cfg->request_timeout * 1e9);
     if (rq->deadline_ns < sv->next_deadline_ns)
         sv->next_deadline_ns = rq->deadline_ns;
-}
-
-/* ---- handlers ------------------------------------------------------------- */
-
-static enum MHD_Result handle_run_code(struct serve *sv, struct request *rq)
-{
-    struct rb_sf_request req;
-    char why[512];
-    const char *field;
-    int rc = rb_sf_request_parse(rq->body.data ? rq->body.data : "", rq->body.len, &req, why, sizeof why, &field);
-    if (rc == -ENOMEM) {
-        rb_sf_request_free(&req);
-        return refuse(rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "out of memory");
-    }
-    if (rc < 0) {
-        rb_sf_request_free(&req);
-        return refuse(rq, MHD_HTTP_BAD_REQUEST, strcmp(field, "language") == 0 ? "unsupported_language"
-                                                : *field ? "invalid_field" : "invalid_json", "%s", why);
-    }
-    if (!admit(sv, 1)) {
-        rb_sf_request_free(&req);
-        return refuse(rq, MHD_HTTP_SERVICE_UNAVAILABLE, "queue_full",
-                      "the queue is full (%zu jobs admitted, limit %zu): retry after a second", sv->admitted,
-                      sv->capacity);
-    }
-    char id[32];
-    snprintf(id, sizeof id, "run_code-%llu", (unsigned long long)++sv->next_job);
-    struct rb_manifest_job m;
-    memset(&m, 0, sizeof m);
-    rb_sf_request_to_job(&req, id, &m.job);
-    start_waiting(sv, rq, WAIT_ANSWER);
-    rq->jobs = rq->jobs_open = 1;
-    sv->admitted++;
-    rc = rb_batch_submit(sv->batch, &m, rq); /* the pool copies the job */
-    rb_sf_request_free(&req);
-    if (rc < 0) {
-        rq->jobs_open = 0;
-        sv->admitted--;
-        rq->waiting = WAIT_NONE;
-        return refuse(rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "could not start the job: %s",
-                      strerror(-rc));
-    }
-    if (rq->jobs_open == 0) { /* the pool answered at once (a broken pool does) */
-        char *answer = rq->answer;
-        rq->answer = NULL;
-        return queue_json(rq, rq->answer_status, answer);
-    }
-    suspend(rq);
-    return MHD_YES;
-}
-
-/* Lines of the body, blank ones included, one at a time. */
-static bool next_line(const char *body, size_t len, size_t *pos, const char **line, size_t *n)
-{
-    if (*pos >= len)
-        return false;
-    const char *start = body + *pos;
-    const char *nl = memchr(start, '\n', len - *pos);
-    *n = nl ? (size_t)(nl - start) : len - *pos;
-    *line = start;
-    *pos += *n + (nl ? 1 : 0);
-    if (*n && start[*n - 1] == '\r')
-        (*n)--;
-    return true;
-}
-
-static bool blank(const char *s, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if (s[i] != ' ' && s[i] != '\t')
-            return false;
-    return true;
-}
-
-/* A `file` or `python_path` names a file on this machine: only under
- * --files-root, so a client cannot have the service read what it likes. */
-static bool under_root(const char *root, const char *path)
-{
-    char *real = realpath(path, NULL);
-    if (!real)
-        return false;
-    size_t n = strlen(root);
-    bool ok = strncmp(real, root, n) == 0 && (real[n] == '/' || real[n] == '\0');
-    free(real);
-    return ok;
-}
-
-static const char *paths_refused(const struct serve *sv, const struct rb_manifest_job *job, char *why, size_t len)
-{
-    const char *root = sv->cfg->files_root;
-    bool has_file = job->job.kind == RB_PROGRAM_FILE;
-    if (!has_file && job->job.npython_path == 0)
-        return NULL;
-    const char *field = has_file ? "file" : "python_path";
-    if (!root) {
-        snprintf(why, len, "field '%s' names a path on the server, which this service does not run "
-                 "(start runbox serve with --files-root DIR to allow paths under DIR); send the program "
-                 "as 'source'", field);
-        return why;
-    }
-    if (has_file && !under_root(root, job->job.program)) {
-        snprintf(why, len, "field 'file': '%.200s' is not a file under --files-root %s", job->job.program, root);
-        return why;
-    }
-    for (size_t i = 0; i < job->job.npython_path; i++) {
-        if (!under_root(root, job->job.python_path[i])) {
-            snprintf(why, len, "field 'python_path': '%.200s' is not under --files-root %s",
-                     job->job.python_path[i], root);
-            return why;
-        }
-    }
-    return NULL;
-}
-
-static ssize_t stream_reader(void *cls, uint64_t pos, char *buf, size_t max)
-{
-    struct request *rq = cls;
-    (void)pos;
-    if (rq->client_gone)
-        return MHD_CONTENT_READER_END_WITH_ERROR;
-    if (rq->out_off < rq->out.len) {
-        size_t n = rq->out.len - rq->out_off;
-        if (n > max)
-            n = max;
-        memcpy(buf, rq->out.data + rq->out_off, n);
-        rq->out_off += n;
-        if (rq->out_off == rq->out.len) {
-            rq->out.len = 0;
-            rq->out_off = 0;
-        }
-        rq->bytes_out += n;
-        return (ssize_t)n;
-    }
-    if (rq->jobs_open == 0)
-        return MHD_CONTENT_READER_END_OF_STREAM;
-    suspend(rq); /* until the next record, or the client leaves */
-    return 0;
-}
-
-/* Submits one manifest line of a /v1/jobs body, or has its `invalid`
- * record written. */
-static void take_job_line(struct serve *sv, struct request *rq, struct rb_idset *seen, const char *line,
-                          size_t n, long line_no)
-{
-    struct rb_manifest_job job;
-    struct rb_manifest_error err;
-    char why[512];
-    rq->jobs_open++;
-    sv->admitted++;
-    int rc = rb_manifest_parse_line(line, n, line_no, sv->cfg->files_root, &job, &err);
-    if (rc < 0) {
-        /* An invalid line keeps its id unless an earlier line has it: each
-         * id has one record (as in runbox run). */
-        const char *id = err.id;
-        if (id && rb_idset_add(seen, id, strlen(id), (uint64_t)line_no, NULL) == 0)
-            id = NULL;
-        rb_batch_reject(sv->batch, id, line_no, err.message, rq);
-    } else if (paths_refused(sv, &job, why, sizeof why)) {
-        char msg[600];
-        snprintf(msg, sizeof msg, "line %ld: %s", line_no, why);
-        rb_batch_reject(sv->batch, job.job.id, line_no, msg, rq);
-    } else if (rb_idset_add(seen, job.job.id, strlen(job.job.id), (uint64_t)line_no, NULL) == 0) {
-        char msg[256];
-        snprintf(msg, sizeof msg, "line %ld: duplicate id '%.100s' in this request", line_no, job.job.id);
-        rb_batch_reject(sv->batch, NULL, line_no, msg, rq);
-    } else {
-        char *id = strdup(job.job.id);
-        if (id)
-            rq->ids[rq->nids++] = id;
-        if ((rc = rb_batch_submit(sv->batch, &job, rq)) < 0) {
-            char msg[256];
-            snprintf(msg, sizeof msg, "line %ld: could not start the job: %s", line_no, strerror(-rc));
-            rb_batch_reject(sv->batch, id, line_no, msg, rq);
-        }
-    }
-    rb_manifest_error_free(&err);
-    rb_manifest_job_free(&job);
-}
-
-/* Counts the jobs of a manifest body, or returns -1 with the first line
- * that is not JSON (and the column where it breaks). */
-static long count_manifest_jobs(const char *body, size_t len, long *bad_line, size_t *bad_col)
-{
-    size_t pos = 0, n;
-    const char *line;
-    long line_no = 0, jobs = 0;
-    while (next_line(body, len, &pos, &line, &n)) {
-        line_no++;
-        if (blank(line, n))
-            continue;
-        const char *end = NULL;
-        cJSON *t = cJSON_ParseWithLengthOpts(line, n, &end, false);
-        if (!t) {
-            *bad_line = line_no;
-            *bad_col = end && end >= line ? (size_t)(end - line) + 1 : 1;
-            return -1;
-        }
-        cJSON_Delete(t);
-        jobs++;
-    }
-    return jobs;
-}
-
-/* The records go out as they come: a chunked response whose reader
- * suspends the connection while it has nothing to send. */
-static enum MHD_Result queue_stream(struct request *rq)
-{
-    struct MHD_Response *r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 64 * 1024, stream_reader, rq, NULL);
-    if (!r)
-        return MHD_NO;
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/x-ndjson");
-    enum MHD_Result ret = MHD_queue_response(rq->conn, MHD_HTTP_OK, r);
-    MHD_destroy_response(r);
-    rq->status = MHD_HTTP_OK;
-    return ret;
-}
-
-/* The whole body is checked before anything runs: a line that is not JSON
- * is the client's bug, answered 400; a job that breaks the manifest's rules
- * gets its `invalid` record in the stream, as in runbox run. */
-static enum MHD_Result handle_jobs(struct serve *sv, struct request *rq)
-{
-    const char *body = rq->body.data ? rq->body.data : "";
-    long bad_line = 0;
-    size_t bad_col = 0;
-    long counted = count_manifest_jobs(body, rq->body.len, &bad_line, &bad_col);
-    if (counted < 0)
-        return refuse(rq, MHD_HTTP_BAD_REQUEST, "invalid_json", "line %ld: not valid JSON (column %zu): the body "
-                      "is a manifest, one JSON object per line", bad_line, bad_col);
-    size_t jobs = (size_t)counted;
-    if (jobs == 0)
-        return refuse(rq, MHD_HTTP_BAD_REQUEST, "no_jobs",
-                      "the body holds no job: send a manifest, one JSON object per line (docs/manifest.md)");
-    if (jobs > sv->cfg->max_jobs)
-        return refuse(rq, MHD_HTTP_CONTENT_TOO_LARGE, "too_many_jobs",
-                      "%zu jobs in one request; the limit is %zu (--max-jobs): split the manifest", jobs,
-                      sv->cfg->max_jobs);
-    if (jobs > sv->capacity)
-        return refuse(rq, MHD_HTTP_CONTENT_TOO_LARGE, "too_many_jobs", "%zu jobs in one request; this service "
-                      "holds at most %zu at once (-j plus --queue): split the manifest", jobs, sv->capacity);
-    if (!admit(sv, jobs))
-        return refuse(rq, MHD_HTTP_SERVICE_UNAVAILABLE, "queue_full",
-                      "the queue cannot take %zu more jobs (%zu admitted, limit %zu): retry after a second",
-                      jobs, sv->admitted, sv->capacity);
-    rq->ids = calloc(jobs, sizeof *rq->ids);
-    if (!rq->ids)
-        return refuse(rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "out of memory");
-    start_waiting(sv, rq, WAIT_STREAM);
-    rq->jobs = jobs;
-    struct rb_idset seen = { 0 };
-    size_t pos = 0, n;
-    const char *line;
-    for (long line_no = 1; next_line(body, rq->body.len, &pos, &line, &n); line_no++)
-        if (!blank(line, n))
-            take_job_line(sv, rq, &seen, line, n, line_no);
-    rb_idset_free(&seen);
-    rb_buf_free(&rq->body);
-    return queue_stream(rq);
 }
 
 static enum MHD_Result handle_healthz(struct serve *sv, struct request *rq)
@@ -697,13 +357,13 @@ static enum MHD_Result handle_healthz(struct serve *sv, struct request *rq)
     /* 503 while draining, so a load balancer stops sending work here, and
      * when the pool gave up, so a liveness probe restarts the service. */
     unsigned status = sv->draining || pc.broken ? MHD_HTTP_SERVICE_UNAVAILABLE : MHD_HTTP_OK;
-    return queue(rq, status, "application/json", body, (size_t)n, NULL, NULL);
+    return rb_serve_queue(rq, status, "application/json", body, (size_t)n, NULL, NULL);
 }
 
 static enum MHD_Result handle_ping(struct serve *sv, struct request *rq)
 {
     (void)sv;
-    return queue_json(rq, MHD_HTTP_OK, strdup("\"pong\""));
+    return rb_serve_queue_json(rq, MHD_HTTP_OK, strdup("\"pong\""));
 }
 
 static enum MHD_Result handle_metrics(struct serve *sv, struct request *rq)
@@ -717,7 +377,7 @@ static enum MHD_Result handle_metrics(struct serve *sv, struct request *rq)
         .queue_limit = sv->cfg->queue,
         .connections = connections(sv),
         .zygote_restarts = pc.zygote_restarts,
-        .uptime = seconds_since(sv->started_ns),
+        .uptime = rb_serve_seconds_since(sv->started_ns),
         .draining = sv->draining,
     };
     struct rb_buf out = { 0 };
@@ -725,12 +385,12 @@ static enum MHD_Result handle_metrics(struct serve *sv, struct request *rq)
         rb_buf_free(&out);
         return MHD_NO;
     }
-    return queue(rq, MHD_HTTP_OK, "text/plain; version=0.0.4; charset=utf-8", out.data, out.len, NULL, NULL);
+    return rb_serve_queue(rq, MHD_HTTP_OK, "text/plain; version=0.0.4; charset=utf-8", out.data, out.len, NULL, NULL);
 }
 
 static const struct route ROUTES[] = {
-    { "/run_code", "POST", RB_EP_RUN_CODE, true, true, handle_run_code },
-    { "/v1/jobs", "POST", RB_EP_JOBS, true, true, handle_jobs },
+    { "/run_code", "POST", RB_EP_RUN_CODE, true, true, rb_serve_handle_run_code },
+    { "/v1/jobs", "POST", RB_EP_JOBS, true, true, rb_serve_handle_jobs },
     { "/healthz", "GET", RB_EP_HEALTHZ, false, false, handle_healthz },
     { "/v1/ping", "GET", RB_EP_HEALTHZ, false, false, handle_ping },
     { "/metrics", "GET", RB_EP_METRICS, false, true, handle_metrics },
@@ -853,7 +513,7 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *c, const char
          * 100-continue, as curl does for large bodies) is told now. */
         const char *expect = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_EXPECT);
         if (rq->refuse && expect && strcasecmp(expect, "100-continue") == 0)
-            return refuse(rq, rq->refuse, rq->refuse_code, "%s", rq->refuse_msg);
+            return rb_serve_refuse(rq, rq->refuse, rq->refuse_code, "%s", rq->refuse_msg);
         return MHD_YES;
     }
     if (*upload_size) {
@@ -865,18 +525,18 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *c, const char
         if (rq->client_gone)
             return MHD_NO;
         if (rq->jobs_open) {
-            suspend(rq);
+            rb_serve_suspend(rq);
             return MHD_YES;
         }
         char *answer = rq->answer;
         rq->answer = NULL;
         rq->waiting = WAIT_NONE;
-        return queue_json(rq, rq->answer_status, answer);
+        return rb_serve_queue_json(rq, rq->answer_status, answer);
     }
     if (rq->waiting != WAIT_NONE || rq->status)
         return MHD_YES;
     if (rq->refuse)
-        return refuse(rq, rq->refuse, rq->refuse_code, "%s", rq->refuse_msg);
+        return rb_serve_refuse(rq, rq->refuse, rq->refuse_code, "%s", rq->refuse_msg);
     return rq->route->handle(sv, rq);
 }
 
@@ -936,7 +596,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls, en
     if (!rq)
         return;
     *con_cls = NULL;
-    double secs = seconds_since(rq->start_ns);
+    double secs = rb_serve_seconds_since(rq->start_ns);
     rb_metrics_count_request(&sv->metrics, rq->route ? rq->route->endpoint : RB_EP_OTHER, rq->status, secs);
     sv->metrics.bytes_out += rq->bytes_out;
     if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK && rq->jobs_open)
@@ -973,12 +633,12 @@ static void check_deadlines(struct serve *sv)
             char why[160];
             snprintf(why, sizeof why, "the service shut down before the job finished (grace period %g s)",
                      sv->cfg->grace);
-            cut_request(sv, rq, MHD_HTTP_SERVICE_UNAVAILABLE, "shutting_down", why);
+            rb_serve_cut_request(sv, rq, MHD_HTTP_SERVICE_UNAVAILABLE, "shutting_down", why);
         } else if (now >= rq->deadline_ns) {
             char why[160];
             snprintf(why, sizeof why, "the request's deadline of %g s passed before the job finished "
                      "(--request-timeout)", sv->cfg->request_timeout);
-            cut_request(sv, rq, MHD_HTTP_GATEWAY_TIMEOUT, "deadline", why);
+            rb_serve_cut_request(sv, rq, MHD_HTTP_GATEWAY_TIMEOUT, "deadline", why);
         } else if (rq->deadline_ns < sv->next_deadline_ns) {
             sv->next_deadline_ns = rq->deadline_ns;
         }
@@ -1089,7 +749,7 @@ static void stop(struct serve *sv)
     for (struct request *rq = sv->live; rq; rq = rq->next) {
         rq->client_gone = true;
         cancel_jobs(sv, rq);
-        resume(rq);
+        rb_serve_resume(rq);
     }
     if (sv->mhd)
         MHD_stop_daemon(sv->mhd); /* ends the requests left (on_completed) */

@@ -90,6 +90,12 @@ int rb_json_member(const char *json, size_t len, const char *key, const char **v
 /* Where item `index` of the JSON array in `json` is, likewise. */
 int rb_json_item(const char *json, size_t len, size_t index, const char **value, size_t *value_len);
 
+/* Shared by values.c and tagjson.c: an int's digits normalised ("-0012" is
+ * "-12", "0x1f" is "31"), false when it is not an int; and a float's repr
+ * read back ("nan", "inf", "-inf" too). */
+bool rb_value_normalise_int(const char *s, char *out, size_t outlen);
+bool rb_value_parse_float(const char *s, double *out);
+
 /* Python's repr of a value, for messages and records (at most `max` bytes,
  * then "..."). */
 void rb_value_repr(const struct rb_value *v, struct rb_buf *out, size_t max);

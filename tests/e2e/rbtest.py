@@ -319,8 +319,9 @@ def _is_number(v):
 
 
 # Fields a record has only when its job asked for them (docs/results.md).
-EXTENSION_KEYS = ("namespace", "namespace_truncated", "tracked_files", "tracked_files_truncated",
-                  "passed", "cases_passed", "cases", "runtimes", "mean_runtime", "runs", "commands")
+EXTENSION_KEYS = ("doc_truncated", "namespace", "namespace_truncated", "tracked_files", "tracked_files_truncated",
+                  "passed", "cases_passed", "cases", "runtimes", "mean_runtime", "runs", "commands",
+                  "calls_passed", "calls", "call_failures")
 
 
 def record_shape_problems(rec):
@@ -329,7 +330,14 @@ def record_shape_problems(rec):
     keys = list(rec.keys())
     invalid = rec.get("status") == "invalid"
     want = list(RECORD_KEYS) + (["line"] if invalid else [])
-    if "cases" in rec:  # a job with stdin/stdout cases (docs/manifest.md)
+    if "calls_passed" in rec:  # a job with function-call tests (docs/manifest.md)
+        if not isinstance(rec.get("calls"), list) or not rec["calls"]:
+            p.append("calls %r is not a non-empty list" % (rec.get("calls"),))
+        if not isinstance(rec.get("passed"), bool):
+            p.append("passed %r is not a boolean" % (rec.get("passed"),))
+        if not isinstance(rec.get("call_failures"), list):
+            p.append("call_failures %r is not a list" % (rec.get("call_failures"),))
+    elif "cases" in rec:  # a job with stdin/stdout cases (docs/manifest.md)
         if not isinstance(rec.get("cases"), list) or not rec["cases"]:
             p.append("cases %r is not a non-empty list" % (rec.get("cases"),))
         if not isinstance(rec.get("passed"), bool):

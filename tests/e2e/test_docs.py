@@ -82,6 +82,17 @@ class ManifestExamples(RunboxTestCase):
             r = self.rec(job_id)
             self.assertIs(r["passed"], True, fmt_record(r))
 
+    def test_function_call_tests(self):
+        r = self.rec("add")
+        # 0.1 + 0.2 is not 0.3 under Python's ==, as the doc's record shows.
+        self.assertEqual((r["status"], r["passed"], r["calls"]), ("ok", False, ["passed", "passed", "wrong"]),
+                         fmt_record(r))
+        self.assertEqual(r["call_failures"][0]["returned"], "0.30000000000000004")
+        r = self.rec("leet")
+        self.assertEqual((r["passed"], r["calls_passed"]), (True, 2), fmt_record(r))
+        r = self.rec("close-enough")
+        self.assertEqual((r["passed"], r["calls"]), (True, ["passed", "passed"]), fmt_record(r))
+
     def test_program_from_a_file(self):
         r = self.rec("hello-file")
         self.assertEqual((r["status"], r["stdout"]), ("ok", "hello, from a file\n"), fmt_record(r))
