@@ -855,6 +855,22 @@ PyMODINIT_FUNC PyInit__runbox(void)
     PyObject *m = PyModule_Create(&module);
     if (!m)
         return NULL;
+    size_t nfields;
+    const char *const *names = rb_manifest_field_names(&nfields);
+    PyObject *fields = PyTuple_New((Py_ssize_t)nfields);
+    for (size_t i = 0; fields && i < nfields; i++) {
+        PyObject *name = PyUnicode_FromString(names[i]);
+        if (!name) {
+            Py_CLEAR(fields);
+            break;
+        }
+        PyTuple_SET_ITEM(fields, (Py_ssize_t)i, name); /* steals `name` */
+    }
+    if (!fields || PyModule_AddObject(m, "MANIFEST_FIELDS", fields) < 0) {
+        Py_XDECREF(fields);
+        Py_DECREF(m);
+        return NULL;
+    }
     EngineError = PyErr_NewExceptionWithDoc(
         "runbox.EngineError", "The pool could not start, or stopped: the message says why.",
         PyExc_RuntimeError, NULL);

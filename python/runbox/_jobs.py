@@ -17,13 +17,8 @@ from . import _runbox
 
 __all__ = ["Job", "JobError", "JobTypeError", "JobLike", "FIELDS"]
 
-#: Every field a manifest line may have, in the order docs/manifest.md lists them.
-FIELDS: Tuple[str, ...] = (
-    "id", "source", "file", "module", "path", "argv", "stdin", "timeout", "cpu_time",
-    "memory_mb", "output_limit_kb", "package", "python_path", "globals", "capture",
-    "files", "tracked_files", "num_times", "commands", "cases", "compare",
-    "float_tolerance", "early_stop",
-)
+#: Every field a manifest line may have: the manifest parser's own list.
+FIELDS: Tuple[str, ...] = tuple(_runbox.MANIFEST_FIELDS)
 
 
 class JobError(ValueError):
@@ -84,10 +79,17 @@ class Job:
     compare: Optional[str] = None
     float_tolerance: Optional[float] = None
     early_stop: Optional[bool] = None
+    calls: Optional[List[Dict[str, Any]]] = None
+    entry_point: Optional[str] = None
+    entry_class: Optional[str] = None
+    all_tests: Optional[bool] = None
+    atol: Optional[float] = None
+    rtol: Optional[float] = None
 
     def to_dict(self) -> Dict[str, Any]:
         """The fields that are set, as a manifest line's dict."""
-        return {name: getattr(self, name) for name in FIELDS if getattr(self, name) is not None}
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)
+                if getattr(self, f.name) is not None}
 
     def validate(self) -> None:
         """Checks the job as the manifest parser would, without running it.

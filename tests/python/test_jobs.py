@@ -73,7 +73,6 @@ def test_job_validate_and_to_dict():
     job.validate()
     with pytest.raises(runbox.JobError, match="field 'output_limit_kb' must be between"):
         runbox.Job(source="pass", output_limit_kb=-1).validate()
-    assert set(runbox.FIELDS) == {f.name for f in __import__("dataclasses").fields(runbox.Job)}
 
 
 # ---- every field works ---------------------------------------------------------
@@ -148,6 +147,20 @@ def test_num_times_and_commands(pool):
                      "commands": [{"stdin": "a"}, {"stdin": "b"}], "tracked_files": ["log"]}).result()
     assert [c["stdout"] for c in r.commands] == ["a\n", "ab\n"]
     assert r.tracked_files == {"log": "ab"}
+
+
+def test_function_calls(pool):
+    r = pool.submit({"source": "def add(a, b):\n    return a + b\n", "entry_point": "add",
+                     "calls": [{"args": [1, 2], "expected": 3}, {"args": [[1], [2]], "expected": [1, 2]},
+                               {"args": [1, 1], "expected": 3}]}).result()
+    assert (r.passed, r.calls_passed) == (False, 2), r.to_dict()
+    assert not r.ok
+
+
+def test_the_job_class_has_every_manifest_field():
+    import dataclasses
+    from runbox import _runbox
+    assert {f.name for f in dataclasses.fields(runbox.Job)} == set(_runbox.MANIFEST_FIELDS) == set(runbox.FIELDS)
 
 
 def test_output_bytes_come_back_as_surrogate_escapes(pool):
