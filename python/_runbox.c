@@ -75,6 +75,7 @@ enum engine_state { ENGINE_STARTING, ENGINE_RUNNING, ENGINE_STOPPED };
 typedef struct {
     PyObject_HEAD
     pid_t owner;         /* the process that started the thread */
+    unsigned generation; /* fork_generation when it started */
     pthread_t thread;
     bool thread_started;
     bool joined;
@@ -110,6 +111,18 @@ typedef struct {
 
 static PyObject *EngineError; /* runbox.EngineError */
 
+/* Bumped in every child fork() makes: an engine started before is not the
+ * child's (checked without a getpid() system call per job). */
+static volatile unsigned fork_generation;
+
+static void after_fork_in_child(void)
+{
+    fork_generation++;
+}
+
+/* Whether `e` was started in this process, not inherited through fork(). */
+#define OURS(e) ((e)->generation == fork_generation)
+
 /* While every slot is busy, records are handed to Python in batches: at
  * most this many, or as old as this. Each hand-over wakes a Python thread,
  * which on a machine whose cores the jobs fill takes a core from a job or
@@ -117,7 +130,7 @@ static PyObject *EngineError; /* runbox.EngineError */
  * meanwhile, so only the records' delivery waits, never a job. When a slot
  * is free nothing is held: someone may be waiting for that very record. */
 #define HOLD_MAX 32
-#define HOLD_NS (2 * 1000000LL)
+#define HOLD_NS (4 * 1000000LL)
 
 static int64_t now_ns(void)
 {
@@ -386,6 +399,7 @@ static int Engine_init(Engine *self, PyObject *args, PyObject *kwds)
     prctl(PR_SET_DUMPABLE, 0);
 
     self->owner = getpid();
+    self->generation = fork_generation;
     int rc;
     bool started = false;
     Py_BEGIN_ALLOW_THREADS
@@ -440,7 +454,7 @@ static int check_usable(Engine *self)
         PyErr_SetString(EngineError, "the engine was not started");
         return -1;
     }
-    if (self->owner != getpid()) {
+    if (!OURS(self)) {
         PyErr_Format(EngineError,
                      "this pool belongs to process %d; a forked child must create a pool of its own",
                      (int)self->owner);
@@ -452,7 +466,7 @@ static int check_usable(Engine *self)
 /* Stops the loop (which kills what is in flight) and waits for it. */
 static void engine_stop(Engine *self)
 {
-    if (!self->thread_started || self->joined || self->owner != getpid())
+    if (!self->thread_started || self->joined || !OURS(self))
         return;
     pthread_mutex_lock(&self->lock);
     self->stop = true;
@@ -466,7 +480,7 @@ static void engine_stop(Engine *self)
 
 static void Engine_dealloc(Engine *self)
 {
-    if (self->owner == getpid() || !self->thread_started) {
+    if (OURS(self) || !self->thread_started) {
         engine_stop(self);
         struct request *r = self->req_head;
         while (r) {
@@ -720,7 +734,7 @@ PyDoc_STRVAR(close_doc,
 static PyObject *Engine_close(Engine *self, PyObject *unused)
 {
     (void)unused;
-    if (self->thread_started && self->owner != getpid())
+    if (self->thread_started && !OURS(self))
         Py_RETURN_NONE; /* the parent's engine: not ours to stop */
     engine_stop(self);
     Py_RETURN_NONE;
@@ -761,7 +775,7 @@ static PyObject *Engine_get_closed(Engine *self, void *unused)
     pthread_mutex_lock(&self->lock);
     bool closed = self->state == ENGINE_STOPPED || self->stop;
     pthread_mutex_unlock(&self->lock);
-    return PyBool_FromLong(closed || self->owner != getpid());
+    return PyBool_FromLong(closed || !OURS(self));
 }
 
 static PyObject *Engine_get_error(Engine *self, void *unused)
@@ -852,6 +866,9 @@ PyMODINIT_FUNC PyInit__runbox(void)
 {
     if (PyType_Ready(&EngineType) < 0)
         return NULL;
+    static bool atfork_registered;
+    if (!atfork_registered && pthread_atfork(NULL, NULL, after_fork_in_child) == 0)
+        atfork_registered = true;
     PyObject *m = PyModule_Create(&module);
     if (!m)
         return NULL;

@@ -217,7 +217,9 @@ class Pool:
         if job_id is None:
             job_id = fields["id"] = default_id
         line = _jobs.encode(fields, str(job_id))
-        cwd = os.getcwd()
+        # Relative paths ('file', 'python_path') are taken from the current
+        # directory, as of now; other jobs need none (a system call saved).
+        cwd = os.getcwd() if "file" in fields or "python_path" in fields else ""
         with self._lock:
             if self._closed:
                 raise EngineError("the pool is closed")
