@@ -91,8 +91,8 @@ class Result(Mapping[str, Any]):
 
     @property
     def ok(self) -> bool:
-        """True when the job's status is ``ok`` (and, for a job with cases,
-        every case passed)."""
+        """True when the job's status is ``ok`` (and, for a job with cases
+        or calls, every one passed)."""
         return self._record.get("status") == "ok" and self._record.get("passed", True) is not False
 
     def to_dict(self) -> Dict[str, Any]:
