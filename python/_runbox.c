@@ -70,6 +70,30 @@ struct completion {
     size_t len;
 };
 
+/* Where the records of a set of jobs go: channel 0 is the dispatcher's (it
+ * hands records to futures); Pool.run opens one of its own and takes its
+ * records itself, without a thread in between. A job's channel is in the
+ * top bits of its sequence number. */
+#define CHANNEL_SHIFT 40
+#define SEQ_MASK ((UINT64_C(1) << CHANNEL_SHIFT) - 1)
+
+struct channel {
+    struct channel *next;
+    unsigned id;
+    struct completion *head, *tail;
+    pthread_cond_t ready;     /* records arrived, or the engine stopped */
+    bool arrived;             /* publish: records came in this hand-over */
+};
+
+static void channel_init(struct channel *ch)
+{
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(&ch->ready, &attr);
+    pthread_condattr_destroy(&attr);
+}
+
 enum engine_state { ENGINE_STARTING, ENGINE_RUNNING, ENGINE_STOPPED };
 
 typedef struct {
@@ -88,7 +112,7 @@ typedef struct {
     size_t npython_path;
 
     pthread_mutex_t lock;
-    pthread_cond_t changed;   /* state changed, or completions arrived */
+    pthread_cond_t changed;   /* the state changed */
     /* Under `lock`: */
     enum engine_state state;
     bool stop;                /* close() asked the loop to end */
@@ -97,7 +121,8 @@ typedef struct {
                                  the next job event wakes it anyway) */
     char error[1024];         /* why the engine stopped on its own, or "" */
     struct request *req_head, *req_tail;
-    struct completion *done_head, *done_tail;
+    struct channel channels;  /* channel 0, then the ones opened */
+    unsigned next_channel;
     rb_layers layers;
 
     /* Loop thread only: records not yet handed over (see publish). */
@@ -191,19 +216,51 @@ static void on_record(const cJSON *record, rb_status status, void *job_ctx, void
     e->nheld++;
 }
 
-/* Hands the records held to the Python side, in one go. */
+static struct channel *find_channel(Engine *e, unsigned id)
+{
+    for (struct channel *ch = &e->channels; ch; ch = ch->next)
+        if (ch->id == id)
+            return ch;
+    return NULL;
+}
+
+/* Hands the records held to the Python side, in one go, each to its
+ * channel (a record whose channel was closed meanwhile is dropped). */
 static void publish(Engine *e)
 {
     if (!e->turn_head)
         return;
+    struct completion *dropped = NULL;
     pthread_mutex_lock(&e->lock);
-    if (e->done_tail)
-        e->done_tail->next = e->turn_head;
-    else
-        e->done_head = e->turn_head;
-    e->done_tail = e->turn_tail;
-    pthread_cond_broadcast(&e->changed);
+    struct channel *ch = &e->channels;
+    for (struct completion *c = e->turn_head, *next; c; c = next) {
+        next = c->next;
+        c->next = NULL;
+        unsigned id = (unsigned)(c->seq >> CHANNEL_SHIFT);
+        if (ch->id != id)
+            ch = find_channel(e, id);
+        if (!ch) {
+            c->next = dropped;
+            dropped = c;
+            ch = &e->channels;
+            continue;
+        }
+        if (ch->tail)
+            ch->tail->next = c;
+        else
+            ch->head = c;
+        ch->tail = c;
+        ch->arrived = true;
+    }
+    /* Only the channels that got records: the dispatcher sleeps on while
+     * records go to a run() of its own channel. */
+    for (ch = &e->channels; ch; ch = ch->next) {
+        if (ch->arrived)
+            pthread_cond_broadcast(&ch->ready);
+        ch->arrived = false;
+    }
     pthread_mutex_unlock(&e->lock);
+    completions_free(dropped);
     e->turn_head = e->turn_tail = NULL;
     e->nheld = 0;
 }
@@ -263,6 +320,8 @@ static void set_stopped(Engine *e, const char *why)
         snprintf(e->error, sizeof e->error, "%s", why);
     e->state = ENGINE_STOPPED;
     pthread_cond_broadcast(&e->changed);
+    for (struct channel *ch = &e->channels; ch; ch = ch->next)
+        pthread_cond_broadcast(&ch->ready);
     pthread_mutex_unlock(&e->lock);
 }
 
@@ -440,6 +499,7 @@ static PyObject *Engine_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     pthread_condattr_init(&attr);
     pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
     pthread_cond_init(&self->changed, &attr);
+    channel_init(&self->channels);
     pthread_condattr_destroy(&attr);
     self->next_seq = 1;
     return (PyObject *)self;
@@ -488,7 +548,13 @@ static void Engine_dealloc(Engine *self)
             request_free(r);
             r = next;
         }
-        completions_free(self->done_head);
+        completions_free(self->channels.head);
+        for (struct channel *ch = self->channels.next, *next; ch; ch = next) {
+            next = ch->next;
+            completions_free(ch->head);
+            pthread_cond_destroy(&ch->ready);
+            free(ch);
+        }
         if (self->wake_fd >= 0)
             close(self->wake_fd);
         for (size_t i = 0; i < self->npython_path; i++)
@@ -498,6 +564,7 @@ static void Engine_dealloc(Engine *self)
         free(self->workdir_root);
         free(self->preload);
         pthread_cond_destroy(&self->changed);
+        pthread_cond_destroy(&self->channels.ready);
         pthread_mutex_destroy(&self->lock);
     }
     /* In a forked child everything above belongs to the parent's thread,
@@ -551,19 +618,25 @@ static PyObject *engine_closed_error(Engine *self)
 }
 
 PyDoc_STRVAR(submit_doc,
-"submit(line, base_dir, /) -> int\n\n"
+"submit(line, base_dir, channel=0, /) -> int\n\n"
 "Parses one manifest line (bytes, UTF-8 JSON) and queues the job; returns\n"
 "its sequence number. A line that is not a valid job raises ValueError with\n"
-"the manifest's message. Relative paths are taken from base_dir.");
+"the manifest's message. Relative paths are taken from base_dir. The\n"
+"job's record goes to the channel (see open_channel).");
 
 static PyObject *Engine_submit(Engine *self, PyObject *args)
 {
     const char *line, *base_dir;
     Py_ssize_t len;
-    if (!PyArg_ParseTuple(args, "y#s:submit", &line, &len, &base_dir))
+    unsigned channel = 0;
+    if (!PyArg_ParseTuple(args, "y#s|I:submit", &line, &len, &base_dir, &channel))
         return NULL;
     if (check_usable(self) < 0)
         return NULL;
+    if (channel > 0xffffff) {
+        PyErr_Format(PyExc_ValueError, "no channel %u", channel);
+        return NULL;
+    }
     struct request *r = calloc(1, sizeof *r);
     struct rb_manifest_job *job = calloc(1, sizeof *job);
     if (!r || !job) {
@@ -589,7 +662,7 @@ static PyObject *Engine_submit(Engine *self, PyObject *args)
     }
     r->kind = REQ_SUBMIT;
     r->job = job;
-    r->seq = self->next_seq++;
+    r->seq = ((uint64_t)channel << CHANNEL_SHIFT) | (self->next_seq++ & SEQ_MASK);
     uint64_t seq = r->seq;
     if (enqueue(self, r) < 0) {
         request_free(r);
@@ -664,54 +737,79 @@ fail:
 }
 
 PyDoc_STRVAR(take_doc,
-"take(timeout=None, /) -> list[tuple[int, bytes]] | None\n\n"
-"Waits until records are out (or timeout seconds pass) and returns them as\n"
-"(sequence number, record as JSON) pairs, [] on a timeout, or None once the\n"
-"engine has stopped and every record was taken.");
+"take(timeout=None, channel=0, interruptible=True, /) -> list[tuple[int, bytes]] | None\n\n"
+"Waits until records of the channel's jobs are out (or timeout seconds\n"
+"pass) and returns them as (sequence number, record as JSON) pairs, [] on a\n"
+"timeout, or None once the engine has stopped and every record was taken.\n"
+"When interruptible, Python's signal handlers run during the wait (in the\n"
+"main thread, a Ctrl-C raises KeyboardInterrupt from here).");
+
+/* How long take() sleeps before it looks at Python's signals again. */
+#define TAKE_SLICE_NS (100 * 1000000LL)
+
+static struct timespec monotonic_in(int64_t ns)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    int64_t at = (int64_t)t.tv_sec * 1000000000LL + t.tv_nsec + ns;
+    t.tv_sec = (time_t)(at / 1000000000LL);
+    t.tv_nsec = (long)(at % 1000000000LL);
+    return t;
+}
 
 static PyObject *Engine_take(Engine *self, PyObject *args)
 {
     PyObject *timeout_obj = Py_None;
-    if (!PyArg_ParseTuple(args, "|O:take", &timeout_obj))
+    unsigned channel = 0;
+    int interruptible = 1;
+    if (!PyArg_ParseTuple(args, "|OIp:take", &timeout_obj, &channel, &interruptible))
         return NULL;
     if (check_usable(self) < 0)
         return NULL;
-    double timeout = -1;
+    int64_t left_ns = -1;
     if (timeout_obj != Py_None) {
-        timeout = PyFloat_AsDouble(timeout_obj);
+        double timeout = PyFloat_AsDouble(timeout_obj);
         if (timeout == -1 && PyErr_Occurred())
             return NULL;
-        if (timeout < 0)
-            timeout = 0;
+        left_ns = timeout > 0 ? (int64_t)(timeout * 1e9) : 0;
     }
-    struct completion *got;
-    bool stopped;
-    Py_BEGIN_ALLOW_THREADS
-    struct timespec deadline;
-    clock_gettime(CLOCK_MONOTONIC, &deadline);
-    if (timeout >= 0) {
-        double whole = (double)(long)timeout;
-        deadline.tv_sec += (time_t)whole;
-        deadline.tv_nsec += (long)((timeout - whole) * 1e9);
-        if (deadline.tv_nsec >= 1000000000L) {
-            deadline.tv_sec++;
-            deadline.tv_nsec -= 1000000000L;
+    struct completion *got = NULL;
+    bool stopped = false, known = true;
+    for (;;) {
+        /* A slice at a time: between slices, Python's signal handlers run
+         * (a Ctrl-C raises KeyboardInterrupt here, in the main thread). */
+        int64_t slice = left_ns >= 0 && (left_ns < TAKE_SLICE_NS || !interruptible) ? left_ns
+                        : interruptible ? TAKE_SLICE_NS : -1;
+        Py_BEGIN_ALLOW_THREADS
+        struct timespec until = monotonic_in(slice > 0 ? slice : 0);
+        pthread_mutex_lock(&self->lock);
+        struct channel *ch = find_channel(self, channel);
+        while (ch && !ch->head && self->state != ENGINE_STOPPED) {
+            if (slice < 0)
+                pthread_cond_wait(&ch->ready, &self->lock);
+            else if (pthread_cond_timedwait(&ch->ready, &self->lock, &until) == ETIMEDOUT)
+                break;
+            ch = find_channel(self, channel);
         }
-    }
-    pthread_mutex_lock(&self->lock);
-    while (!self->done_head && self->state != ENGINE_STOPPED) {
-        if (timeout < 0) {
-            pthread_cond_wait(&self->changed, &self->lock);
-        } else if (pthread_cond_timedwait(&self->changed, &self->lock, &deadline) == ETIMEDOUT) {
+        if (ch) {
+            got = ch->head;
+            ch->head = ch->tail = NULL;
+        }
+        known = ch != NULL;
+        stopped = self->state == ENGINE_STOPPED;
+        pthread_mutex_unlock(&self->lock);
+        Py_END_ALLOW_THREADS
+        if (got || stopped || !known)
             break;
-        }
+        if (slice < 0 || (left_ns >= 0 && (left_ns -= slice) <= 0))
+            break;
+        if (interruptible && PyErr_CheckSignals() < 0)
+            return NULL;
     }
-    got = self->done_head;
-    self->done_head = self->done_tail = NULL;
-    stopped = self->state == ENGINE_STOPPED;
-    pthread_mutex_unlock(&self->lock);
-    Py_END_ALLOW_THREADS
-
+    if (!known) {
+        PyErr_Format(PyExc_ValueError, "no channel %u", channel);
+        return NULL;
+    }
     if (!got && stopped)
         Py_RETURN_NONE;
     PyObject *list = PyList_New(0);
@@ -723,6 +821,63 @@ static PyObject *Engine_take(Engine *self, PyObject *args)
     }
     completions_free(got);
     return list;
+}
+
+PyDoc_STRVAR(open_channel_doc,
+"open_channel() -> int\n\n"
+"A new channel: the records of jobs submitted with it are taken with\n"
+"take(timeout, channel), not with the default channel's.");
+
+static PyObject *Engine_open_channel(Engine *self, PyObject *unused)
+{
+    (void)unused;
+    if (check_usable(self) < 0)
+        return NULL;
+    struct channel *ch = calloc(1, sizeof *ch);
+    if (!ch)
+        return PyErr_NoMemory();
+    channel_init(ch);
+    pthread_mutex_lock(&self->lock);
+    do
+        ch->id = ++self->next_channel & 0xffffff;
+    while (ch->id == 0 || find_channel(self, ch->id));
+    ch->next = self->channels.next;
+    self->channels.next = ch;
+    pthread_mutex_unlock(&self->lock);
+    return PyLong_FromUnsignedLong(ch->id);
+}
+
+PyDoc_STRVAR(close_channel_doc,
+"close_channel(channel, /) -> None\n\n"
+"Forgets a channel and the records in it; records of its jobs that come\n"
+"later are dropped. Called by the thread that takes from the channel (no\n"
+"take() may wait on it meanwhile).");
+
+static PyObject *Engine_close_channel(Engine *self, PyObject *arg)
+{
+    unsigned long id = PyLong_AsUnsignedLong(arg);
+    if (id == (unsigned long)-1 && PyErr_Occurred())
+        return NULL;
+    if (id == 0) {
+        PyErr_SetString(PyExc_ValueError, "channel 0 stays open");
+        return NULL;
+    }
+    struct channel *gone = NULL;
+    pthread_mutex_lock(&self->lock);
+    for (struct channel **p = &self->channels.next; *p; p = &(*p)->next) {
+        if ((*p)->id == id) {
+            gone = *p;
+            *p = gone->next;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&self->lock);
+    if (gone) {
+        completions_free(gone->head);
+        pthread_cond_destroy(&gone->ready);
+        free(gone);
+    }
+    Py_RETURN_NONE;
 }
 
 PyDoc_STRVAR(close_doc,
@@ -791,6 +946,8 @@ static PyMethodDef Engine_methods[] = {
     { "submit", (PyCFunction)Engine_submit, METH_VARARGS, submit_doc },
     { "cancel", (PyCFunction)Engine_cancel, METH_O, cancel_doc },
     { "take", (PyCFunction)Engine_take, METH_VARARGS, take_doc },
+    { "open_channel", (PyCFunction)Engine_open_channel, METH_NOARGS, open_channel_doc },
+    { "close_channel", (PyCFunction)Engine_close_channel, METH_O, close_channel_doc },
     { "close", (PyCFunction)Engine_close, METH_NOARGS, close_doc },
     { "layers", (PyCFunction)Engine_layers, METH_NOARGS, layers_doc },
     { NULL, NULL, 0, NULL },

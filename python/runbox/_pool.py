@@ -3,7 +3,8 @@
 A Pool owns one engine (the extension module's Engine: a batch of the C
 engine driven by a thread of its own, without the GIL) and one dispatcher
 thread, which waits for records with the GIL released and hands each to its
-job's future or queue. Everything here is thread-safe.
+job's future. Pool.run takes its records itself, on a channel of its own.
+Everything here is thread-safe.
 """
 
 from __future__ import annotations
@@ -14,13 +15,12 @@ import collections
 import itertools
 import json
 import os
-import queue
 import sys
 import threading
 import time
 import weakref
 from concurrent.futures import CancelledError, Future
-from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Set, Union
+from typing import Any, Callable, Dict, Iterable, Iterator, Optional, Set, Union
 
 from . import _jobs, _runbox
 from ._jobs import JobLike
@@ -67,25 +67,6 @@ class _FutureSink:
 
     def cancel(self) -> None:
         self.future.cancel()
-
-
-class _QueueSink:
-    """Delivers lists of (seq, record text) pairs to a queue, a list per
-    batch the engine hands over: Pool.run's fast path."""
-
-    __slots__ = ("queue",)
-
-    def __init__(self, q: "queue.SimpleQueue[Any]"):
-        self.queue = q
-
-    def deliver(self, seq: int, text: bytes) -> None:
-        self.queue.put([(seq, text)])
-
-    def fail(self, seq: int, exc: BaseException) -> None:
-        self.queue.put([(seq, exc)])
-
-    def cancel(self) -> None:
-        pass  # the engine's close fails it with EngineError
 
 
 _live_pools: "weakref.WeakSet[Pool]" = weakref.WeakSet()
@@ -209,7 +190,7 @@ class Pool:
 
     # ---- submitting ------------------------------------------------------
 
-    def _submit(self, job: JobLike, default_id: str, sink: Any) -> int:
+    def _submit(self, job: JobLike, default_id: str, sink: Any, channel: int = 0) -> int:
         fields = _jobs.as_dict(job, f"job {default_id}")
         if self._defaults:
             fields = {**self._defaults, **fields}
@@ -224,10 +205,11 @@ class Pool:
             if self._closed:
                 raise EngineError("the pool is closed")
             try:
-                seq = self._engine.submit(line, cwd)
+                seq = self._engine.submit(line, cwd, channel)
             except ValueError as exc:
                 raise _jobs.refused(str(job_id), str(exc)) from None
-            self._sinks[seq] = sink
+            if sink is not None:
+                self._sinks[seq] = sink
         return seq
 
     def _cancel(self, seqs: Iterable[int]) -> None:
@@ -302,8 +284,10 @@ class Pool:
         ``jobs``, as a string. Stopping the iteration early (``break``, an
         exception, Ctrl-C) cancels the jobs not yet yielded.
         """
-        results: "queue.SimpleQueue[Any]" = queue.SimpleQueue()
-        sink = _QueueSink(results)
+        # The records come on a channel of this run's own, taken here, in
+        # the consumer's thread: no other thread between the engine and it.
+        engine = self._engine
+        channel = engine.open_channel()
         outstanding: Set[int] = set()
         source = enumerate(jobs)
         exhausted = False
@@ -316,20 +300,23 @@ class Pool:
                 except StopIteration:
                     exhausted = True
                     return
-                outstanding.add(self._submit(job, str(index), sink))
+                outstanding.add(self._submit(job, str(index), None, channel))
 
         try:
             fill()
             while outstanding:
-                for seq, text in results.get():
+                batch = engine.take(None, channel)
+                if batch is None:
+                    why = engine.error
+                    raise EngineError(f"the pool stopped: {why}" if why else "the pool is closed")
+                for seq, text in batch:
                     outstanding.discard(seq)
-                    if isinstance(text, BaseException):
-                        raise text
                     fill()
                     yield Result(json.loads(text))
         finally:
             if outstanding:
                 self._cancel(outstanding)
+            engine.close_channel(channel)
 
     async def run_async(self, job: JobLike) -> Result:
         """Runs one job and returns its Result, for asyncio.
@@ -357,22 +344,17 @@ class Pool:
     def _dispatch(self) -> None:
         take = self._engine.take
         while True:
-            batch = take()
+            batch = take(None, 0, False)
             if batch is None:
                 break
             with self._lock:
                 sinks = [(seq, text, self._sinks.pop(seq, None)) for seq, text in batch]
-            queued: Dict[_QueueSink, List[Any]] = {}
             for seq, text, sink in sinks:
-                if type(sink) is _QueueSink:
-                    queued.setdefault(sink, []).append((seq, text))
-                elif sink is not None:
+                if sink is not None:
                     try:
                         sink.deliver(seq, text)
                     except Exception:  # a done-callback's fault must not stop delivery
                         pass
-            for sink, items in queued.items():
-                sink.queue.put(items)
         # The engine stopped: whatever is left never gets a record.
         with self._lock:
             rest = list(self._sinks.items())
