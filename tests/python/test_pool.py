@@ -225,3 +225,28 @@ def test_a_forked_child_makes_its_own_pool(pool):
     os.waitpid(pid, 0)
     assert msg == b"child\n"
     assert pool.submit({"source": "print('parent')"}).result().stdout == "parent\n"
+
+
+def test_runs_and_futures_at_once_each_get_their_own(pool):
+    out = {}
+
+    def consume(tag):
+        out[tag] = sorted(r.stdout for r in pool.run({"source": f"print('{tag}', {i})"} for i in range(30)))
+
+    threads = [threading.Thread(target=consume, args=(tag,)) for tag in "ab"]
+    futures = [pool.submit({"source": f"print('f', {i})"}) for i in range(30)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert out["a"] == sorted(f"a {i}\n" for i in range(30))
+    assert out["b"] == sorted(f"b {i}\n" for i in range(30))
+    assert sorted(f.result().stdout for f in futures) == sorted(f"f {i}\n" for i in range(30))
+
+
+def test_a_run_on_a_closed_pool_raises():
+    p = runbox.Pool(workers=1)
+    it = p.run({"source": "import time; time.sleep(30)"} for _ in range(3))
+    threading.Timer(0.5, p.close).start()
+    with pytest.raises(runbox.EngineError, match="closed"):
+        next(it)
