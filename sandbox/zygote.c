@@ -4,10 +4,10 @@
  * Theory of operation. The supervisor execs this program with a clean
  * environment and one end of a SOCK_SEQPACKET socketpair on fd 3. It
  * initialises the interpreter (isolated configuration, system site-packages
- * importable), imports the preload modules, compiles the seccomp filter, and
- * says READY. From then on it never runs Python code of its own: for each
- * FORK message it forks a worker, which sets itself up and runs the job
- * (worker.c), and reports the pid; when a worker exits, it kills the worker's
+ * importable), imports the preload modules, compiles the seccomp filters,
+ * loads its own part of the policy, and says READY. From then on it never
+ * runs Python code of its own: for each FORK message it forks a worker,
+ * which sets itself up and runs the job (worker.c), and reports the pid; when a worker exits, it kills the worker's
  * process group, reaps it and reports the wait status and rusage. It holds no
  * job data: the spec travels in a memfd that only the worker reads.
  *
@@ -59,7 +59,7 @@ static struct {
     int sigchld;
     struct live_worker *live;
     size_t nlive, caplive;
-    struct rb_seccomp_program seccomp;
+    struct rb_seccomp_filters seccomp;
     bool have_seccomp;
     pid_t self;
     struct rb_namespaces ns;
@@ -225,7 +225,7 @@ static void handle_fork(const struct rbz_msg *req, int fds[RBZ_NFDS])
     struct rbz_msg reply = { .seq = req->seq };
     struct rb_worker_context ctx = {
         .parent = Z.ns.pid ? 0 : Z.self,
-        .seccomp = Z.have_seccomp ? &Z.seccomp : NULL,
+        .seccomp = Z.have_seccomp ? &Z.seccomp.job : NULL,
         .landlock_abi = Z.landlock_abi,
         .read_paths = Z.read_paths,
         .nread_paths = Z.nread_paths,
@@ -445,12 +445,17 @@ static void send_ready(void)
 int main(int argc, char **argv)
 {
     if (argc == 2 && strcmp(argv[1], "--print-seccomp-policy") == 0) {
-        /* docs/sandbox.md's table, and `runbox doctor --policy`. */
+        /* docs/sandbox.md's tables, and `runbox doctor --policy`: the
+         * policy, then the calls the job's filter answers for. */
         size_t n;
         const struct rb_seccomp_row *rows = rb_seccomp_rows(&n);
         printf("| system call | action | why |\n| --- | --- | --- |\n");
         for (size_t i = 0; i < n; i++)
             printf("| `%s` | %s | %s |\n", rows[i].syscall, rows[i].action, rows[i].why);
+        rows = rb_seccomp_job_rows(&n);
+        printf("\n| system call | why the job's filter answers for it |\n| --- | --- |\n");
+        for (size_t i = 0; i < n; i++)
+            printf("| `%s` | %s |\n", rows[i].syscall, rows[i].why);
         return 0;
     }
     if (argc == 2 && strcmp(argv[1], "--print-worker-steps") == 0) {
@@ -578,6 +583,10 @@ int main(int argc, char **argv)
     collect_read_paths();
     if (Z.landlock_abi > 0 && Z.nread_paths <= RB_LANDLOCK_MAX_HELD)
         Z.nheld = rb_landlock_hold(Z.read_paths, Z.nread_paths, Z.held);
+    /* The zygote's part of the policy, once: from here on the zygote itself
+     * runs under it, and every worker inherits it at fork. */
+    if (Z.have_seccomp && (rc = rb_seccomp_install_zygote(&Z.seccomp)) < 0)
+        send_init_failed("loading the zygote's seccomp filter: %s", strerror(-rc));
     send_ready();
     serve();
     return 0;
