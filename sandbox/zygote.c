@@ -32,6 +32,7 @@
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -394,6 +395,44 @@ static void serve(void)
     }
 }
 
+/* Whether `path` is `dir` or lies beneath it (both resolved). */
+static bool is_within(const char *path, const char *dir)
+{
+    size_t n = strlen(dir);
+    return strncmp(path, dir, n) == 0 && (path[n] == '\0' || path[n] == '/' || (n == 1 && dir[0] == '/'));
+}
+
+/* A rule on a path beneath a directory that already has one adds nothing
+ * (the directory's rights are the wider: files get a subset), but each costs
+ * the worker a system call: sys.path and the prefixes are all under /usr.
+ * Paths are compared resolved (/lib is /usr/lib on a merged-/usr system);
+ * one that does not resolve stays, to fail or not as it would have. */
+static size_t drop_covered_paths(const char **paths, size_t n)
+{
+    char **real = calloc(n ? n : 1, sizeof *real);
+    if (!real)
+        return n;
+    for (size_t i = 0; i < n; i++)
+        real[i] = realpath(paths[i], NULL);
+    size_t kept = 0;
+    for (size_t i = 0; i < n; i++) {
+        bool covered = false;
+        for (size_t j = 0; j < n && real[i] && !covered; j++) {
+            struct stat st;
+            if (j == i || !real[j] || !is_within(real[i], real[j]) || stat(real[j], &st) < 0 || !S_ISDIR(st.st_mode))
+                continue;
+            /* Of two equal paths, the first stays. */
+            covered = strcmp(real[i], real[j]) != 0 || j < i;
+        }
+        if (!covered)
+            paths[kept++] = paths[i];
+    }
+    for (size_t i = 0; i < n; i++)
+        free(real[i]);
+    free(real);
+    return kept;
+}
+
 /* What every job may read under Landlock: the system's list, and every
  * directory the interpreter imports from (sys.path, sys.prefix...). */
 static void collect_read_paths(void)
@@ -419,7 +458,7 @@ static void collect_read_paths(void)
             Z.read_paths[n++] = strdup(t);
     }
     PyErr_Clear();
-    Z.nread_paths = n;
+    Z.nread_paths = drop_covered_paths(Z.read_paths, n);
 }
 
 static void send_ready(void)
@@ -576,6 +615,8 @@ int main(int argc, char **argv)
      * A user namespace per job would count each alone, but setting its id
      * maps needs the worker dumpable for a moment, while it holds the job's
      * descriptors: another job of the same uid could open them. */
+    if ((rc = rb_rlimits_remember()) < 0)
+        send_init_failed("getrlimit: %s", strerror(-rc));
     if (geteuid() != 0) {
         long tasks = rb_tasks_of_uid(getuid());
         Z.shared_threads = (unsigned long)(tasks > 0 ? tasks : 0) + 8 * RB_THREADS_LIMIT;
