@@ -705,10 +705,44 @@ int rb_seccomp_build_whole(struct rb_seccomp_program *out, char *err, size_t err
     return rc < 0 ? rc : check_sites(out, true, err, errlen);
 }
 
-/* The job's filter: the calls it answers for lead into libseccomp's
- * compilation of their rows (jumps in classic BPF are relative, so the
- * program runs unchanged after the few instructions put before it); every
- * other call is allowed here and answered by the zygote's filter. */
+/* The job's filter starts with a search over the numbers of the calls it
+ * answers for (sorted): a binary tree of jge, with runs of at most LEAF jeq
+ * at its leaves. Each leads into libseccomp's compilation of those calls'
+ * rows (`body`, after the search: jumps in classic BPF are relative, so it
+ * runs unchanged), and every other call is allowed here and answered by the
+ * zygote's filter. A tree instead of a list: the kernel, loading a filter,
+ * runs it once for every call number to learn which are always allowed, and
+ * a call pays the search each time the filter runs. */
+#define LEAF 3
+
+static size_t search_size(size_t n)
+{
+    return n <= LEAF ? n + 1 : 1 + search_size(n / 2) + search_size(n - n / 2);
+}
+
+/* Emits the search over nrs[0..n) at insns[at]; `body` is where the body
+ * starts. Returns the index after what it emitted. */
+static size_t emit_search(struct sock_filter *insns, size_t at, const int *nrs, size_t n, size_t body)
+{
+    if (n <= LEAF) {
+        for (size_t i = 0; i < n; i++, at++)
+            insns[at] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)nrs[i],
+                                                     (unsigned char)(body - (at + 1)), 0);
+        insns[at++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+        return at;
+    }
+    size_t half = n / 2, left = search_size(half);
+    insns[at] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, (uint32_t)nrs[half], (unsigned char)left, 0);
+    at = emit_search(insns, at + 1, nrs, half, body);
+    return emit_search(insns, at, nrs + half, n - half, body);
+}
+
+static int compare_ints(const void *a, const void *b)
+{
+    int x = *(const int *)a, y = *(const int *)b;
+    return (x > y) - (x < y);
+}
+
 static int build_job(struct rb_seccomp_program *out, char *err, size_t errlen)
 {
     struct rb_seccomp_program body;
@@ -717,8 +751,10 @@ static int build_job(struct rb_seccomp_program *out, char *err, size_t errlen)
         return rc;
     int nrs[SET_UP_ROWS + POLICY_ROWS];
     size_t n = job_calls(nrs, SET_UP_ROWS + POLICY_ROWS);
-    size_t head = n + 2, len = head + body.len;
-    if (n + 1 > 255 || len > BPF_MAXINSNS) {
+    qsort(nrs, n, sizeof *nrs, compare_ints);
+    size_t head = 1 + search_size(n), len = head + body.len;
+    /* Every jump must reach the body in 255 instructions. */
+    if (head > 255 || len > BPF_MAXINSNS) {
         snprintf(err, errlen, "the job's seccomp filter is too large (%zu calls)", n);
         rb_seccomp_program_free(&body);
         return -E2BIG;
@@ -731,13 +767,15 @@ static int build_job(struct rb_seccomp_program *out, char *err, size_t errlen)
         return -ENOMEM;
     }
     out->insns[0] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr));
-    for (size_t i = 0; i < n; i++) /* to the body, at `head`, from i + 2 */
-        out->insns[i + 1] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)nrs[i],
-                                                         (unsigned char)(head - (i + 2)), 0);
-    out->insns[n + 1] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+    size_t end = emit_search(out->insns, 1, nrs, n, head);
     memcpy(out->insns + head, body.insns, body.len * sizeof *body.insns);
     out->len = (unsigned short)len;
     rb_seccomp_program_free(&body);
+    if (end != head) {
+        snprintf(err, errlen, "the job's seccomp filter's search is %zu instructions, not %zu", end - 1, head - 1);
+        rb_seccomp_program_free(out);
+        return -EPROTO;
+    }
     return check_sites(out, true, err, errlen);
 }
 
