@@ -241,10 +241,16 @@ static void on_zygote_death(rb_pool *p)
         }
     }
     char err[512];
-    if (++p->zygote_restarts > MAX_ZYGOTE_RESTARTS) {
-        fail_everything(p, "the zygote died too often; giving up");
+    /* The death MAX_ZYGOTE_RESTARTS before this one, if there was one, was
+     * within the window: too often. */
+    int64_t now = rb_now_ns();
+    int64_t *oldest = &p->recent_restarts[p->zygote_restarts % MAX_ZYGOTE_RESTARTS];
+    if (p->zygote_restarts >= MAX_ZYGOTE_RESTARTS && now - *oldest < ZYGOTE_RESTART_WINDOW_NS) {
+        fail_everything(p, "the zygote died more than 5 times in a minute; giving up");
         return;
     }
+    *oldest = now;
+    p->zygote_restarts++;
     if (rb_zygote_start(&p->zygote, p->zygote_path, p->preload, p->zygote_without, err, sizeof err) < 0 ||
         rb_pool_watch(p, p->zygote.sock, EPOLLIN, rb_pool_ev_data(EV_ZYGOTE, 0, 0)) < 0) {
         char why[600];

@@ -25,8 +25,12 @@
 /* Reads per readiness event, so that one flooding job cannot starve the rest. */
 #define READS_PER_EVENT 16
 #define READ_CHUNK (64 * 1024)
-/* Zygote deaths tolerated before the pool gives up. */
+/* Zygote deaths tolerated within ZYGOTE_RESTART_WINDOW_NS before the pool
+ * gives up: a zygote that dies at once each time it starts is broken, one
+ * that the OOM killer takes once a day, in a service that runs for weeks,
+ * is not. */
 #define MAX_ZYGOTE_RESTARTS 5
+#define ZYGOTE_RESTART_WINDOW_NS (60 * 1000000000LL)
 /* Times a job is started before a dying zygote makes it `internal`. */
 #define MAX_ATTEMPTS 2
 
@@ -79,6 +83,7 @@ struct rb_pool {
 
     struct rb_zygote zygote;
     int zygote_restarts;
+    int64_t recent_restarts[MAX_ZYGOTE_RESTARTS]; /* when the last few happened, a ring */
     bool broken;
     char broken_reason[256];
 

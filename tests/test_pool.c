@@ -270,6 +270,29 @@ START_TEST(a_dead_zygote_is_replaced_and_its_jobs_rerun)
 }
 END_TEST
 
+/* Six deaths in a row: the pool gives up, and says why in every record. */
+START_TEST(a_zygote_that_keeps_dying_stops_the_pool)
+{
+    struct collected c = { 0 };
+    rb_pool *p = new_pool(1, &c);
+    for (int death = 0; death < 6; death++) {
+        pid_t z = find_zygote();
+        ck_assert_int_gt(z, 0);
+        ck_assert_int_eq(kill(z, SIGKILL), 0);
+        /* Until the pool has noticed: a new zygote, or none for good. */
+        for (int i = 0; i < 200 && find_zygote() == z; i++)
+            ck_assert_int_ge(rb_pool_run(p, 20), 0);
+    }
+    rb_job j = { .id = "after", .program = "print(1)" };
+    ck_assert_int_eq(rb_pool_submit(p, &j), 0);
+    ck_assert_int_eq(rb_pool_drain(p), 0);
+    ck_assert_int_eq(c.n, 1);
+    ck_assert_int_eq(c.r[0].status, RB_STATUS_INTERNAL);
+    ck_assert_msg(strstr(c.r[0].error, "more than 5 times in a minute"), "%s", c.r[0].error);
+    rb_pool_free(p);
+}
+END_TEST
+
 START_TEST(freeing_with_jobs_in_flight_leaves_nothing_behind)
 {
     struct collected c = { 0 };
@@ -346,6 +369,7 @@ static Suite *pool_suite(void)
     tcase_add_test(tc, the_pool_fd_wakes_a_foreign_loop);
     tcase_add_test(tc, a_slot_carries_nothing_from_one_job_to_the_next);
     tcase_add_test(tc, a_dead_zygote_is_replaced_and_its_jobs_rerun);
+    tcase_add_test(tc, a_zygote_that_keeps_dying_stops_the_pool);
     tcase_add_test(tc, freeing_with_jobs_in_flight_leaves_nothing_behind);
     tcase_add_test(tc, bad_arguments_are_refused);
     tcase_add_test(tc, cancelled_jobs_are_killed_and_never_delivered);
