@@ -38,6 +38,15 @@ def test_every_example_of_docs_python_md():
     assert result.failed == 0
 
 
+def test_the_readme_python_example():
+    readme = os.path.join(SOURCE_ROOT, "README.md")
+    with open(readme, encoding="utf-8") as f:
+        assert re.search(r"^```pycon\n>>> import runbox", f.read(), re.M)
+    result = doctest.testfile(readme, module_relative=False, optionflags=FLAGS, globs={}, report=True)
+    assert result.attempted >= 2
+    assert result.failed == 0
+
+
 @pytest.mark.parametrize("name", MODULES)
 def test_docstring_examples(name):
     module = importlib.import_module(name)
