@@ -53,6 +53,11 @@
 
 static void deliver(rb_pool *p, const struct rb_pool_job *job, rb_result *r)
 {
+    /* The output pointers are never NULL, so a callback may memcpy them. */
+    if (!r->stdout_data)
+        r->stdout_data = "";
+    if (!r->stderr_data)
+        r->stderr_data = "";
     if (!job->cancelled)
         p->on_result(r, p->ctx);
 }
