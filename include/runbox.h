@@ -176,7 +176,8 @@ typedef struct rb_check_result {
     int line;             /* line of the check where it failed, or 0 */
 } rb_check_result;
 
-/* What happened to one job. Valid only during the callback. */
+/* What happened to one job. Valid only during the callback. stdout_data and
+ * stderr_data are never NULL ("" when there was no output). */
 typedef struct rb_result {
     const char *id;
     rb_status status;

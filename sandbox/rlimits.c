@@ -15,6 +15,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -107,14 +108,30 @@ size_t rb_rlimits_compute(const struct rb_rlimit_input *in,
     return n;
 }
 
+#define RLIMIT_ROWS (sizeof RLIMIT_TABLE / sizeof RLIMIT_TABLE[0])
+
+/* The limits the zygote was given, read once there: every worker inherits
+ * them unchanged, so a worker need not ask again (13 system calls a job). */
+static struct rlimit inherited[RLIMIT_ROWS];
+static bool have_inherited;
+
+int rb_rlimits_remember(void)
+{
+    for (size_t i = 0; i < RLIMIT_ROWS; i++)
+        if (getrlimit(RLIMIT_TABLE[i].resource, &inherited[i]) < 0)
+            return -errno;
+    have_inherited = true;
+    return 0;
+}
+
 int rb_rlimits_apply(const struct rb_rlimit_input *in, const char **failed)
 {
-    struct rb_rlimit_value values[sizeof RLIMIT_TABLE / sizeof RLIMIT_TABLE[0]];
-    size_t n = rb_rlimits_compute(in, values, sizeof values / sizeof values[0]);
+    struct rb_rlimit_value values[RLIMIT_ROWS];
+    size_t n = rb_rlimits_compute(in, values, RLIMIT_ROWS);
 
     for (size_t i = 0; i < n; i++) {
-        struct rlimit cur;
-        if (getrlimit(values[i].resource, &cur) < 0)
+        struct rlimit cur = inherited[i];
+        if (!have_inherited && getrlimit(values[i].resource, &cur) < 0)
             goto fail;
         /* Never raise what the environment already capped: an administrator's
          * hard limit is a promise we keep. */

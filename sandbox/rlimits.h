@@ -35,8 +35,14 @@ struct rb_rlimit_value {
 size_t rb_rlimits_compute(const struct rb_rlimit_input *in,
                           struct rb_rlimit_value *out, size_t cap);
 
+/* Reads the limits the process has now, once (in the zygote): what
+ * rb_rlimits_apply then takes as the ones it must not raise, instead of
+ * asking again in every worker. 0 or a negative errno. */
+int rb_rlimits_remember(void);
+
 /* Applies the computed limits, never raising a hard limit the process already
- * has. Returns 0 or a negative errno, with the failing row's name in *failed. */
+ * has (as remembered, or read now). Returns 0 or a negative errno, with the
+ * failing row's name in *failed. */
 int rb_rlimits_apply(const struct rb_rlimit_input *in, const char **failed);
 
 /* Tasks (threads included) of the real uid on the machine now, from /proc;

@@ -8,17 +8,20 @@
  * (status `violation`), as does any syscall of a foreign architecture or the
  * x32 ABI (the filter's bad-architecture action).
  *
- * The zygote builds the filter once with libseccomp and exports it as raw BPF;
- * each worker patches its own pid into the "only yourself" comparisons and
- * loads it (building a filter per job would cost about 1 ms).
+ * The table is compiled into two filters by seccomp_filters.c, which says
+ * how; this file holds the table, the calls the zygote and a worker's set-up
+ * need (SET_UP_CALLS), and the rows as docs/sandbox.md and `runbox doctor`
+ * show them.
  */
 #define _GNU_SOURCE
 #include "seccomp_policy.h"
+#include "seccomp_int.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/seccomp.h>
 #include <sched.h>
+#include <stddef.h>
 #include <stdbool.h>
 #include <seccomp.h>
 #include <stdio.h>
@@ -38,15 +41,6 @@
 #ifndef PR_SET_VMA
 #define PR_SET_VMA 0x53564d41
 #endif
-
-struct syscall_rule {
-    const char *name;
-    uint32_t action;
-    unsigned ncmp;
-    struct scmp_arg_cmp cmp[3];
-    const char *cond; /* the condition in words, for conditional rows */
-    const char *why;
-};
 
 /* Compare the low 32 bits of argument `a`: the kernel reads pid_t, int and
  * unsigned int arguments from the low half of the register, whatever a caller
@@ -74,7 +68,7 @@ struct syscall_rule {
               "level SOL_SOCKET, option " name ", fd not the status channel's",                   \
               "a socket option that holds no kernel memory and loads no code")
 
-static const struct syscall_rule POLICY[] = {
+const struct syscall_rule RB_SECCOMP_POLICY[] = {
     /* --- memory --- */
     ALLOW("brk", "the heap"),
     ALLOW("mmap", "the heap, thread stacks, shared libraries loaded by import"),
@@ -471,137 +465,45 @@ static const struct syscall_rule POLICY[] = {
     KILL("uselib", "obsolete loader interface"),
 };
 
-#define POLICY_ROWS (sizeof POLICY / sizeof POLICY[0])
+const size_t RB_SECCOMP_POLICY_ROWS = sizeof RB_SECCOMP_POLICY / sizeof RB_SECCOMP_POLICY[0];
+#define POLICY RB_SECCOMP_POLICY
+#define POLICY_ROWS (sizeof RB_SECCOMP_POLICY / sizeof RB_SECCOMP_POLICY[0])
 
-/* The answer to everything not in the table: the program sees EPERM and
- * Python raises PermissionError. */
-#define DEFAULT_ACTION SCMP_ACT_ERRNO(EPERM)
+/* What the zygote's loop and a worker's set-up call that the policy refuses
+ * or allows only in part: the zygote's filter allows them, and the job's
+ * filter, loaded once the set-up is done, applies the policy's rows. */
+const struct set_up_call RB_SECCOMP_SET_UP[] = {
+    { "clone", "the zygote forks the worker" },
+    { "kill", "the zygote kills a worker's process group" },
+    { "setpgid", "the worker leads a process group of its own" },
+    { "prctl", "the worker sets its parent-death signal and no_new_privs" },
+    { "close_range", "the worker closes every descriptor above the status channel" },
+    { "unshare", "as root, the program's tree: a mount namespace of the worker's own" },
+    { "mount", "as root, the program's tree: a tmpfs and a bind mount" },
+    { "setgroups", "dropping privileges" },
+    { "setresgid", "dropping privileges" },
+    { "setresuid", "dropping privileges" },
+    { "setfsuid", "as root, the program's tree is opened with the job's rights" },
+    { "setfsgid", "as root, the program's tree is opened with the job's rights" },
+    { "capset", "in a user namespace, dropping every capability" },
+    { "landlock_create_ruleset", "Landlock" },
+    { "landlock_add_rule", "Landlock" },
+    { "landlock_restrict_self", "Landlock" },
+    { "seccomp", "loading the job's filter" },
+};
+const size_t RB_SECCOMP_SET_UP_ROWS = sizeof RB_SECCOMP_SET_UP / sizeof RB_SECCOMP_SET_UP[0];
+#define SET_UP_CALLS RB_SECCOMP_SET_UP
+#define SET_UP_ROWS (sizeof RB_SECCOMP_SET_UP / sizeof RB_SECCOMP_SET_UP[0])
 
-static int export_bpf(scmp_filter_ctx ctx, struct rb_seccomp_program *out)
+bool rb_seccomp_names_pid(const struct syscall_rule *r)
 {
-    int fd = memfd_create("runbox-seccomp", MFD_CLOEXEC);
-    if (fd < 0)
-        return -errno;
-    int rc = seccomp_export_bpf(ctx, fd);
-    if (rc < 0)
-        goto done;
-    off_t size = lseek(fd, 0, SEEK_END);
-    if (size <= 0 || size % (off_t)sizeof(struct sock_filter) != 0 ||
-        size / (off_t)sizeof(struct sock_filter) > BPF_MAXINSNS) {
-        rc = -EINVAL;
-        goto done;
+    for (unsigned i = 0; i < r->ncmp; i++) {
+        const struct scmp_arg_cmp *c = &r->cmp[i];
+        scmp_datum_t v = c->op == SCMP_CMP_MASKED_EQ ? c->datum_b : c->datum_a;
+        if (v == RB_SECCOMP_SELF || v == RB_SECCOMP_NEG_SELF)
+            return true;
     }
-    out->insns = malloc((size_t)size);
-    if (!out->insns) {
-        rc = -ENOMEM;
-        goto done;
-    }
-    if (pread(fd, out->insns, (size_t)size, 0) != size) {
-        rc = errno ? -errno : -EIO;
-        free(out->insns);
-        out->insns = NULL;
-        goto done;
-    }
-    out->len = (unsigned short)(size / (off_t)sizeof(struct sock_filter));
-    rc = 0;
-done:
-    close(fd);
-    return rc;
-}
-
-static bool is_self_compare(const struct sock_filter *insn, uint32_t k)
-{
-    return BPF_CLASS(insn->code) == BPF_JMP && BPF_OP(insn->code) == BPF_JEQ &&
-           BPF_SRC(insn->code) == BPF_K && insn->k == k;
-}
-
-static size_t count_sites(const struct rb_seccomp_program *p, uint32_t k)
-{
-    size_t n = 0;
-    for (unsigned short i = 0; i < p->len; i++)
-        n += is_self_compare(&p->insns[i], k);
-    return n;
-}
-
-/* Instructions that mention `k` in some other way than a jeq with it. */
-static size_t count_other_uses(const struct rb_seccomp_program *p, uint32_t k)
-{
-    size_t n = 0;
-    for (unsigned short i = 0; i < p->len; i++)
-        n += p->insns[i].k == k && !is_self_compare(&p->insns[i], k);
-    return n;
-}
-
-int rb_seccomp_build(struct rb_seccomp_program *out, char *err, size_t errlen)
-{
-    memset(out, 0, sizeof *out);
-    scmp_filter_ctx ctx = seccomp_init(DEFAULT_ACTION);
-    if (!ctx) {
-        snprintf(err, errlen, "seccomp_init failed");
-        return -ENOMEM;
-    }
-    int rc = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS);
-    if (rc == 0)
-        rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0); /* the worker sets it itself */
-    if (rc < 0) {
-        snprintf(err, errlen, "seccomp_attr_set: %s", strerror(-rc));
-        goto out;
-    }
-    for (size_t i = 0; i < POLICY_ROWS; i++) {
-        const struct syscall_rule *r = &POLICY[i];
-        int nr = seccomp_syscall_resolve_name(r->name);
-        if (nr == __NR_SCMP_ERROR)
-            continue; /* not a syscall of this architecture */
-        if (r->action == DEFAULT_ACTION && r->ncmp == 0)
-            continue; /* documents what the default does; libseccomp refuses the duplicate */
-        rc = seccomp_rule_add_array(ctx, r->action, nr, r->ncmp, r->ncmp ? r->cmp : NULL);
-        if (rc < 0) {
-            snprintf(err, errlen, "seccomp rule for %s: %s", r->name, strerror(-rc));
-            goto out;
-        }
-    }
-    rc = export_bpf(ctx, out);
-    if (rc < 0) {
-        snprintf(err, errlen, "exporting the seccomp filter: %s", strerror(-rc));
-        goto out;
-    }
-    out->self_sites = count_sites(out, RB_SECCOMP_SELF);
-    out->neg_self_sites = count_sites(out, RB_SECCOMP_NEG_SELF);
-    /* Patching is sound when every comparison with a stand-in is a jeq
-     * against it (libseccomp shares identical blocks between syscalls, so
-     * there may be fewer sites than rules). Were it encoded another way, the
-     * unpatched rule would deny what it should allow: a failure that is
-     * closed, but still a failure, so refuse to start. */
-    if (out->self_sites == 0 || out->neg_self_sites == 0 ||
-        count_other_uses(out, RB_SECCOMP_SELF) || count_other_uses(out, RB_SECCOMP_NEG_SELF)) {
-        snprintf(err, errlen, "the compiled seccomp filter compares the job's pid in an unexpected way");
-        rb_seccomp_program_free(out);
-        rc = -EPROTO;
-    }
-out:
-    seccomp_release(ctx);
-    return rc;
-}
-
-int rb_seccomp_install(struct rb_seccomp_program *prog, pid_t self)
-{
-    for (unsigned short i = 0; i < prog->len; i++) {
-        struct sock_filter *insn = &prog->insns[i];
-        if (is_self_compare(insn, RB_SECCOMP_SELF))
-            insn->k = (uint32_t)self;
-        else if (is_self_compare(insn, RB_SECCOMP_NEG_SELF))
-            insn->k = (uint32_t)-self;
-    }
-    struct sock_fprog fprog = { .len = prog->len, .filter = prog->insns };
-    if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &fprog) < 0)
-        return -errno;
-    return 0;
-}
-
-void rb_seccomp_program_free(struct rb_seccomp_program *prog)
-{
-    free(prog->insns);
-    memset(prog, 0, sizeof *prog);
+    return false;
 }
 
 static const char *action_name(const struct syscall_rule *r)
@@ -636,8 +538,32 @@ const struct rb_seccomp_row *rb_seccomp_rows(size_t *n)
     return rows;
 }
 
+const struct rb_seccomp_row *rb_seccomp_job_rows(size_t *n)
+{
+    static struct rb_seccomp_row rows[SET_UP_ROWS + POLICY_ROWS];
+    size_t k = 0;
+    for (size_t i = 0; i < SET_UP_ROWS; i++)
+        rows[k++] = (struct rb_seccomp_row){ SET_UP_CALLS[i].name, "allow", SET_UP_CALLS[i].why };
+    for (size_t i = 0; i < POLICY_ROWS; i++) {
+        bool seen = false;
+        for (size_t j = 0; j < k && !seen; j++)
+            seen = strcmp(rows[j].syscall, POLICY[i].name) == 0;
+        if (!seen && rb_seccomp_names_pid(&POLICY[i]))
+            rows[k++] = (struct rb_seccomp_row){ POLICY[i].name, "allow",
+                                                 "a row compares with the job's own pid" };
+    }
+    *n = k;
+    return rows;
+}
+
 int rb_seccomp_check_names(const char **missing)
 {
+    for (size_t i = 0; i < SET_UP_ROWS; i++) {
+        if (seccomp_syscall_resolve_name(SET_UP_CALLS[i].name) == __NR_SCMP_ERROR) {
+            *missing = SET_UP_CALLS[i].name;
+            return -ENOENT;
+        }
+    }
     for (size_t i = 0; i < POLICY_ROWS; i++) {
         if (seccomp_syscall_resolve_name(POLICY[i].name) == __NR_SCMP_ERROR) {
             *missing = POLICY[i].name;

@@ -27,18 +27,41 @@ struct rb_seccomp_row {
     const char *why;
 };
 
-/* Compiles the policy into a BPF program. Returns 0 or a negative errno; on
- * failure `err` says which row failed. */
-int rb_seccomp_build(struct rb_seccomp_program *out, char *err, size_t errlen);
+/* The policy in two filters whose stack answers as the policy does
+ * (seccomp_policy.c says how): the zygote's, loaded once into the zygote,
+ * and the job's, loaded by each worker last of its set-up. */
+struct rb_seccomp_filters {
+    struct rb_seccomp_program zygote;
+    struct rb_seccomp_program job;
+};
+
+/* Compiles both. Returns 0 or a negative errno; on failure `err` says which
+ * row failed. */
+int rb_seccomp_build(struct rb_seccomp_filters *out, char *err, size_t errlen);
+
+/* The policy compiled as one filter: what the stack of the two must equal
+ * (the tests compare them). */
+int rb_seccomp_build_whole(struct rb_seccomp_program *out, char *err, size_t errlen);
+
+/* Sets no_new_privs and loads the zygote's filter into the calling thread. */
+int rb_seccomp_install_zygote(const struct rb_seccomp_filters *f);
+
+/* Patches the stand-ins with `self` (once: the stand-ins are gone after). */
+void rb_seccomp_patch(struct rb_seccomp_program *prog, pid_t self);
 
 /* Patches the stand-ins with `self` and loads the program into the calling
  * thread. The caller must already have set no_new_privs. */
 int rb_seccomp_install(struct rb_seccomp_program *prog, pid_t self);
 
 void rb_seccomp_program_free(struct rb_seccomp_program *prog);
+void rb_seccomp_filters_free(struct rb_seccomp_filters *f);
 
 /* The policy rows, in table order; `*n` receives the count. */
 const struct rb_seccomp_row *rb_seccomp_rows(size_t *n);
+
+/* The calls the job's filter answers for (the zygote's allows them), and
+ * why each is there. */
+const struct rb_seccomp_row *rb_seccomp_job_rows(size_t *n);
 
 /* Whether every syscall named in the table is known on this architecture;
  * fills `missing` with the first unknown name. */

@@ -604,7 +604,9 @@ static const struct rb_worker_step STEPS[] = {
     { "rlimits", rlimits, "layer 1: CPU, memory, file size, descriptors, threads" },
     { "no_new_privs", no_new_privs, "nothing the job does can gain privileges" },
     { "Landlock", landlock, "layer 3: the files it may read and write; the held paths closed" },
-    { "seccomp", seccomp, "layer 2, last: every step above needs calls the filter refuses" },
+    { "seccomp", seccomp,
+      "layer 2, last: the job's part of the policy, on top of the zygote's, which the worker inherited; "
+      "every step above needs calls it refuses" },
     { "HOME and TMPDIR", environment, "its working dir" },
 };
 

@@ -4,10 +4,10 @@
  * Theory of operation. The supervisor execs this program with a clean
  * environment and one end of a SOCK_SEQPACKET socketpair on fd 3. It
  * initialises the interpreter (isolated configuration, system site-packages
- * importable), imports the preload modules, compiles the seccomp filter, and
- * says READY. From then on it never runs Python code of its own: for each
- * FORK message it forks a worker, which sets itself up and runs the job
- * (worker.c), and reports the pid; when a worker exits, it kills the worker's
+ * importable), imports the preload modules, compiles the seccomp filters,
+ * loads its own part of the policy, and says READY. From then on it never
+ * runs Python code of its own: for each FORK message it forks a worker,
+ * which sets itself up and runs the job (worker.c), and reports the pid; when a worker exits, it kills the worker's
  * process group, reaps it and reports the wait status and rusage. It holds no
  * job data: the spec travels in a memfd that only the worker reads.
  *
@@ -32,6 +32,7 @@
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -59,7 +60,7 @@ static struct {
     int sigchld;
     struct live_worker *live;
     size_t nlive, caplive;
-    struct rb_seccomp_program seccomp;
+    struct rb_seccomp_filters seccomp;
     bool have_seccomp;
     pid_t self;
     struct rb_namespaces ns;
@@ -225,7 +226,7 @@ static void handle_fork(const struct rbz_msg *req, int fds[RBZ_NFDS])
     struct rbz_msg reply = { .seq = req->seq };
     struct rb_worker_context ctx = {
         .parent = Z.ns.pid ? 0 : Z.self,
-        .seccomp = Z.have_seccomp ? &Z.seccomp : NULL,
+        .seccomp = Z.have_seccomp ? &Z.seccomp.job : NULL,
         .landlock_abi = Z.landlock_abi,
         .read_paths = Z.read_paths,
         .nread_paths = Z.nread_paths,
@@ -394,6 +395,44 @@ static void serve(void)
     }
 }
 
+/* Whether `path` is `dir` or lies beneath it (both resolved). */
+static bool is_within(const char *path, const char *dir)
+{
+    size_t n = strlen(dir);
+    return strncmp(path, dir, n) == 0 && (path[n] == '\0' || path[n] == '/' || (n == 1 && dir[0] == '/'));
+}
+
+/* A rule on a path beneath a directory that already has one adds nothing
+ * (the directory's rights are the wider: files get a subset), but each costs
+ * the worker a system call: sys.path and the prefixes are all under /usr.
+ * Paths are compared resolved (/lib is /usr/lib on a merged-/usr system);
+ * one that does not resolve stays, to fail or not as it would have. */
+static size_t drop_covered_paths(const char **paths, size_t n)
+{
+    char **real = calloc(n ? n : 1, sizeof *real);
+    if (!real)
+        return n;
+    for (size_t i = 0; i < n; i++)
+        real[i] = realpath(paths[i], NULL);
+    size_t kept = 0;
+    for (size_t i = 0; i < n; i++) {
+        bool covered = false;
+        for (size_t j = 0; j < n && real[i] && !covered; j++) {
+            struct stat st;
+            if (j == i || !real[j] || !is_within(real[i], real[j]) || stat(real[j], &st) < 0 || !S_ISDIR(st.st_mode))
+                continue;
+            /* Of two equal paths, the first stays. */
+            covered = strcmp(real[i], real[j]) != 0 || j < i;
+        }
+        if (!covered)
+            paths[kept++] = paths[i];
+    }
+    for (size_t i = 0; i < n; i++)
+        free(real[i]);
+    free(real);
+    return kept;
+}
+
 /* What every job may read under Landlock: the system's list, and every
  * directory the interpreter imports from (sys.path, sys.prefix...). */
 static void collect_read_paths(void)
@@ -419,7 +458,7 @@ static void collect_read_paths(void)
             Z.read_paths[n++] = strdup(t);
     }
     PyErr_Clear();
-    Z.nread_paths = n;
+    Z.nread_paths = drop_covered_paths(Z.read_paths, n);
 }
 
 static void send_ready(void)
@@ -445,12 +484,17 @@ static void send_ready(void)
 int main(int argc, char **argv)
 {
     if (argc == 2 && strcmp(argv[1], "--print-seccomp-policy") == 0) {
-        /* docs/sandbox.md's table, and `runbox doctor --policy`. */
+        /* docs/sandbox.md's tables, and `runbox doctor --policy`: the
+         * policy, then the calls the job's filter answers for. */
         size_t n;
         const struct rb_seccomp_row *rows = rb_seccomp_rows(&n);
         printf("| system call | action | why |\n| --- | --- | --- |\n");
         for (size_t i = 0; i < n; i++)
             printf("| `%s` | %s | %s |\n", rows[i].syscall, rows[i].action, rows[i].why);
+        rows = rb_seccomp_job_rows(&n);
+        printf("\n| system call | why the job's filter answers for it |\n| --- | --- |\n");
+        for (size_t i = 0; i < n; i++)
+            printf("| `%s` | %s |\n", rows[i].syscall, rows[i].why);
         return 0;
     }
     if (argc == 2 && strcmp(argv[1], "--print-worker-steps") == 0) {
@@ -571,6 +615,8 @@ int main(int argc, char **argv)
      * A user namespace per job would count each alone, but setting its id
      * maps needs the worker dumpable for a moment, while it holds the job's
      * descriptors: another job of the same uid could open them. */
+    if ((rc = rb_rlimits_remember()) < 0)
+        send_init_failed("getrlimit: %s", strerror(-rc));
     if (geteuid() != 0) {
         long tasks = rb_tasks_of_uid(getuid());
         Z.shared_threads = (unsigned long)(tasks > 0 ? tasks : 0) + 8 * RB_THREADS_LIMIT;
@@ -578,6 +624,10 @@ int main(int argc, char **argv)
     collect_read_paths();
     if (Z.landlock_abi > 0 && Z.nread_paths <= RB_LANDLOCK_MAX_HELD)
         Z.nheld = rb_landlock_hold(Z.read_paths, Z.nread_paths, Z.held);
+    /* The zygote's part of the policy, once: from here on the zygote itself
+     * runs under it, and every worker inherits it at fork. */
+    if (Z.have_seccomp && (rc = rb_seccomp_install_zygote(&Z.seccomp)) < 0)
+        send_init_failed("loading the zygote's seccomp filter: %s", strerror(-rc));
     send_ready();
     serve();
     return 0;

@@ -12,12 +12,14 @@ packages=(
     libmicrohttpd-dev                  # runbox serve's HTTP server
     check                              # unit tests
     util-linux                         # setpriv: hostile tests run unprivileged
+    python3-mesonpy python3-venv       # the Python package: pip install . into a venv (docs/python.md)
 )
 # The fuzz targets' compiler and libFuzzer (Debian 12's clang is 14; libFuzzer
 # is in libclang-rt-14-dev, which clang only recommends), and llvm-symbolizer
 # for file:line in their crash reports. The sanitizer build uses gcc, whose
-# ASan and UBSan runtimes (libasan8, libubsan1) come with it.
-test_packages=(clang-14 libclang-rt-14-dev llvm-14)
+# ASan and UBSan runtimes (libasan8, libubsan1) come with it. pytest runs the
+# Python package's suite.
+test_packages=(clang-14 libclang-rt-14-dev llvm-14 python3-pytest)
 # runbox serve's end-to-end tests use real HTTP clients: curl and requests.
 test_packages+=(curl python3-requests)
 if [ "${1:-}" = --test ]; then

@@ -3,18 +3,22 @@
 # Order matters: the sandbox's own unit tests (seccomp among them) pass before
 # any end-to-end test runs a program that would be dangerous outside it.
 #
-# Three phases, each in a build dir of its own (docs/testing.md):
+# Four phases, each in a build dir of its own (docs/testing.md):
 #   1. build/       the normal build: unit, e2e, hostile (after the sandbox's
 #                   own tests passed), slurm (skips, saying why, where the
 #                   daemons cannot start)
-#   2. build-asan/  -Dsanitizers=true: the unit and e2e suites again, under
+#   2. a venv       the Python package, installed as docs/python.md says (a
+#                   fresh venv, pip install . from here), and its pytest suite
+#                   (tests/python) importing it from there
+#   3. build-asan/  -Dsanitizers=true: the unit and e2e suites again, under
 #                   ASan + LeakSanitizer + UBSan outside the sandbox, UBSan in it
-#   3. build-fuzz/  -Dfuzz=true with clang: each libFuzzer target for
+#   4. build-fuzz/  -Dfuzz=true with clang: each libFuzzer target for
 #                   RUNBOX_FUZZ_SECONDS (60) seconds
-# RUNBOX_TEST_PHASES picks some of them ("normal sanitizers fuzz", the default).
+# RUNBOX_TEST_PHASES picks some of them ("normal python sanitizers fuzz", the
+# default).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-phases=" ${RUNBOX_TEST_PHASES:-normal sanitizers fuzz} "
+phases=" ${RUNBOX_TEST_PHASES:-normal python sanitizers fuzz} "
 
 build_dir=build
 run_suite() {
@@ -37,6 +41,21 @@ if [[ $phases == *" normal "* ]]; then
     run_suite hostile
     run_suite slurm
     phase_done normal
+fi
+
+if [[ $phases == *" python "* ]]; then
+    echo "== python (a fresh venv)"
+    (
+        venv=$(mktemp -d /tmp/runbox-venv-XXXXXX)
+        trap 'rm -rf "$venv"' EXIT
+        # As root, jobs run under uids of their own, and some import from the venv.
+        chmod 755 "$venv"
+        # Debian's interpreter, as the README's command runs it on Debian 12.
+        /usr/bin/python3 -m venv --system-site-packages "$venv"
+        PKG_CONFIG_PATH= "$venv/bin/pip" install -q --no-build-isolation .
+        timeout 900 "$venv/bin/python" -m pytest -q -p no:cacheprovider tests/python
+    )
+    phase_done python
 fi
 
 if [[ $phases == *" sanitizers "* ]]; then

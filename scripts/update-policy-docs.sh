@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Rewrites docs/sandbox.md's system call table from the policy the zygote
+# Rewrites docs/sandbox.md's system call tables from the policy the zygote
 # compiles (sandbox/seccomp_policy.c), so the doc says what the code does;
 # tests/test_seccomp.c checks that it does.
 #   scripts/update-policy-docs.sh [build-dir]
@@ -10,12 +10,15 @@ doc=docs/sandbox.md
 table=$("$build/runbox-zygote" --print-seccomp-policy)
 python3 - "$doc" "$table" <<'PY'
 import sys
-path, table = sys.argv[1], sys.argv[2].rstrip("\n") + "\n"
+path, tables = sys.argv[1], sys.argv[2].strip("\n").split("\n\n")
 lines = open(path).read().split("\n")
-start = lines.index("| system call | action | why |")
-end = start
-while end < len(lines) and lines[end].startswith("|"):
-    end += 1
-lines[start:end] = table.rstrip("\n").split("\n")
+# Each table replaces the one in the doc with the same header line.
+for table in tables:
+    rows = table.split("\n")
+    start = lines.index(rows[0])
+    end = start
+    while end < len(lines) and lines[end].startswith("|"):
+        end += 1
+    lines[start:end] = rows
 open(path, "w").write("\n".join(lines))
 PY

@@ -1,9 +1,12 @@
 /* runbox: the command line entry point. */
 #define _GNU_SOURCE
+#include <signal.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <malloc.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -61,6 +64,17 @@ int main(int argc, char **argv)
      * The heap then stays at its high-water mark, which --stats reports. */
     mallopt(M_MMAP_THRESHOLD, 32 * 1024 * 1024);
     mallopt(M_TRIM_THRESHOLD, 64 * 1024 * 1024);
+    /* A program that starts runbox for its own ends (the Python package's
+     * evaluate()) sets RUNBOX_DIE_WITH_PARENT to its pid: runbox then gets
+     * SIGTERM, handled as ^C (its jobs are killed), when that program dies,
+     * however it dies. The pid closes the race with a parent that died
+     * before the prctl. */
+    const char *parent = getenv("RUNBOX_DIE_WITH_PARENT");
+    if (parent && *parent) {
+        prctl(PR_SET_PDEATHSIG, SIGTERM);
+        if (getppid() != (pid_t)atol(parent))
+            return RB_EXIT_INTERRUPTED;
+    }
     if (argc < 2) {
         fputs(USAGE, stderr);
         return RB_EXIT_USAGE;

@@ -661,6 +661,12 @@ static int parse_calls(const char *line, size_t len, const cJSON *obj, struct rb
     return 0;
 }
 
+const char *const *rb_manifest_field_names(size_t *n)
+{
+    *n = sizeof KNOWN_FIELDS / sizeof KNOWN_FIELDS[0];
+    return KNOWN_FIELDS;
+}
+
 int rb_manifest_parse_line(const char *line, size_t len, long line_no, const char *base_dir,
                            struct rb_manifest_job *out, struct rb_manifest_error *err)
 {

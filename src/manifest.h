@@ -62,6 +62,10 @@ struct rb_manifest_error {
     char *id;
 };
 
+/* Every field name a line may have (any other is refused as unknown), so
+ * that other front ends (the Python package) know the same list. */
+const char *const *rb_manifest_field_names(size_t *n);
+
 /* Parses one line (without its newline). `base_dir` resolves relative `file`
  * paths (NULL: the current directory). Returns 1 with `out` filled, 0 for a
  * blank line, or -EINVAL with `err` filled. */

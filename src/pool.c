@@ -1,20 +1,22 @@
 /*
  * The pool: the supervisor's event loop (slot.c runs each job in it).
  *
- * Theory of operation. A pool owns one zygote and `jobs` slots. Starting a
- * job means: create its working dir, write its spec into a sealed memfd,
- * create its three pipes and its status socket, and send the zygote a FORK
- * message carrying the spec and the worker's ends. From then on
- * one epoll set watches everything: the zygote's socket (FORKED, EXITED), the
- * pipes of every slot, and a timerfd armed for the nearest deadline. Nothing
- * here blocks on a job: stdin is written as the pipe takes it (a job may print
- * megabytes before reading), and stdout/stderr are drained as they fill, each
- * up to its cap, past which the job is killed.
+ * Theory of operation. A pool owns one zygote and `jobs` slots, each with
+ * its channels (a stdout and a stderr pipe and a status socket, kept from
+ * job to job: slot.c). Starting a job means: create its working dir, write
+ * its spec into a sealed memfd, make a stdin pipe if it has input, and send
+ * the zygote a FORK message carrying the spec and the worker's ends. One
+ * epoll set watches everything: the zygote's socket (FORKED, EXITED), the
+ * channels of every slot, and a timerfd armed for the nearest deadline.
+ * Nothing here blocks on a job: stdin is written as the pipe takes it (a job
+ * may print megabytes before reading), and stdout/stderr are drained as they
+ * fill, each up to its cap, past which the job is killed.
  *
- * A job ends when the zygote has reported its exit and all three of its
- * output pipes have reached EOF; only then is the result assembled (the
- * status record, read from its own pipe, is what the main module said before
- * any shutdown code ran) and delivered, and the working dir removed.
+ * A job ends when the zygote has reported its exit: what its channels still
+ * hold is then the rest of its output, read at once; only then is the result
+ * assembled (the status record, read from its own socket, is what the main
+ * module said before any shutdown code ran) and delivered, and the working
+ * dir emptied.
  *
  * No signal handlers: process exits arrive as messages from the zygote, which
  * is the workers' parent. Killing goes through the zygote too, which kills
@@ -26,6 +28,7 @@
 
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -112,8 +115,6 @@ static int64_t slot_deadline(const struct slot *s)
 {
     if (s->state == SLOT_RUNNING && s->killed == RB_KILL_NONE)
         return s->deadline_ns;
-    if (s->state == SLOT_EXITED)
-        return s->drain_deadline_ns;
     return INT64_MAX;
 }
 
@@ -191,9 +192,7 @@ static void on_exited(rb_pool *p, const struct rbz_msg *m)
     s->cpu_time = (double)(m->utime_us + m->stime_us) / 1e6;
     s->max_rss_kb = (long)m->maxrss_kb;
     s->minor_faults = (long)m->minflt;
-    s->drain_deadline_ns = rb_now_ns() + DRAIN_GRACE_NS;
-    rb_pool_close_watched(p, &s->fd_stdin);
-    rb_slot_finish_if_done(p, i);
+    rb_slot_on_exit(p, i);
 }
 
 static void fail_everything(rb_pool *p, const char *why)
@@ -242,10 +241,16 @@ static void on_zygote_death(rb_pool *p)
         }
     }
     char err[512];
-    if (++p->zygote_restarts > MAX_ZYGOTE_RESTARTS) {
-        fail_everything(p, "the zygote died too often; giving up");
+    /* The death MAX_ZYGOTE_RESTARTS before this one, if there was one, was
+     * within the window: too often. */
+    int64_t now = rb_now_ns();
+    int64_t *oldest = &p->recent_restarts[p->zygote_restarts % MAX_ZYGOTE_RESTARTS];
+    if (p->zygote_restarts >= MAX_ZYGOTE_RESTARTS && now - *oldest < ZYGOTE_RESTART_WINDOW_NS) {
+        fail_everything(p, "the zygote died more than 5 times in a minute; giving up");
         return;
     }
+    *oldest = now;
+    p->zygote_restarts++;
     if (rb_zygote_start(&p->zygote, p->zygote_path, p->preload, p->zygote_without, err, sizeof err) < 0 ||
         rb_pool_watch(p, p->zygote.sock, EPOLLIN, rb_pool_ev_data(EV_ZYGOTE, 0, 0)) < 0) {
         char why[600];
@@ -287,13 +292,8 @@ static void on_timer(rb_pool *p)
     int64_t now = rb_now_ns();
     for (size_t i = 0; i < p->nslots; i++) {
         struct slot *s = &p->slots[i];
-        if (s->state == SLOT_RUNNING && s->killed == RB_KILL_NONE && now >= s->deadline_ns) {
+        if (s->state == SLOT_RUNNING && s->killed == RB_KILL_NONE && now >= s->deadline_ns)
             rb_slot_kill(p, i, RB_KILL_TIMEOUT, NULL);
-        } else if (s->state == SLOT_EXITED && now >= s->drain_deadline_ns) {
-            /* Only a leaked descriptor could hold the pipes open this long. */
-            rb_slot_release_fds(p, s);
-            rb_slot_finish_if_done(p, i);
-        }
     }
 }
 
@@ -314,28 +314,27 @@ static void dispatch(rb_pool *p, const struct epoll_event *ev)
     if (index >= p->nslots)
         return;
     struct slot *s = &p->slots[index];
-    if (s->state == SLOT_FREE || (s->seq & ((1ull << 40) - 1)) != seq)
-        return; /* stale: the slot moved on to another job */
-    switch (kind) {
-    case EV_STDIN:
-        if (s->fd_stdin >= 0)
+    if (kind == EV_STDIN) {
+        /* A job's own pipe: its events carry the job's seq. */
+        if (s->state != SLOT_FREE && (s->seq & ((1ull << 40) - 1)) == seq && s->fd_stdin >= 0)
             rb_slot_feed_stdin(p, s);
-        break;
-    case EV_STDOUT:
-        if (s->fd_stdout >= 0)
-            rb_slot_drain(p, index, &s->fd_stdout, &s->out, "stdout");
-        break;
-    case EV_STDERR:
-        if (s->fd_stderr >= 0)
-            rb_slot_drain(p, index, &s->fd_stderr, &s->err, "stderr");
-        break;
-    case EV_STATUS:
-        if (s->fd_status >= 0)
-            rb_slot_drain_status(p, index);
-        break;
-    default:
-        break;
+        return;
     }
+    /* The slot's channels belong to whichever job holds the slot; with none
+     * (nothing can write then), whatever is there is read and dropped. */
+    bool reading = s->state != SLOT_FREE && (kind == EV_STDOUT   ? s->fd_stdout >= 0
+                                             : kind == EV_STDERR ? s->fd_stderr >= 0
+                                                                 : s->fd_status >= 0);
+    if (!reading) {
+        rb_slot_discard(p, index, kind);
+        return;
+    }
+    if (kind == EV_STDOUT)
+        rb_slot_drain(p, index, &s->fd_stdout, &s->out, "stdout", false);
+    else if (kind == EV_STDERR)
+        rb_slot_drain(p, index, &s->fd_stderr, &s->err, "stderr", false);
+    else if (kind == EV_STATUS)
+        rb_slot_drain_status(p, index, false);
 }
 
 /* ---- the public API ------------------------------------------------------ */
@@ -405,9 +404,21 @@ int rb_pool_new(const rb_pool_config *config, rb_result_fn on_result, void *ctx,
         snprintf(errbuf, errlen, "out of memory");
         goto fail;
     }
-    for (size_t i = 0; i < p->nslots; i++)
-        p->slots[i].fd_stdin = p->slots[i].fd_stdout = p->slots[i].fd_stderr =
-            p->slots[i].fd_status = -1;
+    p->empty_stdin = -1;
+    for (size_t i = 0; i < p->nslots; i++) {
+        struct slot *s = &p->slots[i];
+        s->fd_stdin = s->fd_stdout = s->fd_stderr = s->fd_status = -1;
+        s->chan_out[0] = s->chan_out[1] = s->chan_err[0] = s->chan_err[1] = -1;
+        s->chan_status[0] = s->chan_status[1] = -1;
+    }
+    int empty[2];
+    if (pipe2(empty, O_CLOEXEC) < 0) {
+        rc = -errno;
+        snprintf(errbuf, errlen, "pipe: %s", strerror(errno));
+        goto fail;
+    }
+    close(empty[1]);
+    p->empty_stdin = empty[0];
 
     bool root = geteuid() == 0;
     p->as_root = root;
@@ -598,6 +609,7 @@ void rb_pool_free(rb_pool *p)
             rb_slot_clear(p, s);
             rb_pool_job_free(job);
         }
+        rb_slot_close_channels(p, s);
         rb_buf_free(&s->out.buf);
         rb_buf_free(&s->err.buf);
         rb_status_reader_free(&s->status);
@@ -611,6 +623,8 @@ void rb_pool_free(rb_pool *p)
     }
     rb_workdir_root_remove(&p->root);
     rb_job_uids_release(&p->job_uids);
+    if (p->empty_stdin >= 0)
+        close(p->empty_stdin);
     if (p->timerfd >= 0)
         close(p->timerfd);
     if (p->epfd >= 0)

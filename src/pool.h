@@ -22,14 +22,15 @@
 /* What a job's status messages sent in pieces may add up to, beyond what
  * it may capture: the worker's own bounds (protocol.h) with room to spare. */
 #define STATUS_LONG_BASE (512u * 1024)
-/* How long a job's pipes may stay open after its process is gone (only a
- * leaked fd could keep them open: the worker cannot fork). */
-#define DRAIN_GRACE_NS (2 * 1000000000LL)
 /* Reads per readiness event, so that one flooding job cannot starve the rest. */
 #define READS_PER_EVENT 16
 #define READ_CHUNK (64 * 1024)
-/* Zygote deaths tolerated before the pool gives up. */
+/* Zygote deaths tolerated within ZYGOTE_RESTART_WINDOW_NS before the pool
+ * gives up: a zygote that dies at once each time it starts is broken, one
+ * that the OOM killer takes once a day, in a service that runs for weeks,
+ * is not. */
 #define MAX_ZYGOTE_RESTARTS 5
+#define ZYGOTE_RESTART_WINDOW_NS (60 * 1000000000LL)
 /* Times a job is started before a dying zygote makes it `internal`. */
 #define MAX_ATTEMPTS 2
 
@@ -49,11 +50,17 @@ struct slot {
     struct rb_pool_job *job;
     char *workdir;
     char *spare_workdir; /* the last job's dir, emptied, for the next one */
-    int fd_stdin, fd_stdout, fd_stderr, fd_status;
+    int fd_stdin;                        /* this job's stdin pipe, while there is more to feed */
+    int fd_stdout, fd_stderr, fd_status; /* the channel's read end while this job's output
+                                            is still to be read; -1 once all of it was */
+    /* The slot's channels, kept from job to job (slot.c): stdout and stderr
+     * pipes and the status socket pair, [0] the end the loop reads, [1] the
+     * end each job's worker gets. */
+    int chan_out[2], chan_err[2], chan_status[2];
     size_t stdin_off;
     struct capture out, err;
     struct rb_status_reader status;
-    int64_t start_ns, end_ns, deadline_ns, drain_deadline_ns;
+    int64_t start_ns, end_ns, deadline_ns;
     enum rb_kill_reason killed;
     const char *killed_stream;
     bool killed_after_verdict;
@@ -76,6 +83,7 @@ struct rb_pool {
 
     struct rb_zygote zygote;
     int zygote_restarts;
+    int64_t recent_restarts[MAX_ZYGOTE_RESTARTS]; /* when the last few happened, a ring */
     bool broken;
     char broken_reason[256];
 
@@ -85,6 +93,8 @@ struct rb_pool {
     bool as_root; /* jobs run as uids of their own, from job_uids */
     struct rb_job_uids job_uids;
     char *status_msg; /* one status message at a time, read into here */
+    int empty_stdin;  /* a pipe's read end whose write end is closed: the stdin of
+                         every job given none (EOF at once) */
 
     struct slot *slots;
     size_t nslots;
@@ -104,12 +114,14 @@ void rb_pool_arm_timer(rb_pool *p);
 /* slot.c */
 int rb_slot_start(rb_pool *p, size_t index, struct rb_pool_job *job);
 void rb_slot_clear(rb_pool *p, struct slot *s);
-void rb_slot_release_fds(rb_pool *p, struct slot *s);
+void rb_slot_close_channels(rb_pool *p, struct slot *s);
+void rb_slot_on_exit(rb_pool *p, size_t index);
 void rb_slot_kill(rb_pool *p, size_t index, enum rb_kill_reason why, const char *stream);
 void rb_slot_finish_if_done(rb_pool *p, size_t index);
 void rb_slot_deliver_internal(rb_pool *p, struct rb_pool_job *job, const char *error);
 void rb_slot_feed_stdin(rb_pool *p, struct slot *s);
-void rb_slot_drain(rb_pool *p, size_t index, int *fd, struct capture *c, const char *stream);
-void rb_slot_drain_status(rb_pool *p, size_t index);
+void rb_slot_drain(rb_pool *p, size_t index, int *fd, struct capture *c, const char *stream, bool all);
+void rb_slot_drain_status(rb_pool *p, size_t index, bool all);
+void rb_slot_discard(rb_pool *p, size_t index, enum event_kind kind);
 
 #endif

@@ -356,29 +356,39 @@ static size_t printed_estimate(const cJSON *record)
     return n;
 }
 
-int rb_record_write(int fd, const cJSON *record)
+char *rb_record_print(const cJSON *record, size_t *len)
 {
     /* Printed into one buffer big enough from the start (cJSON would grow
      * its own by doubling, copying megabytes of output each time), with
-     * room for the newline: one write, so the line lands whole or not at
-     * all unless the disk fills up mid-write. */
+     * room for a newline after it. */
     size_t cap = printed_estimate(record);
     char *text = malloc(cap + 1);
     if (!text)
-        return -ENOMEM;
+        return NULL;
     if (!cJSON_PrintPreallocated((cJSON *)record, text, (int)(cap < INT_MAX ? cap : INT_MAX), false)) {
         free(text);
         text = cJSON_PrintUnformatted(record); /* the estimate fell short */
         if (!text)
-            return -ENOMEM;
+            return NULL;
         char *grown = realloc(text, strlen(text) + 2);
         if (!grown) {
             cJSON_free(text);
-            return -ENOMEM;
+            return NULL;
         }
         text = grown;
     }
-    size_t len = strlen(text);
+    *len = strlen(text);
+    return text;
+}
+
+int rb_record_write(int fd, const cJSON *record)
+{
+    /* One write, so the line lands whole or not at all unless the disk
+     * fills up mid-write. */
+    size_t len;
+    char *text = rb_record_print(record, &len);
+    if (!text)
+        return -ENOMEM;
     text[len] = '\n';
     int rc = rb_write_all(fd, text, len + 1);
     free(text);

@@ -38,6 +38,11 @@ int rb_json_add_calls(cJSON *o, const rb_call_result *calls, size_t n);
  * order. The caller owns the tree (cJSON_Delete). */
 cJSON *rb_result_to_json(const rb_result *r);
 
+/* Prints `record` as one line of JSON, without a newline but with room for
+ * one after the NUL; *len is its length. malloc'd (free), NULL when out of
+ * memory. */
+char *rb_record_print(const cJSON *record, size_t *len);
+
 /* Prints `record` as one line (newline included) and writes it to `fd` in a
  * single write where possible, so a crash leaves at most a torn last line. */
 int rb_record_write(int fd, const cJSON *record);

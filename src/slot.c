@@ -1,9 +1,23 @@
 /*
  * A job in a slot of the pool (pool.h): started (its working dir, its spec,
- * three pipes and a status socket, a FORK message to the zygote), fed and
- * drained as the loop wakes it, killed at a deadline or an output cap, and
- * finished once the zygote reported its exit and every output reached EOF:
- * then its record is decided (verdict.c) and delivered, and the slot freed.
+ * a FORK message to the zygote), fed and drained as the loop wakes it,
+ * killed at a deadline or an output cap, and finished once the zygote
+ * reported its exit and its output was read to the end: then its record is
+ * decided (verdict.c) and delivered, and the slot freed.
+ *
+ * A slot keeps its channels from job to job: a stdout pipe, a stderr pipe
+ * and a status socket pair, made at its first job, watched by the loop from
+ * then on. Each worker gets their write ends; the supervisor holds them too,
+ * so a channel never reaches end-of-file: a job's output has all been read
+ * when the zygote has reaped the worker (nothing else can hold the write
+ * ends: a worker cannot fork or send a descriptor away, and the zygote
+ * closes its copies at fork) and a read then finds the channel empty. That
+ * saves a job 20-odd system calls (three pipes made, made non-blocking,
+ * watched, unwatched, closed) and the wake-ups for end-of-file. Whenever a
+ * job ends any other way (the zygote died, a start failed, runbox stops),
+ * the channels are closed and the slot's next job makes new ones, so no
+ * late write of a dying worker can reach another job. A job given no stdin
+ * gets a pipe whose write end is closed, one for the whole pool.
  */
 #define _GNU_SOURCE
 #include "pool.h"
@@ -39,6 +53,11 @@
 
 static void deliver(rb_pool *p, const struct rb_pool_job *job, rb_result *r)
 {
+    /* The output pointers are never NULL, so a callback may memcpy them. */
+    if (!r->stdout_data)
+        r->stdout_data = "";
+    if (!r->stderr_data)
+        r->stderr_data = "";
     if (!job->cancelled)
         p->on_result(r, p->ctx);
 }
@@ -79,17 +98,56 @@ static void capture_init(struct capture *c, size_t limit)
     c->truncated = false;
 }
 
-void rb_slot_release_fds(rb_pool *p, struct slot *s)
+static void close_pair(rb_pool *p, int pair[2])
 {
-    rb_pool_close_watched(p, &s->fd_stdin);
-    rb_pool_close_watched(p, &s->fd_stdout);
-    rb_pool_close_watched(p, &s->fd_stderr);
-    rb_pool_close_watched(p, &s->fd_status);
+    rb_pool_close_watched(p, &pair[0]);
+    if (pair[1] >= 0)
+        close(pair[1]);
+    pair[1] = -1;
+}
+
+void rb_slot_close_channels(rb_pool *p, struct slot *s)
+{
+    close_pair(p, s->chan_out);
+    close_pair(p, s->chan_err);
+    close_pair(p, s->chan_status);
+}
+
+/* Our end of a pipe just made: its only status flag is O_NONBLOCK, so one
+ * F_SETFL does (no F_GETFL first). The job's end stays blocking. */
+static int pipe_nonblocking(int fd)
+{
+    return fcntl(fd, F_SETFL, O_NONBLOCK) < 0 ? -errno : 0;
+}
+
+/* The slot's channels, made at its first job or after they were closed. */
+static int open_channels(rb_pool *p, size_t index)
+{
+    struct slot *s = &p->slots[index];
+    if (s->chan_out[0] >= 0)
+        return 0;
+    int rc = 0;
+    if (pipe2(s->chan_out, O_CLOEXEC) < 0 || pipe2(s->chan_err, O_CLOEXEC) < 0 ||
+        socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, s->chan_status) < 0)
+        rc = -errno;
+    if (rc == 0 && (rc = pipe_nonblocking(s->chan_out[0])) == 0 && (rc = pipe_nonblocking(s->chan_err[0])) == 0 &&
+        (rc = pipe_nonblocking(s->chan_status[0])) == 0 &&
+        (rc = rb_pool_watch(p, s->chan_out[0], EPOLLIN, rb_pool_ev_data(EV_STDOUT, index, 0))) == 0 &&
+        (rc = rb_pool_watch(p, s->chan_err[0], EPOLLIN, rb_pool_ev_data(EV_STDERR, index, 0))) == 0)
+        rc = rb_pool_watch(p, s->chan_status[0], EPOLLIN, rb_pool_ev_data(EV_STATUS, index, 0));
+    if (rc < 0) /* unwatched fds close as watched ones do: EPOLL_CTL_DEL just fails */
+        rb_slot_close_channels(p, s);
+    return rc;
 }
 
 void rb_slot_clear(rb_pool *p, struct slot *s)
 {
-    rb_slot_release_fds(p, s);
+    rb_pool_close_watched(p, &s->fd_stdin);
+    /* Kept only when the job ended as it should: reaped, its output all read. */
+    bool clean = s->state == SLOT_EXITED && s->fd_stdout < 0 && s->fd_stderr < 0 && s->fd_status < 0;
+    if (!clean)
+        rb_slot_close_channels(p, s);
+    s->fd_stdout = s->fd_stderr = s->fd_status = -1;
     if (s->workdir) {
         int rc = 0;
         if (!(s->job && s->job->workdir)) {
@@ -141,32 +199,31 @@ static rb_tracked_file *read_tracked(const struct slot *s)
                                  (size_t)job->limits.output_limit_kb * 1024);
 }
 
-/* Our end of a pipe just made: its only status flag is O_NONBLOCK, so one
- * F_SETFL does (no F_GETFL first). The job's end stays blocking. */
-static int pipe_nonblocking(int fd)
-{
-    return fcntl(fd, F_SETFL, O_NONBLOCK) < 0 ? -errno : 0;
-}
-
 int rb_slot_start(rb_pool *p, size_t index, struct rb_pool_job *job)
 {
     struct slot *s = &p->slots[index];
-    int pin[2] = { -1, -1 }, pout[2] = { -1, -1 }, perr[2] = { -1, -1 }, pst[2] = { -1, -1 };
+    int pin[2] = { -1, -1 };
     int spec = -1, rc;
     /* What was being done when a step failed, for the record: a step and
      * the path it was at, never a bare errno. */
     const char *step = "creating its working dir in", *at = p->root.path, *file = NULL;
 
     /* The capture buffers and the spare dir are kept from job to job;
-     * everything else starts over. */
+     * everything else starts over... */
     struct capture out = s->out, err = s->err;
     struct rb_status_reader status = s->status;
     char *spare = s->spare_workdir;
+    /* ...and so are the channels. */
+    int chan[6] = { s->chan_out[0], s->chan_out[1], s->chan_err[0], s->chan_err[1], s->chan_status[0],
+                    s->chan_status[1] };
     memset(s, 0, sizeof *s);
     s->spare_workdir = spare;
     s->out = out;
     s->err = err;
     s->status = status;
+    memcpy(s->chan_out, chan, sizeof s->chan_out);
+    memcpy(s->chan_err, chan + 2, sizeof s->chan_err);
+    memcpy(s->chan_status, chan + 4, sizeof s->chan_status);
     s->fd_stdin = s->fd_stdout = s->fd_stderr = s->fd_status = -1;
     s->seq = ++p->next_seq;
     s->job = job;
@@ -208,45 +265,34 @@ int rb_slot_start(rb_pool *p, size_t index, struct rb_pool_job *job)
         goto fail;
     /* The status channel is a socket, not a pipe: see protocol.h. */
     step = "making its pipes, in";
-    if (pipe2(pin, O_CLOEXEC) < 0 || pipe2(pout, O_CLOEXEC) < 0 || pipe2(perr, O_CLOEXEC) < 0 ||
-        socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pst) < 0) {
-        rc = -errno;
-        goto fail;
-    }
-    s->fd_stdin = pin[1];
-    s->fd_stdout = pout[0];
-    s->fd_stderr = perr[0];
-    s->fd_status = pst[0];
-    pin[1] = pout[0] = perr[0] = pst[0] = -1;
-    if ((rc = pipe_nonblocking(s->fd_stdin)) < 0 || (rc = pipe_nonblocking(s->fd_stdout)) < 0 ||
-        (rc = pipe_nonblocking(s->fd_stderr)) < 0 || (rc = pipe_nonblocking(s->fd_status)) < 0)
-        goto fail;
-    if ((rc = rb_pool_watch(p, s->fd_stdout, EPOLLIN, rb_pool_ev_data(EV_STDOUT, index, s->seq))) < 0 ||
-        (rc = rb_pool_watch(p, s->fd_stderr, EPOLLIN, rb_pool_ev_data(EV_STDERR, index, s->seq))) < 0 ||
-        (rc = rb_pool_watch(p, s->fd_status, EPOLLIN, rb_pool_ev_data(EV_STATUS, index, s->seq))) < 0)
+    if ((rc = open_channels(p, index)) < 0)
         goto fail;
     if (job->stdin_len > 0) {
-        if ((rc = rb_pool_watch(p, s->fd_stdin, EPOLLOUT, rb_pool_ev_data(EV_STDIN, index, s->seq))) < 0)
+        if (pipe2(pin, O_CLOEXEC) < 0) {
+            rc = -errno;
             goto fail;
-    } else {
-        close(s->fd_stdin); /* nothing to feed: the program sees EOF at once */
-        s->fd_stdin = -1;
+        }
+        s->fd_stdin = pin[1];
+        pin[1] = -1;
+        if ((rc = pipe_nonblocking(s->fd_stdin)) < 0 ||
+            (rc = rb_pool_watch(p, s->fd_stdin, EPOLLOUT, rb_pool_ev_data(EV_STDIN, index, s->seq))) < 0)
+            goto fail;
     }
+    s->fd_stdout = s->chan_out[0];
+    s->fd_stderr = s->chan_err[0];
+    s->fd_status = s->chan_status[0];
 
     int fds[RBZ_NFDS];
     fds[RBZ_FD_SPEC] = spec;
-    fds[RBZ_FD_STDIN] = pin[0];
-    fds[RBZ_FD_STDOUT] = pout[1];
-    fds[RBZ_FD_STDERR] = perr[1];
-    fds[RBZ_FD_STATUS] = pst[1];
+    fds[RBZ_FD_STDIN] = pin[0] >= 0 ? pin[0] : p->empty_stdin;
+    fds[RBZ_FD_STDOUT] = s->chan_out[1];
+    fds[RBZ_FD_STDERR] = s->chan_err[1];
+    fds[RBZ_FD_STATUS] = s->chan_status[1];
     rc = rb_zygote_send_fork(&p->zygote, s->seq, fds);
-    /* The zygote holds its own copies now (or never will); ours go, so EOF
-     * on the pipes means the worker is done with them. */
+    /* The zygote holds its own copies now (or never will). */
     close(spec);
-    close(pin[0]);
-    close(pout[1]);
-    close(perr[1]);
-    close(pst[1]);
+    if (pin[0] >= 0)
+        close(pin[0]);
     if (rc < 0) {
         /* The zygote is unreachable; its death is noticed on its socket and
          * this job is retried with the others in flight. */
@@ -260,9 +306,6 @@ fail:;
              file ? ", the file " : "", file ? file : "", strerror(-rc));
     for (int i = 0; i < 2; i++) {
         if (pin[i] >= 0) close(pin[i]);
-        if (pout[i] >= 0) close(pout[i]);
-        if (perr[i] >= 0) close(perr[i]);
-        if (pst[i] >= 0) close(pst[i]);
     }
     if (spec >= 0)
         close(spec);
@@ -284,7 +327,7 @@ void rb_slot_kill(rb_pool *p, size_t index, enum rb_kill_reason why, const char 
      * read it now, so that a verdict sent before an output flood (a huge
      * traceback, say) is known to have come first. */
     if (s->fd_status >= 0)
-        rb_slot_drain_status(p, index);
+        rb_slot_drain_status(p, index, false);
     s->killed_after_verdict = s->status.verdict != NULL;
 }
 
@@ -391,31 +434,41 @@ void rb_slot_feed_stdin(rb_pool *p, struct slot *s)
     rb_pool_close_watched(p, &s->fd_stdin);
 }
 
+/* A stream of the job is all read: no more to wait for. */
+static void stream_done(rb_pool *p, size_t index, int *fd)
+{
+    *fd = -1;
+    rb_slot_finish_if_done(p, index);
+}
+
 /* Reads what is there, up to the cap; past the cap the job is killed and the
- * rest is read and dropped so the pipe can reach EOF. */
-void rb_slot_drain(rb_pool *p, size_t index, int *fd, struct capture *c, const char *stream)
+ * rest is read and dropped. `all`: the worker is gone, so read to the end
+ * (the pipe holds at most its capacity) and the stream is done. */
+void rb_slot_drain(rb_pool *p, size_t index, int *fd, struct capture *c, const char *stream, bool all)
 {
     char scratch[READ_CHUNK];
-    for (int i = 0; i < READS_PER_EVENT; i++) {
+    for (int i = 0; all || i < READS_PER_EVENT; i++) {
         char *dst = scratch;
         size_t room = sizeof scratch;
         if (!c->truncated) {
             size_t want = c->limit + 1 - c->buf.len; /* one byte past the cap tells */
             if (want > READ_CHUNK)
                 want = READ_CHUNK;
-            if (rb_buf_reserve(&c->buf, want) < 0)
-                return;
-            dst = c->buf.data + c->buf.len;
-            room = want;
+            if (rb_buf_reserve(&c->buf, want) == 0) {
+                dst = c->buf.data + c->buf.len;
+                room = want;
+            } else {
+                c->truncated = true; /* out of memory: the rest is dropped */
+            }
         }
         ssize_t n = read(*fd, dst, room);
         if (n < 0 && errno == EINTR)
             continue;
-        if (n < 0 && errno == EAGAIN)
-            return;
         if (n <= 0) {
-            rb_pool_close_watched(p, fd);
-            rb_slot_finish_if_done(p, index);
+            /* Empty (EAGAIN) or, were the channel's write end ever gone,
+             * at its end: done once the worker is. */
+            if (all || n == 0 || errno != EAGAIN)
+                stream_done(p, index, fd);
             return;
         }
         if (c->truncated)
@@ -430,39 +483,65 @@ void rb_slot_drain(rb_pool *p, size_t index, int *fd, struct capture *c, const c
     }
 }
 
-/* The status channel's messages, each taken or dropped as it comes (status.h).
- * A message of no bytes reads as 0, as end-of-file does: the socket's peer
- * being gone tells them apart. */
-void rb_slot_drain_status(rb_pool *p, size_t index)
+/* The status channel's messages, each taken or dropped as it comes
+ * (status.h). A message of no bytes reads as 0 and is dropped: the channel
+ * has no end-of-file (the slot holds its write end). */
+void rb_slot_drain_status(rb_pool *p, size_t index, bool all)
 {
     struct slot *s = &p->slots[index];
     const size_t cap = RBZ_NONCE_HEX + 1 + RBZ_STATUS_PAYLOAD_MAX;
-    for (int i = 0; i < READS_PER_EVENT * 4 && s->fd_status >= 0; i++) {
+    for (int i = 0; s->fd_status >= 0 && (all || i < READS_PER_EVENT * 4); i++) {
         ssize_t n = recv(s->fd_status, p->status_msg, cap + 1, MSG_DONTWAIT | MSG_TRUNC);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            if (all || errno != EAGAIN)
+                stream_done(p, index, &s->fd_status);
+            return;
+        }
+        if (n == 0)
+            s->status.dropped++;
+        else if ((size_t)n <= cap)
+            rb_status_reader_take(&s->status, p->status_msg, (size_t)n);
+        else
+            s->status.dropped++; /* longer than any message of the worker */
+    }
+}
+
+/* The zygote reaped the worker: nothing can write to the channels any
+ * more, so what they hold is the rest of the job's output. */
+void rb_slot_on_exit(rb_pool *p, size_t index)
+{
+    struct slot *s = &p->slots[index];
+    rb_pool_close_watched(p, &s->fd_stdin);
+    /* Status first: a verdict sent before an output flood came first. */
+    if (s->fd_status >= 0)
+        rb_slot_drain_status(p, index, true);
+    if (s->state == SLOT_EXITED && s->fd_stdout >= 0)
+        rb_slot_drain(p, index, &s->fd_stdout, &s->out, "stdout", true);
+    if (s->state == SLOT_EXITED && s->fd_stderr >= 0)
+        rb_slot_drain(p, index, &s->fd_stderr, &s->err, "stderr", true);
+    if (s->state == SLOT_EXITED)
+        rb_slot_finish_if_done(p, index);
+}
+
+/* Data on a slot's channel with no job reading it: impossible while only
+ * reaped workers had the write ends, but never left to spin the loop. */
+void rb_slot_discard(rb_pool *p, size_t index, enum event_kind kind)
+{
+    struct slot *s = &p->slots[index];
+    int fd = kind == EV_STDOUT ? s->chan_out[0] : kind == EV_STDERR ? s->chan_err[0] : s->chan_status[0];
+    char scratch[READ_CHUNK];
+    for (int i = 0; fd >= 0 && i < READS_PER_EVENT; i++) {
+        ssize_t n = kind == EV_STATUS ? recv(fd, scratch, sizeof scratch, MSG_DONTWAIT | MSG_TRUNC)
+                                      : read(fd, scratch, sizeof scratch);
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0 && errno == EAGAIN)
             return;
-        if (n > 0) {
-            if ((size_t)n <= cap)
-                rb_status_reader_take(&s->status, p->status_msg, (size_t)n);
-            else
-                s->status.dropped++; /* longer than any message of the worker */
-            continue;
-        }
-        struct pollfd pfd = { .fd = s->fd_status, .events = POLLIN };
-        int queued = 0;
-        if (n == 0 && (ioctl(s->fd_status, SIOCINQ, &queued) < 0 || queued == 0) &&
-            poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLHUP)) {
-            rb_pool_close_watched(p, &s->fd_status);
-            rb_slot_finish_if_done(p, index);
-            return;
-        }
-        if (n < 0) {
-            rb_pool_close_watched(p, &s->fd_status);
-            rb_slot_finish_if_done(p, index);
+        if (n < 0 || (n == 0 && kind != EV_STATUS)) {
+            rb_slot_close_channels(p, s); /* broken: the next job makes new ones */
             return;
         }
     }
 }
-

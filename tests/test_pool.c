@@ -216,6 +216,41 @@ START_TEST(the_pool_fd_wakes_a_foreign_loop)
 }
 END_TEST
 
+/* One slot runs every job, so each gets the channels the one before had: a
+ * job killed mid-flood, one that fills its pipes and the status socket with
+ * junk and exits, one killed at its deadline while writing, then a quiet one,
+ * which must see only its own output. */
+START_TEST(a_slot_carries_nothing_from_one_job_to_the_next)
+{
+    struct collected c = { 0 };
+    rb_pool *p = new_pool(1, &c);
+    rb_job flood = { .id = "flood", .program = "import sys\nwhile True: sys.stdout.write('F' * 4096)",
+                     .limits = { .output_limit_kb = 8 } };
+    rb_job junk = { .id = "junk",
+                    .program = "import os, sys\n"
+                               "for i in range(50): os.write(1020, b'not signed ' * 50)\n"
+                               "sys.stdout.write('J' * 60000); sys.stderr.write('E' * 60000)\n"
+                               "os.write(1020, b'')\n" };
+    rb_job late = { .id = "late", .program = "import sys, time\nwhile True:\n sys.stdout.write('L' * 100); sys.stdout.flush(); time.sleep(0.001)",
+                    .limits = { .timeout = 0.3 } };
+    rb_job quiet = { .id = "quiet", .program = "print('only this')" };
+    ck_assert_int_eq(rb_pool_submit(p, &flood), 0);
+    ck_assert_int_eq(rb_pool_submit(p, &junk), 0);
+    ck_assert_int_eq(rb_pool_submit(p, &late), 0);
+    ck_assert_int_eq(rb_pool_submit(p, &quiet), 0);
+    ck_assert_int_eq(rb_pool_drain(p), 0);
+    ck_assert_int_eq(c.n, 4);
+    int f = find(&c, "flood"), j = find(&c, "junk"), l = find(&c, "late"), q = find(&c, "quiet");
+    ck_assert_msg(c.r[f].out_truncated, "flood: %s", c.r[f].error);
+    ck_assert_int_eq(c.r[j].status, RB_STATUS_OK);
+    ck_assert_uint_eq(c.r[j].out_len, 60000);
+    ck_assert_int_eq(c.r[l].status, RB_STATUS_TIMEOUT);
+    ck_assert_int_eq(c.r[q].status, RB_STATUS_OK);
+    ck_assert_str_eq(c.r[q].out, "only this\n");
+    rb_pool_free(p);
+}
+END_TEST
+
 START_TEST(a_dead_zygote_is_replaced_and_its_jobs_rerun)
 {
     struct collected c = { 0 };
@@ -231,6 +266,29 @@ START_TEST(a_dead_zygote_is_replaced_and_its_jobs_rerun)
     ck_assert_int_eq(c.r[0].status, RB_STATUS_OK);
     ck_assert_str_eq(c.r[0].out, "made it\n");
     ck_assert_int_ne(find_zygote(), z);
+    rb_pool_free(p);
+}
+END_TEST
+
+/* Six deaths in a row: the pool gives up, and says why in every record. */
+START_TEST(a_zygote_that_keeps_dying_stops_the_pool)
+{
+    struct collected c = { 0 };
+    rb_pool *p = new_pool(1, &c);
+    for (int death = 0; death < 6; death++) {
+        pid_t z = find_zygote();
+        ck_assert_int_gt(z, 0);
+        ck_assert_int_eq(kill(z, SIGKILL), 0);
+        /* Until the pool has noticed: a new zygote, or none for good. */
+        for (int i = 0; i < 200 && find_zygote() == z; i++)
+            ck_assert_int_ge(rb_pool_run(p, 20), 0);
+    }
+    rb_job j = { .id = "after", .program = "print(1)" };
+    ck_assert_int_eq(rb_pool_submit(p, &j), 0);
+    ck_assert_int_eq(rb_pool_drain(p), 0);
+    ck_assert_int_eq(c.n, 1);
+    ck_assert_int_eq(c.r[0].status, RB_STATUS_INTERNAL);
+    ck_assert_msg(strstr(c.r[0].error, "more than 5 times in a minute"), "%s", c.r[0].error);
     rb_pool_free(p);
 }
 END_TEST
@@ -309,7 +367,9 @@ static Suite *pool_suite(void)
     tcase_add_test(tc, output_cap_kills_and_keeps_the_first_bytes);
     tcase_add_test(tc, submitting_from_the_callback_works);
     tcase_add_test(tc, the_pool_fd_wakes_a_foreign_loop);
+    tcase_add_test(tc, a_slot_carries_nothing_from_one_job_to_the_next);
     tcase_add_test(tc, a_dead_zygote_is_replaced_and_its_jobs_rerun);
+    tcase_add_test(tc, a_zygote_that_keeps_dying_stops_the_pool);
     tcase_add_test(tc, freeing_with_jobs_in_flight_leaves_nothing_behind);
     tcase_add_test(tc, bad_arguments_are_refused);
     tcase_add_test(tc, cancelled_jobs_are_killed_and_never_delivered);

@@ -19,18 +19,24 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <stddef.h>
+#include <stdint.h>
 
 #include "seccomp_policy.h"
 #include "testutil.h"
 
+/* As a worker has it: the zygote's filter, then the job's. */
 static void load_policy(void)
 {
-    struct rb_seccomp_program prog;
+    struct rb_seccomp_filters f;
     char err[256] = "";
-    ck_assert_msg(rb_seccomp_build(&prog, err, sizeof err) == 0, "build: %s", err);
-    ck_assert_int_eq(prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), 0);
-    ck_assert_int_eq(rb_seccomp_install(&prog, getpid()), 0);
-    rb_seccomp_program_free(&prog);
+    ck_assert_msg(rb_seccomp_build(&f, err, sizeof err) == 0, "build: %s", err);
+    ck_assert_int_eq(rb_seccomp_install_zygote(&f), 0);
+    ck_assert_int_eq(rb_seccomp_install(&f.job, getpid()), 0);
+    rb_seccomp_filters_free(&f);
 }
 
 /* errno of a raw syscall, or 0 when it succeeded. */
@@ -70,18 +76,203 @@ START_TEST(docs_show_every_row)
         snprintf(line, sizeof line, "| `%s` | %s | %s |\n", rows[i].syscall, rows[i].action, rows[i].why);
         ck_assert_msg(strstr(doc, line) != NULL, "docs/sandbox.md lacks the row: %s", line);
     }
+    rows = rb_seccomp_job_rows(&n);
+    ck_assert_uint_gt(n, 10);
+    for (size_t i = 0; i < n; i++) {
+        char line[600];
+        snprintf(line, sizeof line, "| `%s` | %s |\n", rows[i].syscall, rows[i].why);
+        ck_assert_msg(strstr(doc, line) != NULL, "docs/sandbox.md lacks the job filter's row: %s", line);
+    }
 }
 END_TEST
 
 START_TEST(filter_compiles_with_patchable_self_comparisons)
 {
-    struct rb_seccomp_program prog;
+    struct rb_seccomp_filters f;
     char err[256] = "";
-    ck_assert_msg(rb_seccomp_build(&prog, err, sizeof err) == 0, "%s", err);
-    ck_assert_uint_gt(prog.len, 50);
-    ck_assert_uint_ge(prog.self_sites, 1);
-    ck_assert_uint_ge(prog.neg_self_sites, 1);
-    rb_seccomp_program_free(&prog);
+    ck_assert_msg(rb_seccomp_build(&f, err, sizeof err) == 0, "%s", err);
+    ck_assert_uint_gt(f.zygote.len, 50);
+    ck_assert_uint_eq(f.zygote.self_sites + f.zygote.neg_self_sites, 0);
+    ck_assert_uint_ge(f.job.self_sites, 1);
+    ck_assert_uint_ge(f.job.neg_self_sites, 1);
+    /* The point of the split: what each job loads is a fraction of the policy. */
+    ck_assert_uint_lt(f.job.len, f.zygote.len / 2);
+    rb_seccomp_filters_free(&f);
+}
+END_TEST
+
+/* ---- the stack of the two filters answers as the whole policy ----
+ * A classic BPF interpreter for what libseccomp emits, and the kernel's rule
+ * for a stack of filters (every filter runs; the lowest action wins, the
+ * newest filter's among equals). */
+
+struct probe {
+    struct seccomp_data d;
+};
+
+static uint32_t load_word(const struct seccomp_data *d, uint32_t off)
+{
+    uint32_t w;
+    ck_assert_msg(off % 4 == 0 && off + 4 <= sizeof *d, "load at offset %u", off);
+    memcpy(&w, (const char *)d + off, 4);
+    return w;
+}
+
+static uint32_t run_bpf(const struct rb_seccomp_program *p, const struct seccomp_data *d)
+{
+    uint32_t a = 0, x = 0, mem[BPF_MEMWORDS] = { 0 };
+    for (unsigned pc = 0; pc < p->len; pc++) {
+        const struct sock_filter *i = &p->insns[pc];
+        switch (i->code) {
+        case BPF_LD | BPF_W | BPF_ABS: a = load_word(d, i->k); break;
+        case BPF_LD | BPF_IMM: a = i->k; break;
+        case BPF_LDX | BPF_IMM: x = i->k; break;
+        case BPF_LD | BPF_MEM: a = mem[i->k]; break;
+        case BPF_LDX | BPF_MEM: x = mem[i->k]; break;
+        case BPF_ST: mem[i->k] = a; break;
+        case BPF_STX: mem[i->k] = x; break;
+        case BPF_ALU | BPF_AND | BPF_K: a &= i->k; break;
+        case BPF_ALU | BPF_OR | BPF_K: a |= i->k; break;
+        case BPF_MISC | BPF_TAX: x = a; break;
+        case BPF_MISC | BPF_TXA: a = x; break;
+        case BPF_JMP | BPF_JA: pc += i->k; break;
+        case BPF_JMP | BPF_JEQ | BPF_K: pc += a == i->k ? i->jt : i->jf; break;
+        case BPF_JMP | BPF_JGT | BPF_K: pc += a > i->k ? i->jt : i->jf; break;
+        case BPF_JMP | BPF_JGE | BPF_K: pc += a >= i->k ? i->jt : i->jf; break;
+        case BPF_JMP | BPF_JSET | BPF_K: pc += (a & i->k) ? i->jt : i->jf; break;
+        case BPF_JMP | BPF_JEQ | BPF_X: pc += a == x ? i->jt : i->jf; break;
+        case BPF_JMP | BPF_JGT | BPF_X: pc += a > x ? i->jt : i->jf; break;
+        case BPF_JMP | BPF_JGE | BPF_X: pc += a >= x ? i->jt : i->jf; break;
+        case BPF_RET | BPF_K: return i->k;
+        case BPF_RET | BPF_A: return a;
+        default: ck_abort_msg("instruction %u: opcode 0x%x not interpreted", pc, i->code);
+        }
+    }
+    ck_abort_msg("the program ran off its end");
+    return 0;
+}
+
+static uint32_t run_stack(const struct rb_seccomp_program *older, const struct rb_seccomp_program *newer,
+                          const struct seccomp_data *d)
+{
+    uint32_t ret = SECCOMP_RET_ALLOW;
+    const struct rb_seccomp_program *stack[2] = { newer, older };
+    for (int i = 0; i < 2; i++) {
+        uint32_t cur = run_bpf(stack[i], d);
+        if ((int32_t)(cur & SECCOMP_RET_ACTION_FULL) < (int32_t)(ret & SECCOMP_RET_ACTION_FULL))
+            ret = cur;
+    }
+    return ret;
+}
+
+/* Every constant a program compares an argument's half with, by argument
+ * and half: the values at which an answer can change, and their neighbours. */
+#define MAXV 512
+struct values {
+    uint32_t v[6][2][MAXV];
+    size_t n[6][2];
+};
+
+static void add_value(struct values *vs, int arg, int half, uint32_t v)
+{
+    for (size_t i = 0; i < vs->n[arg][half]; i++)
+        if (vs->v[arg][half][i] == v)
+            return;
+    if (vs->n[arg][half] < MAXV)
+        vs->v[arg][half][vs->n[arg][half]++] = v;
+}
+
+static void collect_values(const struct rb_seccomp_program *p, struct values *vs)
+{
+    int arg = -1, half = 0;
+    for (unsigned pc = 0; pc < p->len; pc++) {
+        const struct sock_filter *i = &p->insns[pc];
+        if (i->code == (BPF_LD | BPF_W | BPF_ABS)) {
+            uint32_t off = i->k;
+            size_t base = offsetof(struct seccomp_data, args);
+            arg = off >= base ? (int)((off - base) / 8) : -1;
+            half = off >= base ? (int)((off - base) % 8) / 4 : 0;
+        } else if (BPF_CLASS(i->code) == BPF_JMP && BPF_OP(i->code) != BPF_JA && arg >= 0) {
+            for (int64_t d = -1; d <= 1; d++)
+                add_value(vs, arg, half, i->k + (uint32_t)d);
+        }
+    }
+    for (int a = 0; a < 6; a++)
+        for (int h = 0; h < 2; h++) {
+            add_value(vs, a, h, 0);
+            add_value(vs, a, h, 0xffffffffu);
+        }
+}
+
+static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
+static uint32_t rnd(uint32_t n)
+{
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    return (uint32_t)(rng_state % n);
+}
+
+static void expect_same(const struct rb_seccomp_program *whole, const struct rb_seccomp_filters *f,
+                        const struct seccomp_data *d)
+{
+    uint32_t want = run_bpf(whole, d), got = run_stack(&f->zygote, &f->job, d);
+    ck_assert_msg(want == got,
+                  "syscall %d (arch 0x%x) args %#llx %#llx %#llx %#llx %#llx %#llx: the policy answers %#x, "
+                  "the zygote's and the job's filters %#x",
+                  d->nr, d->arch, (unsigned long long)d->args[0], (unsigned long long)d->args[1],
+                  (unsigned long long)d->args[2], (unsigned long long)d->args[3],
+                  (unsigned long long)d->args[4], (unsigned long long)d->args[5], want, got);
+}
+
+START_TEST(split_filters_answer_as_the_whole_policy)
+{
+    struct rb_seccomp_filters f;
+    struct rb_seccomp_program whole;
+    char err[256] = "";
+    ck_assert_msg(rb_seccomp_build(&f, err, sizeof err) == 0, "%s", err);
+    ck_assert_msg(rb_seccomp_build_whole(&whole, err, sizeof err) == 0, "%s", err);
+    const pid_t self = 4242;
+    rb_seccomp_patch(&f.job, self);
+    rb_seccomp_patch(&whole, self);
+    static struct values vs;
+    memset(&vs, 0, sizeof vs);
+    collect_values(&whole, &vs);
+    collect_values(&f.job, &vs);
+    collect_values(&f.zygote, &vs);
+    size_t checked = 0;
+    for (int nr = 0; nr < 512; nr++) {
+        struct seccomp_data d = { .nr = nr, .arch = AUDIT_ARCH_X86_64 };
+        expect_same(&whole, &f, &d);
+        /* Each argument over every value compared anywhere, the rest 0. */
+        for (int a = 0; a < 6; a++)
+            for (int h = 0; h < 2; h++)
+                for (size_t i = 0; i < vs.n[a][h]; i++) {
+                    memset(d.args, 0, sizeof d.args);
+                    d.args[a] = h ? (uint64_t)vs.v[a][h][i] << 32 : vs.v[a][h][i];
+                    expect_same(&whole, &f, &d);
+                    checked++;
+                }
+        /* Then all arguments at once, drawn from the same values. */
+        for (int k = 0; k < 400; k++) {
+            for (int a = 0; a < 6; a++) {
+                uint64_t lo = vs.v[a][0][rnd((uint32_t)vs.n[a][0])];
+                uint64_t hi = rnd(4) ? 0 : vs.v[a][1][rnd((uint32_t)vs.n[a][1])];
+                d.args[a] = hi << 32 | lo;
+            }
+            expect_same(&whole, &f, &d);
+            checked++;
+        }
+        /* The x32 ABI and another architecture. */
+        d.nr = nr | 0x40000000;
+        expect_same(&whole, &f, &d);
+        d.nr = nr;
+        d.arch = AUDIT_ARCH_I386;
+        expect_same(&whole, &f, &d);
+    }
+    ck_assert_uint_gt(checked, 200000);
+    rb_seccomp_program_free(&whole);
+    rb_seccomp_filters_free(&f);
 }
 END_TEST
 
@@ -262,9 +453,11 @@ static Suite *seccomp_suite(void)
 {
     Suite *s = suite_create("seccomp");
     TCase *tc = tcase_create("policy");
+    tcase_set_timeout(tc, 60); /* the stack-against-policy check runs a million filter evaluations */
     tcase_add_test(tc, table_is_complete_and_explained);
     tcase_add_test(tc, docs_show_every_row);
     tcase_add_test(tc, filter_compiles_with_patchable_self_comparisons);
+    tcase_add_test(tc, split_filters_answer_as_the_whole_policy);
     tcase_add_test(tc, ordinary_work_still_runs);
     tcase_add_test(tc, threads_are_allowed);
     tcase_add_test(tc, processes_cannot_be_created);
