@@ -57,17 +57,37 @@ def evaluate(problems: PathOrRecords, samples: PathOrRecords,
              memory_mb: Optional[int] = None,
              rerun: bool = True,
              preload: Optional[str] = None,
-             output: Union[str, "os.PathLike[str]", None] = None) -> EvalResult:
-    """Grades HumanEval- or MBPP-format samples against their problems and
-    computes pass@k, as ``runbox eval`` does (docs/eval.md): same programs,
-    same sandbox, same verdicts, same numbers.
+             output: Union[str, "os.PathLike[str]", None] = None,
+             format: Optional[str] = None,
+             all_tests: bool = False,
+             base_only: bool = False,
+             min_time_limit: Optional[float] = None,
+             time_limit_factor: Optional[float] = None,
+             cache_dir: Union[str, "os.PathLike[str]", None] = None,
+             evalplus_json: Union[str, "os.PathLike[str]", None] = None) -> EvalResult:
+    """Grades samples against their problems by the benchmark's own rules
+    and computes pass@k, as ``runbox eval`` does (docs/eval.md): same
+    programs, same sandbox, same verdicts, same numbers. The formats are
+    ``runbox eval``'s: HumanEval, MBPP, HumanEval+, MBPP+, LiveCodeBench,
+    APPS, TACO, CodeContests and plain stdin/stdout lists, recognised from
+    the problems' fields or named by ``format`` (``"humaneval+"``,
+    ``"livecodebench"``, ...).
 
     ``problems`` and ``samples`` are files (JSON lines, gzipped or not; MBPP
-    also as one JSON array) or lists of dicts. ``k`` are the k for pass@k;
-    those above the smallest number of samples a task has are left out, as
-    the reference harness does. ``timeout`` is per sample (default 3 s, the
-    reference's). ``output`` keeps the results file there (replacing one);
-    by default it is not kept.
+    also as one JSON array; LiveCodeBench's own output file) or lists of
+    dicts. ``k`` are the k for pass@k; those above the smallest number of
+    samples a task has are left out, as the reference harness does.
+    ``timeout`` replaces the grader's limit per test (HumanEval and MBPP:
+    per sample, default 3 s). ``output`` keeps the results file there
+    (replacing one); by default it is not kept.
+
+    ``all_tests`` runs every test of a sample, also after one failed
+    (evalplus's ``--test_details``). For HumanEval+ and MBPP+,
+    ``base_only`` grades the base inputs only; a call gets
+    ``time_limit_factor`` times the reference solution's time, at least
+    ``min_time_limit`` seconds; the reference outputs are cached in
+    ``cache_dir``; ``evalplus_json`` also writes evalplus's
+    ``eval_results.json`` there.
 
     >>> import runbox
     >>> problems = [{"task_id": "T/0", "prompt": "def add(a, b):\\n",
@@ -103,6 +123,20 @@ def evaluate(problems: PathOrRecords, samples: PathOrRecords,
             argv.append("--no-rerun")
         if preload is not None:
             argv += ["--preload", preload]
+        if format is not None:
+            argv += ["--format", str(format)]
+        if all_tests:
+            argv.append("--all-tests")
+        if base_only:
+            argv.append("--base-only")
+        if min_time_limit is not None:
+            argv += ["--min-time-limit", repr(float(min_time_limit))]
+        if time_limit_factor is not None:
+            argv += ["--time-limit-factor", repr(float(time_limit_factor))]
+        if cache_dir is not None:
+            argv += ["--cache-dir", os.path.abspath(os.fspath(cache_dir))]
+        if evalplus_json is not None:
+            argv += ["--evalplus-json", os.path.abspath(os.fspath(evalplus_json))]
         # The binary ends (SIGTERM, handled as ^C) when this process does,
         # however it ends (runbox's main: RUNBOX_DIE_WITH_PARENT).
         env = dict(os.environ, RUNBOX_ZYGOTE=binary("runbox-zygote"),

@@ -69,3 +69,35 @@ def test_bad_arguments():
         runbox.evaluate([], ["not a dict"])
     with pytest.raises(runbox.EngineError, match="runbox eval failed"):
         runbox.evaluate("/nonexistent/problems.jsonl", [])
+
+
+AGREEMENT = os.path.join(os.path.dirname(DATA), "tests", "agreement")
+
+
+def test_humaneval_plus_with_a_cache_and_evalplus_json(tmp_path):
+    problems = os.path.join(AGREEMENT, "humanevalplus_problems.jsonl.gz")
+    with gzip.open(problems, "rt", encoding="utf-8") as f:
+        tasks = [json.loads(line) for line in f][:2]
+    samples = [{"task_id": t["task_id"], "solution": t["prompt"] + t["canonical_solution"]} for t in tasks]
+    samples.append({"task_id": tasks[0]["task_id"], "solution": tasks[0]["prompt"] + "    return None\n"})
+    ev = runbox.evaluate(problems, samples, k=(1,), workers=2, cache_dir=tmp_path / "cache",
+                         evalplus_json=tmp_path / "eval_results.json", all_tests=True)
+    assert [r.passed for r in ev.records] == [True, True, False]
+    assert [(r["base_status"], r["plus_status"]) for r in ev.records[:2]] == [("pass", "pass")] * 2
+    assert ev.records[2]["base_status"] == "fail"
+    assert os.listdir(tmp_path / "cache")          # the reference outputs were kept
+    assert set(json.load(open(tmp_path / "eval_results.json"))["eval"]) == {t["task_id"] for t in tasks}
+    base = runbox.evaluate(problems, samples[:1], k=(1,), base_only=True, cache_dir=tmp_path / "cache")
+    assert base.records[0]["base_status"] == "pass" and base.records[0].passed
+
+
+def test_stdin_stdout_problems_named_by_format():
+    problems = [{"name": "sum", "public_tests": {"input": ["1 2\n"], "output": ["3\n"]},
+                 "private_tests": {"input": ["5 5\n"], "output": ["10\n"]},
+                 "generated_tests": {"input": [], "output": []}}]
+    samples = [{"task_id": "sum", "solution": "print(sum(map(int, input().split())))"},
+               {"task_id": "sum", "solution": "print(3)"}]
+    ev = runbox.evaluate(problems, samples, k=(1,), format="codecontests")
+    assert [r.passed for r in ev.records] == [True, False]
+    with pytest.raises(runbox.EngineError, match="format"):
+        runbox.evaluate(problems, samples, k=(1,), format="no-such-format")
