@@ -52,6 +52,8 @@ static const char EVAL_USAGE_HEAD[] =
     "      --min-time-limit S HumanEval+, MBPP+: the least time a call gets (default 4)\n"
     "      --time-limit-factor F  HumanEval+, MBPP+: a call gets F times the reference\n"
     "                         solution's time, if more (default 4)\n"
+    "      --task-time-limit S  HumanEval+, MBPP+: the most a sample's calls of one kind\n"
+    "                         get together (default 60, evalplus's EVALPLUS_TIMEOUT_PER_TASK)\n"
     "      --cache-dir DIR    where the reference solutions' outputs are cached\n"
     "                         (default $XDG_CACHE_HOME/runbox, or ~/.cache/runbox)\n"
     "      --evalplus-json FILE  also write evalplus's eval_results.json to FILE\n";
@@ -64,7 +66,7 @@ static const char EVAL_USAGE_TAIL[] =
 /* ---- options ---------------------------------------------------------------- */
 
 enum { OPT_PROBLEMS = 256, OPT_SAMPLES, OPT_FORMAT, OPT_NO_RERUN, OPT_ALL_TESTS, OPT_BASE_ONLY, OPT_MIN_LIMIT,
-       OPT_FACTOR, OPT_CACHE_DIR, OPT_EVALPLUS_JSON };
+       OPT_FACTOR, OPT_TASK_LIMIT, OPT_CACHE_DIR, OPT_EVALPLUS_JSON };
 
 static int usage_error(const char *what, const char *arg)
 {
@@ -91,6 +93,7 @@ static int take_own_option(int c, const char *arg, char **argv, struct eval_opti
     case OPT_BASE_ONLY: o->base_only = true; return -1;
     case OPT_MIN_LIMIT: return rb_cli_parse_seconds("--min-time-limit", arg, &o->min_time_limit) ? -1 : RB_EXIT_USAGE;
     case OPT_FACTOR: return rb_cli_parse_seconds("--time-limit-factor", arg, &o->time_limit_factor) ? -1 : RB_EXIT_USAGE;
+    case OPT_TASK_LIMIT: return rb_cli_parse_seconds("--task-time-limit", arg, &o->task_time_limit) ? -1 : RB_EXIT_USAGE;
     case OPT_CACHE_DIR: o->cache_dir = arg; return -1;
     case OPT_EVALPLUS_JSON: o->evalplus_json = arg; return -1;
     case 'h':
@@ -123,6 +126,7 @@ static int parse_options(int argc, char **argv, struct eval_options *o)
         { "base-only", no_argument, NULL, OPT_BASE_ONLY },
         { "min-time-limit", required_argument, NULL, OPT_MIN_LIMIT },
         { "time-limit-factor", required_argument, NULL, OPT_FACTOR },
+        { "task-time-limit", required_argument, NULL, OPT_TASK_LIMIT },
         { "cache-dir", required_argument, NULL, OPT_CACHE_DIR },
         { "evalplus-json", required_argument, NULL, OPT_EVALPLUS_JSON },
         { "help", no_argument, NULL, 'h' },
@@ -134,6 +138,7 @@ static int parse_options(int argc, char **argv, struct eval_options *o)
     o->rerun = true;
     o->min_time_limit = 4.0;    /* evalplus/config.py, DEFAULT_MIN_TIME_LIMIT */
     o->time_limit_factor = 4.0; /* DEFAULT_GT_TIME_LIMIT_FACTOR */
+    o->task_time_limit = 60.0;  /* eval/__init__.py, EVALPLUS_TIMEOUT_PER_TASK's default */
     o->common.table = -1;
     o->nks = rb_passk_parse_ks("1,10,100", o->ks, EVAL_MAX_KS);
     int c, status = -1;

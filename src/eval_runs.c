@@ -51,7 +51,8 @@ static char *sample_task(const struct eval_state *st, const cJSON *sample)
 
 /* evalplus's per-call limits, max(min, factor * reference time), and its
  * whole-run limit, min(60, sum) + 1 (+1 for --test_details), joined for one
- * more second (eval/__init__.py, untrusted_check). */
+ * more second (eval/__init__.py, untrusted_check); 60 is its
+ * EVALPLUS_TIMEOUT_PER_TASK, here --task-time-limit. */
 static double evalplus_limits(const struct eval_state *st, const struct rb_test_group *g, rb_call *calls)
 {
     double sum = 0;
@@ -60,7 +61,7 @@ static double evalplus_limits(const struct eval_state *st, const struct rb_test_
         calls[i].timeout = limit;
         sum += limit;
     }
-    return fmin(60, sum) + 2 + (st->opt.all_tests ? 1 : 0);
+    return fmin(st->opt.task_time_limit, sum) + 2 + (st->opt.all_tests ? 1 : 0);
 }
 
 /* A job of calls: every test of group `g`, judged by the format's rules. */

@@ -42,6 +42,7 @@ struct eval_options {
     bool base_only;              /* evalplus: base inputs only */
     double min_time_limit;       /* evalplus: --min-time-limit (4) */
     double time_limit_factor;    /* evalplus: --time-limit-factor (4) */
+    double task_time_limit;      /* evalplus: --task-time-limit (60), the cap on a run's calls together */
     const char *cache_dir;       /* --cache-dir, or the default */
     char *default_cache_dir;
     const char *evalplus_json;   /* --evalplus-json FILE */

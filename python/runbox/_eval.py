@@ -63,6 +63,7 @@ def evaluate(problems: PathOrRecords, samples: PathOrRecords,
              base_only: bool = False,
              min_time_limit: Optional[float] = None,
              time_limit_factor: Optional[float] = None,
+             task_time_limit: Optional[float] = None,
              cache_dir: Union[str, "os.PathLike[str]", None] = None,
              evalplus_json: Union[str, "os.PathLike[str]", None] = None) -> EvalResult:
     """Grades samples against their problems by the benchmark's own rules
@@ -85,9 +86,10 @@ def evaluate(problems: PathOrRecords, samples: PathOrRecords,
     (evalplus's ``--test_details``). For HumanEval+ and MBPP+,
     ``base_only`` grades the base inputs only; a call gets
     ``time_limit_factor`` times the reference solution's time, at least
-    ``min_time_limit`` seconds; the reference outputs are cached in
-    ``cache_dir``; ``evalplus_json`` also writes evalplus's
-    ``eval_results.json`` there.
+    ``min_time_limit`` seconds, and a sample's calls of one kind get at
+    most ``task_time_limit`` seconds together (default 60); the reference
+    outputs are cached in ``cache_dir``; ``evalplus_json`` also writes
+    evalplus's ``eval_results.json`` there.
 
     >>> import runbox
     >>> problems = [{"task_id": "T/0", "prompt": "def add(a, b):\\n",
@@ -133,6 +135,8 @@ def evaluate(problems: PathOrRecords, samples: PathOrRecords,
             argv += ["--min-time-limit", repr(float(min_time_limit))]
         if time_limit_factor is not None:
             argv += ["--time-limit-factor", repr(float(time_limit_factor))]
+        if task_time_limit is not None:
+            argv += ["--task-time-limit", repr(float(task_time_limit))]
         if cache_dir is not None:
             argv += ["--cache-dir", os.path.abspath(os.fspath(cache_dir))]
         if evalplus_json is not None:

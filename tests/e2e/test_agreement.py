@@ -29,10 +29,16 @@ from rbtest import RUNBOX, SOURCE_ROOT, cleanup_tmp_root, new_tmpdir  # noqa: E4
 HERE = os.path.join(SOURCE_ROOT, "tests", "agreement")
 TIMING_SENSITIVE = ("slow_exponential", "slow_on_big")
 
+# evalplus gives a sample's calls of one kind at most 60 s together; the
+# samples that loop for ever reach that cap (and burn a core while they do),
+# every other sample ends far below 10 s, so the verdicts are the same.
+EVALPLUS_FLAGS = ["--task-time-limit", "10"]
+
 # format: (problems, samples, verdicts, extra flags)
 FORMATS = {
-    "humanevalplus": ("humanevalplus_problems.jsonl.gz", "humanevalplus_samples.jsonl", "humanevalplus_verdicts.jsonl", []),
-    "mbppplus": ("mbppplus_problems.jsonl.gz", "mbppplus_samples.jsonl", "mbppplus_verdicts.jsonl", []),
+    "humanevalplus": ("humanevalplus_problems.jsonl.gz", "humanevalplus_samples.jsonl", "humanevalplus_verdicts.jsonl",
+                      EVALPLUS_FLAGS),
+    "mbppplus": ("mbppplus_problems.jsonl.gz", "mbppplus_samples.jsonl", "mbppplus_verdicts.jsonl", EVALPLUS_FLAGS),
     "livecodebench": ("livecodebench_problems.jsonl", "livecodebench_samples.jsonl", "livecodebench_verdicts.jsonl", []),
     "livecodebench_own_file": ("livecodebench_problems.jsonl", "livecodebench_output.json", "livecodebench_verdicts.jsonl", []),
     "apps": ("apps_problems.jsonl", "apps_samples.jsonl", "apps_verdicts.jsonl", []),
