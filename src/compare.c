@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "graders.h"
 #include "pytext.h"
 
 static const struct rb_compare_info COMPARATORS[] = {

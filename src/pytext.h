@@ -1,8 +1,8 @@
 /*
  * Python's rules for text, in C, for comparing outputs the way the
  * benchmarks' Python graders do (compare.c): spans of a buffer, str.strip(),
- * str.split(), str.splitlines(), float() and Decimal() of a token, and the
- * graders' own output comparisons built from them.
+ * str.split(), str.splitlines(), float() and Decimal() of a token.
+ * graders.c builds the graders' own output comparisons from them.
  *
  * Text is UTF-8. Python's whitespace (str.isspace), line breaks and decimal
  * digits (category Nd, which float() and Decimal() read) are recognised in
@@ -52,10 +52,13 @@ bool rb_py_float_bytes(struct rb_span s, double *out);
  * std::from_chars's general format (inf, infinity, nan, nan(...) too). */
 bool rb_absl_atod(struct rb_span s, double *out);
 
-/* The three Python graders' stdin/stdout comparisons (compare.c's table
- * says which is which). */
-bool rb_lcb_output_matches(struct rb_span got, struct rb_span want);
-bool rb_apps_output_matches(struct rb_span got, struct rb_span want);
-bool rb_taco_output_matches(struct rb_span got, struct rb_span want);
+/* Decimal(a) == Decimal(b): false when either does not read as a Decimal,
+ * and for a NaN. */
+bool rb_py_decimal_equal(struct rb_span a, struct rb_span b);
+/* Whether Decimal(tok) reads tok. */
+bool rb_py_is_decimal(struct rb_span tok);
+
+/* The length of the UTF-8 character at s (1 for a stray byte). */
+size_t rb_utf8_char_len(const unsigned char *s, size_t n);
 
 #endif
