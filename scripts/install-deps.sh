@@ -9,6 +9,7 @@ packages=(
     gcc meson ninja-build pkg-config   # the build
     python3 python3-dev                # the embedded interpreter (python3-embed)
     libseccomp-dev libcjson-dev zlib1g-dev
+    nettle-dev                         # MD5 of datasets, as evalplus names its caches
     libmicrohttpd-dev                  # runbox serve's HTTP server
     check                              # unit tests
     util-linux                         # setpriv: hostile tests run unprivileged

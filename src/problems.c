@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <nettle/md5.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,7 +19,6 @@
 #include "idset.h"
 #include "jsontext.h"
 #include "lines.h"
-#include "md5.h"
 #include "util.h"
 
 int rb_problems_fail(char *err, size_t errlen, const char *fmt, ...)
@@ -33,6 +33,19 @@ int rb_problems_fail(char *err, size_t errlen, const char *fmt, ...)
 #define fail rb_problems_fail
 
 /* gzread reads plain files as they are, so one reader serves .gz and not. */
+/* The hex MD5 of the text, evalplus's name for a dataset (its caches and
+ * eval_results.json's "hash"). */
+static void md5_hex(const char *text, size_t len, char hex[33])
+{
+    struct md5_ctx ctx;
+    uint8_t digest[MD5_DIGEST_SIZE];
+    md5_init(&ctx);
+    md5_update(&ctx, len, (const uint8_t *)text);
+    md5_digest(&ctx, sizeof digest, digest);
+    for (size_t i = 0; i < sizeof digest; i++)
+        snprintf(hex + 2 * i, 3, "%02x", digest[i]);
+}
+
 static int read_whole(const char *path, struct rb_buf *out, char *err, size_t errlen)
 {
     gzFile f = gzopen(path, "rb");
@@ -328,10 +341,7 @@ int rb_problems_load(const char *path, const char *format, struct rb_problems *o
         return text ? -1 : fail(err, errlen, "out of memory");
     }
     const char *s = text->data ? text->data : "";
-    struct rb_md5 md5;
-    rb_md5_init(&md5);
-    rb_md5_update(&md5, s, text->len);
-    rb_md5_hex(&md5, out->md5);
+    md5_hex(s, text->len, out->md5);
     /* The text stays: problems point into it (evalplus's inputs). */
     int rc = rb_problems_keep(out, text->data ? text->data : strdup(""));
     free(text);

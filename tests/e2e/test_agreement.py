@@ -16,6 +16,8 @@ out: the graders' verdicts were taken on one machine, at one load.
 
 Run with Debian's interpreter: /usr/bin/python3 tests/e2e/test_agreement.py
 """
+import gzip
+import hashlib
 import json
 import os
 import subprocess
@@ -73,8 +75,9 @@ class Agreement(unittest.TestCase):
         cls.dir = new_tmpdir("agreement")
         cls.cache = os.path.join(cls.dir, "cache")
 
-    def grade(self, name):
+    def grade(self, name, more=()):
         problems, samples, verdicts, flags = FORMATS[name]
+        flags = flags + list(more)
         out = os.path.join(self.dir, name + ".jsonl")
         t0 = time.monotonic()
         p = subprocess.run([RUNBOX, "eval", "--problems", os.path.join(HERE, problems), "--samples",
@@ -85,8 +88,8 @@ class Agreement(unittest.TestCase):
         by_order = samples.endswith(".json")
         return keyed(lines(os.path.join(HERE, verdicts)), by_order), keyed(lines(out), by_order)
 
-    def check(self, name):
-        truth, ours = self.grade(name)
+    def check(self, name, more=()):
+        truth, ours = self.grade(name, more)
         wrong = []
         for key, t in sorted(truth.items(), key=str):
             if t["kind"] in TIMING_SENSITIVE:
@@ -105,7 +108,26 @@ class Agreement(unittest.TestCase):
         self.assertEqual(wrong, [], "\n".join(wrong))
 
     def test_humanevalplus(self):
-        self.check("humanevalplus")
+        """Also evalplus's eval_results.json: its dataset hash (the md5 of
+        the problems' text, as evalplus computes it) and each sample's
+        statuses as the results file has them."""
+        ep = os.path.join(self.dir, "eval_results.json")
+        self.check("humanevalplus", ["--evalplus-json", ep])
+        problems = os.path.join(HERE, FORMATS["humanevalplus"][0])
+        with gzip.open(problems, "rb") as f:
+            md5 = hashlib.md5(f.read()).hexdigest()
+        with open(ep, encoding="utf-8") as f:
+            doc = json.load(f)
+        self.assertEqual(doc["hash"], md5)
+        self.assertEqual(set(doc["pass_at_k"]), {"base", "plus"})
+        ours = lines(os.path.join(self.dir, "humanevalplus.jsonl"))
+        theirs = [e for task in doc["eval"].values() for e in task]
+        self.assertEqual(len(theirs), len(ours))
+        by_task = {}
+        for r in ours:
+            by_task.setdefault(r["task_id"], []).append((r["base_status"], r["plus_status"]))
+        for task, entries in doc["eval"].items():
+            self.assertEqual([(e["base_status"], e["plus_status"]) for e in entries], by_task[task], task)
 
     def test_mbppplus(self):
         self.check("mbppplus")
