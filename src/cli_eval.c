@@ -449,6 +449,13 @@ int rb_cli_eval(int argc, char **argv)
         return RB_EXIT_FAILURE;
     }
     st.fmt = st.problems.fmt;
+    if ((st.opt.evalplus_json || st.opt.base_only) && !st.fmt->needs_reference) {
+        rb_cli_error("%s applies to HumanEval+ and MBPP+ only; %s reads as %s",
+                     st.opt.evalplus_json ? "--evalplus-json" : "--base-only", st.opt.problems, st.fmt->title);
+        rb_problems_free(&st.problems);
+        free(st.opt.default_cache_dir);
+        return RB_EXIT_USAGE;
+    }
     rb_stats_init(&st.stats);
     int64_t start = rb_now_ns();
     int sigfd = -1;

@@ -341,7 +341,8 @@ int rb_cli_merge(int argc, char **argv)
     char err[1024];
     int status = RB_EXIT_FAILURE;
     char *missing_default = NULL;
-    struct rb_passk_table table = { 0 };
+    struct rb_passk_table table = { 0 }, base = { 0 }; /* base: HumanEval+'s and MBPP+'s base tests */
+    bool has_base = false;
     if ((manifest ? read_manifest(&m, manifest, err, sizeof err) : read_samples(&m, samples, err, sizeof err)) < 0) {
         rb_cli_error("%s", err);
         goto done;
@@ -383,9 +384,15 @@ int rb_cli_merge(int argc, char **argv)
                 char *task = rb_task_id_text(cJSON_GetObjectItemCaseSensitive(rec, "task_id"));
                 bool passed = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(rec, "passed"));
                 const char *result = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(rec, "result"));
-                if (task)
+                const char *base_status = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(rec, "base_status"));
+                if (task) {
                     rb_passk_add(&table, task, passed);
-                counts[passed ? 0 : (result && strcmp(result, "timed out") == 0 ? 2 : 1)]++;
+                    if (base_status) {
+                        has_base = true;
+                        rb_passk_add(&base, task, strcmp(base_status, "pass") == 0);
+                    }
+                }
+                counts[passed ? 0 : (result && strncmp(result, "timed out", 9) == 0 ? 2 : 1)]++;
                 free(task);
             }
         }
@@ -426,18 +433,13 @@ int rb_cli_merge(int argc, char **argv)
                 m.eval ? "samples" : "manifest", m.unexpected, out);
     }
     if (m.eval) {
-        long min_n = rb_passk_min_samples(&table);
+        /* As runbox eval prints it: for HumanEval+ and MBPP+ (records with a
+         * base_status) also evalplus's two scores, base and base + extra. */
         struct rb_buf json = { 0 };
-        rb_buf_append_str(&json, "{");
-        int printed = 0;
-        for (int i = 0; i < nks && table.count; i++) {
-            if (ks[i] > min_n)
-                continue;
-            char num[40];
-            rb_format_double(rb_passk_score(&table, ks[i]), num, sizeof num);
-            rb_buf_printf(&json, "%s\"pass@%ld\": %s", printed++ ? ", " : "", ks[i], num);
-        }
-        rb_buf_append_str(&json, "}");
+        if (has_base && base.count == table.count)
+            rb_passk_json_evalplus(&json, &table, &base, &table, ks, nks);
+        else
+            rb_passk_json(&json, &table, ks, nks);
         if (!quiet)
             fprintf(stderr, "  passed %ld, failed %ld, timed out %ld%s\n", counts[0], counts[1], counts[2],
                     complete ? "" : " (incomplete: pass@k covers only the samples with a record)");
@@ -456,6 +458,7 @@ done:
     free(m.entries);
     rb_idset_free(&m.index);
     rb_passk_free(&table);
+    rb_passk_free(&base);
     free(missing_default);
     return status;
 }

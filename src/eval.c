@@ -210,9 +210,14 @@ void rb_calls_verdict(const rb_result *r, const char *what, struct rb_verdict *v
                 snprintf(v->result, sizeof v->result, "failed: %s", text);
             } else {
                 ended_text(r, RB_FMT_COUNT, 0, v);
+                /* The worker's word on the main module says where the exit
+                 * came: in it (no call ran), or after it, in call i; with no
+                 * word (os._exit), only that call i never reported. */
+                const char *when = !r->outcome ? "before the result of"
+                                   : strcmp(r->outcome, "completed") == 0 ? "during" : "before";
                 if (strncmp(v->result, "failed: exited with code", 24) == 0)
-                    snprintf(v->result, sizeof v->result, "failed: exited with code %d during %s %zu",
-                             r->return_code, what, i);
+                    snprintf(v->result, sizeof v->result, "failed: exited with code %d %s %s %zu",
+                             r->return_code, when, what, i);
             }
             return;
         }
@@ -300,7 +305,10 @@ void rb_eval_add_record(cJSON *line, cJSON *record, const char *key)
         set_item(line, key, record);
         return;
     }
-    /* runbox's own record, minus the id (the sample is named by its fields). */
+    /* runbox's own record, minus the id (the sample is named by its fields),
+     * and minus its `passed`: the line's is the sample's verdict, which can
+     * be worse than the cases' (APPS's limit on the tests together). */
+    cJSON_DeleteItemFromObjectCaseSensitive(record, "passed");
     for (cJSON *item = record->child; item;) {
         cJSON *next = item->next;
         cJSON_DetachItemViaPointer(record, item);

@@ -409,8 +409,12 @@ int eval_prepare(struct eval_state *st, int sigfd)
         return RB_EXIT_OK;
     }
     if (!st->opt.common.quiet && st->fmt->needs_reference)
-        fprintf(stderr, "runbox eval: computing the expected outputs of %s's %zu reference solutions "
-                        "(cached in %s)\n", st->fmt->title, st->problems.count, path ? path : "nowhere");
+    {
+        char count[64];
+        fprintf(stderr, "runbox eval: computing the expected outputs of %s's %s (cached in %s)\n",
+                st->fmt->title, rb_plural((long)st->problems.count, "reference solution", count, sizeof count),
+                path ? path : "nowhere");
+    }
     struct prep_feed f = { .st = st };
     struct rb_driver d = {
         .batch = st->batch, .progress = &st->progress, .sigfd = sigfd, .input_fd = -1,

@@ -23,23 +23,6 @@ static bool is_evalplus(const struct eval_state *st)
     return st->fmt->needs_reference;
 }
 
-/* {"pass@1": ..., "pass@10": ...} for the ks every problem has enough samples for. */
-static void passk_object(const struct eval_state *st, const struct rb_passk_table *t, struct rb_buf *json)
-{
-    long min_n = rb_passk_min_samples(t);
-    rb_buf_append_str(json, "{");
-    int printed = 0;
-    for (int i = 0; i < st->opt.nks; i++) {
-        long k = st->opt.ks[i];
-        if (k > min_n)
-            continue;
-        char num[40];
-        rb_format_double(rb_passk_score(t, k), num, sizeof num);
-        rb_buf_printf(json, "%s\"pass@%ld\": %s", printed++ ? ", " : "", k, num);
-    }
-    rb_buf_append_str(json, "}");
-}
-
 static void print_scores(const struct eval_state *st, const struct rb_passk_table *t, const char *label)
 {
     long min_n = rb_passk_min_samples(t);
@@ -59,17 +42,11 @@ void eval_print_passk(const struct eval_state *st, const struct eval_tally *t, d
     struct rb_buf json = { 0 };
     bool both = is_evalplus(st) && t->has_base && !st->opt.base_only;
     const struct rb_passk_table *main = is_evalplus(st) && st->opt.base_only ? &t->base : &t->table;
-    passk_object(st, main, &json);
-    if (both) {
-        /* evalplus's pass_at_k: base tests, and base + extra tests. */
-        json.len--;
-        json.data[json.len] = '\0';
-        rb_buf_append_str(&json, json.len > 1 ? ", \"base\": " : "\"base\": ");
-        passk_object(st, &t->base, &json);
-        rb_buf_append_str(&json, ", \"plus\": ");
-        passk_object(st, &t->table, &json);
-        rb_buf_append_str(&json, "}");
-    }
+    /* evalplus's pass_at_k: base tests, and base + extra tests. */
+    if (both)
+        rb_passk_json_evalplus(&json, main, &t->base, &t->table, st->opt.ks, st->opt.nks);
+    else
+        rb_passk_json(&json, main, st->opt.ks, st->opt.nks);
     if (!st->opt.common.quiet) {
         char a[64];
         fprintf(stderr, "runbox eval: %s of %zu %s problem%s graded in %.1f s\n",
@@ -172,7 +149,9 @@ static cJSON *evalplus_scores(const struct rb_passk_table *t)
             continue;
         char key[16];
         snprintf(key, sizeof key, "pass@%ld", KS[i]);
-        cJSON_AddNumberToObject(o, key, rb_passk_score(t, KS[i]));
+        char num[40]; /* the shortest form, as Python's json writes it */
+        rb_format_double(rb_passk_score(t, KS[i]), num, sizeof num);
+        cJSON_AddRawToObject(o, key, num);
     }
     return o;
 }

@@ -13,6 +13,7 @@
 #include "lines.h"
 #include "problems.h"
 #include "results.h"
+#include "util.h"
 
 double rb_pass_at_k(long n, long c, long k)
 {
@@ -172,7 +173,7 @@ int rb_passk_of_file(const char *path, struct rb_passk_table *table, long counts
         }
         const char *result = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(rec, "result"));
         rb_passk_add(table, task, cJSON_IsTrue(passed));
-        counts[cJSON_IsTrue(passed) ? 0 : (result && strcmp(result, "timed out") == 0 ? 2 : 1)]++;
+        counts[cJSON_IsTrue(passed) ? 0 : (result && strncmp(result, "timed out", 9) == 0 ? 2 : 1)]++;
         (*total)++;
         free(task);
         cJSON_Delete(rec);
@@ -190,4 +191,33 @@ int rb_passk_of_file(const char *path, struct rb_passk_table *table, long counts
         return -1;
     }
     return 0;
+}
+
+void rb_passk_json(struct rb_buf *out, const struct rb_passk_table *t, const long *ks, int nks)
+{
+    long min_n = rb_passk_min_samples(t);
+    rb_buf_append_str(out, "{");
+    int printed = 0;
+    for (int i = 0; i < nks && t->count; i++) {
+        if (ks[i] > min_n)
+            continue;
+        char num[40];
+        rb_format_double(rb_passk_score(t, ks[i]), num, sizeof num);
+        rb_buf_printf(out, "%s\"pass@%ld\": %s", printed++ ? ", " : "", ks[i], num);
+    }
+    rb_buf_append_str(out, "}");
+}
+
+void rb_passk_json_evalplus(struct rb_buf *out, const struct rb_passk_table *main,
+                            const struct rb_passk_table *base, const struct rb_passk_table *plus,
+                            const long *ks, int nks)
+{
+    rb_passk_json(out, main, ks, nks);
+    out->len--; /* the closing brace, put back below */
+    out->data[out->len] = '\0';
+    rb_buf_append_str(out, out->len > 1 ? ", \"base\": " : "\"base\": ");
+    rb_passk_json(out, base, ks, nks);
+    rb_buf_append_str(out, ", \"plus\": ");
+    rb_passk_json(out, plus, ks, nks);
+    rb_buf_append_str(out, "}");
 }

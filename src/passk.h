@@ -37,6 +37,16 @@ int rb_passk_of_file(const char *path, struct rb_passk_table *table, long counts
 /* Parses "1,10,100" into ks (at most `cap`); returns the count or -1. */
 int rb_passk_parse_ks(const char *text, long *ks, int cap);
 
+struct rb_buf;
+/* {"pass@1": ..., ...} appended to `out`, for the ks every problem has
+ * enough samples for (none when the table is empty). */
+void rb_passk_json(struct rb_buf *out, const struct rb_passk_table *t, const long *ks, int nks);
+/* evalplus's two scores beside the main one, as runbox eval prints them:
+ * {"pass@1": <main>, "base": {...}, "plus": {...}}. */
+void rb_passk_json_evalplus(struct rb_buf *out, const struct rb_passk_table *main,
+                            const struct rb_passk_table *base, const struct rb_passk_table *plus,
+                            const long *ks, int nks);
+
 /* The shortest decimal that reads back as `v` (what Python's repr prints). */
 void rb_format_double(double v, char *buf, size_t len);
 

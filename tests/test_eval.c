@@ -264,6 +264,29 @@ START_TEST(record_keeps_the_samples_fields_first)
 }
 END_TEST
 
+/* Every case passed, but together they took longer than APPS allows a
+ * sample: the line says not passed, whatever the cases' record said. */
+START_TEST(a_sample_past_the_graders_limit_is_not_passed)
+{
+    cJSON *record = cJSON_Parse("{\"status\": \"ok\", \"passed\": true, \"cases_passed\": 3, \"cases\": ["
+                                "{\"verdict\": \"passed\", \"runtime\": 3.8},"
+                                "{\"verdict\": \"passed\", \"runtime\": 3.8},"
+                                "{\"verdict\": \"passed\", \"runtime\": 3.8}]}");
+    struct rb_verdict v;
+    rb_cases_verdict(record, 11, &v);
+    ck_assert(!v.passed);
+    ck_assert(v.timed_out);
+    ck_assert_msg(strncmp(v.result, "timed out: the tests took 11.4 s", 32) == 0, "%s", v.result);
+    cJSON *sample = cJSON_Parse("{\"task_id\": 7, \"solution\": \"x\"}");
+    cJSON *line = rb_eval_line(sample, &v);
+    rb_eval_add_record(line, record, NULL);
+    ck_assert(cJSON_IsFalse(cJSON_GetObjectItem(line, "passed")));
+    ck_assert_int_eq(cJSON_GetObjectItem(line, "cases_passed")->valueint, 3);
+    cJSON_Delete(line);
+    cJSON_Delete(sample);
+}
+END_TEST
+
 static Suite *eval_suite(void)
 {
     Suite *s = suite_create("eval");
@@ -279,6 +302,7 @@ static Suite *eval_suite(void)
     tcase_add_test(tv, mbpp_verdict_names_the_first_failing_assert);
     tcase_add_test(tv, rerun_rule);
     tcase_add_test(tv, record_keeps_the_samples_fields_first);
+    tcase_add_test(tv, a_sample_past_the_graders_limit_is_not_passed);
     suite_add_tcase(s, tv);
     return s;
 }

@@ -74,6 +74,7 @@ class Agreement(unittest.TestCase):
     def setUpClass(cls):
         cls.dir = new_tmpdir("agreement")
         cls.cache = os.path.join(cls.dir, "cache")
+        cls.passk = {}
 
     def grade(self, name, more=()):
         problems, samples, verdicts, flags = FORMATS[name]
@@ -84,6 +85,7 @@ class Agreement(unittest.TestCase):
                             os.path.join(HERE, samples), "-o", out, "--cache-dir", self.cache, "-j", "2", "-q"] + flags,
                            capture_output=True, text=True, timeout=900)
         self.assertEqual(p.returncode, 0, p.stderr)
+        self.passk[name] = json.loads(p.stdout.strip().splitlines()[-1])
         sys.stderr.write("  %s graded in %.1f s\n" % (name, time.monotonic() - t0))
         by_order = samples.endswith(".json")
         return keyed(lines(os.path.join(HERE, verdicts)), by_order), keyed(lines(out), by_order)
@@ -128,6 +130,27 @@ class Agreement(unittest.TestCase):
             by_task.setdefault(r["task_id"], []).append((r["base_status"], r["plus_status"]))
         for task, entries in doc["eval"].items():
             self.assertEqual([(e["base_status"], e["plus_status"]) for e in entries], by_task[task], task)
+        self.check_merge("humanevalplus")
+
+    def check_merge(self, name):
+        """The results split in two, as two shards would write them, and
+        merged: the same file, and the same scores as eval printed (for
+        HumanEval+ the base and base + extra ones too)."""
+        results = os.path.join(self.dir, name + ".jsonl")
+        with open(results, encoding="utf-8") as f:
+            rows = f.readlines()
+        shards = []
+        for i in range(2):
+            path = os.path.join(self.dir, "%s.shard%d.jsonl" % (name, i))
+            with open(path, "w", encoding="utf-8") as f:
+                f.writelines(rows[i::2])
+            shards.append(path)
+        merged = os.path.join(self.dir, name + ".merged.jsonl")
+        p = subprocess.run([RUNBOX, "merge", "--samples", os.path.join(HERE, FORMATS[name][1]), "-o", merged, "-q"]
+                           + shards, capture_output=True, text=True, timeout=60)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(json.loads(p.stdout.strip().splitlines()[-1]), self.passk[name])
+        self.assertEqual(len(lines(merged)), len(rows))
 
     def test_mbppplus(self):
         self.check("mbppplus")

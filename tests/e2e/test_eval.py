@@ -1308,6 +1308,15 @@ class CliErrorTests(EvalTestCase):
                 r = run_runbox(["eval", "--problems", HUMANEVAL, "--samples", self.samples, "-k", k])
                 self.assertUsageError(r, 2, ["-k"])
 
+    def test_evalplus_flags_on_other_formats(self):
+        # --evalplus-json and --base-only mean something for HumanEval+ and
+        # MBPP+ only; elsewhere they are refused, not silently ignored.
+        for flags in (["--evalplus-json", os.path.join(self.dir, "ep.json")], ["--base-only"]):
+            with self.subTest(flags=flags):
+                r = run_runbox(["eval", "--problems", HUMANEVAL, "--samples", self.samples] + flags)
+                self.assertUsageError(r, 2, [flags[0], "HumanEval+ and MBPP+"])
+        self.assertFalse(os.path.exists(os.path.join(self.dir, "ep.json")))
+
     def test_unknown_problems_format(self):
         bad = os.path.join(self.dir, "problems.jsonl")
         with open(bad, "w") as f:
