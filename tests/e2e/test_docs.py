@@ -21,9 +21,12 @@ DOCS = os.path.join(SOURCE_ROOT, "docs")
 
 
 def jsonl_blocks(name):
+    """The lines of each ```jsonl block (indented ones too, as in a list);
+    blocks whose info string says more (```jsonl file=...) are not manifests."""
     with open(os.path.join(DOCS, name), encoding="utf-8") as f:
         text = f.read()
-    return [b.strip("\n").split("\n") for b in re.findall(r"```jsonl\n(.*?)```", text, re.S)]
+    return [[line.strip() for line in b.split("\n") if line.strip()]
+            for b in re.findall(r"```jsonl\n(.*?)```", text, re.S)]
 
 
 def example_dir():
@@ -81,6 +84,68 @@ class ManifestExamples(RunboxTestCase):
         for job_id in ("a-plus-b", "third"):
             r = self.rec(job_id)
             self.assertIs(r["passed"], True, fmt_record(r))
+
+    def verdicts(self, job_id):
+        r = self.rec(job_id)
+        return [c["verdict"] for c in r["cases"]]
+
+    def test_per_case_timeout(self):
+        r = self.rec("slow-case")
+        self.assertEqual((r["passed"], self.verdicts("slow-case")), (True, ["passed", "passed"]), fmt_record(r))
+
+    def test_comparisons_pass_and_fail_the_cases_the_text_says(self):
+        said = {
+            "cmp-whitespace": ["passed", "wrong_output"],
+            "cmp-tokens-tolerance": ["passed", "passed", "wrong_output"],
+            "cmp-exact": ["passed", "wrong_output", "wrong_output"],
+            "cmp-lines": ["passed", "wrong_output", "wrong_output"],
+            "cmp-case-insensitive": ["passed", "passed", "wrong_output"],
+            "cmp-floats": ["passed", "wrong_output", "wrong_output"],
+            "cmp-floats-tolerance": ["passed"],
+            "cmp-unordered-lines": ["passed", "wrong_output"],
+            "cmp-livecodebench": ["passed", "wrong_output", "wrong_output"],
+            "cmp-apps": ["passed", "passed", "wrong_output"],
+            "cmp-taco": ["passed", "wrong_output", "wrong_output", "passed"],
+            "cmp-codecontests": ["passed", "wrong_output"],
+        }
+        for job_id, verdicts in said.items():
+            self.assertEqual(self.verdicts(job_id), verdicts, fmt_record(self.rec(job_id)))
+
+    def test_every_comparison_has_an_example(self):
+        """Every name runbox takes for `compare`, with cases and with calls, as
+        its error message lists them, is used by an example line."""
+        used = {"cases": set(), "calls": set()}
+        for block in self.blocks:
+            for line in block:
+                job = json.loads(line)
+                for kind, default in (("cases", "whitespace"), ("calls", "python")):
+                    if kind in job:
+                        used[kind].add(job.get("compare", default))
+        for kind, test in (("cases", '"cases": [{"expected_stdout": ""}]'),
+                           ("calls", '"entry_point": "f", "calls": [{"args": []}]')):
+            p = subprocess.run([RUNBOX, "run", "-q", "-"], capture_output=True, text=True,
+                               input='{"id": "x", "source": "", "compare": "nope", %s}\n' % test)
+            error = json.loads(p.stdout.splitlines()[0])["error"]
+            names = re.findall(r'"([\w-]+)"', error.split("must be one of", 1)[1])
+            self.assertGreaterEqual(len(names), 5, error)
+            self.assertEqual(sorted(set(names) - used[kind]), [],
+                             "compare names for %s without a ```jsonl example in manifest.md" % kind)
+
+    def test_a_system_exit_is_judged_by_the_output_where_the_grader_says(self):
+        r = self.rec("exit-after-answer")
+        self.assertEqual((r["status"], r["passed"]), ("error", True), fmt_record(r))
+        r = self.rec("exit-after-answer-strict")
+        self.assertEqual((r["status"], r["passed"], self.verdicts("exit-after-answer-strict")),
+                         ("error", False, ["error"]), fmt_record(r))
+
+    def test_call_comparisons(self):
+        for job_id, calls in (("calls-evalplus-mbpp", ["passed", "passed"]),
+                              ("calls-evalplus-atol", ["passed", "passed", "wrong"]),
+                              ("calls-apps", ["passed", "passed", "wrong"]),
+                              ("calls-livecodebench-tuple", ["passed"]),
+                              ("calls-python-tuple", ["wrong"])):
+            r = self.rec(job_id)
+            self.assertEqual((r["passed"], r["calls"]), ("wrong" not in calls, calls), fmt_record(r))
 
     def test_function_call_tests(self):
         r = self.rec("add")
