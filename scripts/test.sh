@@ -38,6 +38,7 @@ if [[ $phases == *" normal "* ]]; then
     scripts/build.sh
     run_suite unit
     run_suite e2e
+    run_suite agreement
     run_suite hostile
     run_suite slurm
     phase_done normal
