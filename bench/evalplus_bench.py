@@ -149,7 +149,7 @@ class EvalplusBench:
         except (ValueError, IndexError):
             m["void"] = f"{command} printed no JSON: {p.stdout[-300:]} {p.stderr[-300:]}"
             return m
-        m.update({k: r.get(k) for k in ("load_s", "grade_s", "start_s")})
+        m.update({k: r.get(k) for k in ("load_s", "grade_s", "start_s", "grade_cpu_s")})
         if r["passed"] != self.n:
             m["void"] = f"{r['passed']} of {self.n} samples passed; first not: {json.dumps(r['first_not_passed'])}"
         # The floor's clock is the grading alone; the baseline's the whole command.
@@ -230,6 +230,7 @@ class EvalplusBench:
                 s["grade_s_median"] = median([m.get("grade_s") for m in ok])
             if a == "floor":
                 s["rate_whole_command_median"] = median([m.get("rate_whole_command") for m in ok])
+                s["grade_cpu_s_per_sample"] = median([m["grade_cpu_s"] / self.n for m in ok if m.get("grade_cpu_s")])
             if a == "runbox":
                 sts = [m["stats"] for m in ok if "job_cpu_s" in m.get("stats", {})]
                 for k in ("supervisor_cpu_s", "job_cpu_s", "zygote_cpu_s", "runs", "job_cpu_per_run_ms",
@@ -321,6 +322,9 @@ def method_rows(ep):
         ["floor: grading only, s (median); samples/s counting its start-up",
          f"{fmt(f.get('grade_s_median'), '.2f')}; {fmt(f.get('rate_whole_command_median'), '.2f')}"],
         ["baseline / floor (rates, median)", fmt(ep["ratios"]["baseline/floor"]["median"], ".3f")],
+        ["CPU s per sample: floor's grading / baseline / runbox (each median; load-independent)",
+         f"{fmt(f.get('grade_cpu_s_per_sample'), '.4f')} / {fmt(b.get('cpu_s_per_sample'), '.4f')} / "
+         f"{fmt(ep['approaches']['runbox'].get('cpu_s_per_sample'), '.4f')}"],
         ["ground truth computed in-process (evalplus's way), s; its pickle, MB",
          f"{fmt(p['groundtruth']['wall_s'], '.1f')}; {fmt(p.get('ground_truth_bytes', 0) / 1e6, '.0f')}"],
     ]

@@ -368,6 +368,13 @@ def floor_load(problems_path, truth_path, samples_path, barrier):
 
 
 def floor_sample(index):
+    c0 = time.process_time()
+    out = floor_grade(index)
+    out["cpu_s"] = time.process_time() - c0
+    return out
+
+
+def floor_grade(index):
     problems, truth, samples = _FLOOR["problems"], _FLOOR["truth"], _FLOOR["samples"]
     s = samples[index]
     p = problems[s[0]]
@@ -413,6 +420,7 @@ def cmd_floor(args):
         grade_s = time.monotonic() - t1
     out = summary(results, load_s, grade_s)
     out["start_s"] = t1 - t0
+    out["grade_cpu_s"] = sum(r["cpu_s"] for r in results)
     return out
 
 
