@@ -34,6 +34,8 @@ import tempfile
 import threading
 import time
 
+import evalplus_bench
+
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BENCH = os.path.join(REPO, "bench")
 RESULTS = os.path.join(BENCH, "results")
@@ -1360,7 +1362,7 @@ def scale_markdown(scale):
 
 def draw_chart(results, path, title):
     """Bars of jobs/s (median of rounds), one cluster per workload, one colour per approach."""
-    colours = ["#7b3294", "#1b9e77", "#66a9e0", "#e6ab02", "#f0e442", "#2166ac"]
+    colours = ["#7b3294", "#1b9e77", "#66a9e0", "#e6ab02", "#f0e442", "#2166ac", "#d95f02"]  # one per column
     bars = {c: [] for c in CHART_COLUMNS}  # column -> [(x, value)]
     tics = []
     x = 0.0
@@ -1463,7 +1465,7 @@ def budget_markdown(report):
     return md_table(*br)
 
 
-def render_docs(report, scale):
+def render_docs(report, scale, evalplus=None):
     with open(TEMPLATE) as f:
         text = f.read()
     m = report["meta"]
@@ -1511,6 +1513,8 @@ def render_docs(report, scale):
         "ONE_JOB": (f"{m['runbox_one_job_batch']['wall_s']:.2f} s ({m['runbox_one_job_batch']['stats_wall_s']:.2f} s "
                     f"by runbox's own `--stats` clock)") if m.get("runbox_one_job_batch") else "not measured",
         "SCALE": scale_markdown(scale),
+        "EVALPLUS": evalplus_bench.markdown(evalplus, md_table),
+        "EVALPLUS_INPUTS": f"{evalplus['inputs_per_pass']:,}" if evalplus else "about 124,000",
     }
     for k, v in repl.items():
         text = text.replace("@@" + k + "@@", v)
@@ -1542,14 +1546,16 @@ def load_json(name):
         return None
 
 
-def publish(report, scale):
-    """docs/benchmarks.png and docs/benchmarks.md from a full run (and the latest scale checks)."""
+def publish(report, scale, evalplus=None, chart=True):
+    """docs/benchmarks.png and docs/benchmarks.md from a full run (and the latest
+    scale checks and HumanEval+ benchmark). Without `chart` the page only."""
     m = report["meta"]
-    draw_chart(report["results"], CHART,
+    if chart:
+        draw_chart(report["results"], CHART,
                f"runbox vs baselines, -j {m['jobs_in_flight']}, {m['machine']['nproc']} CPUs, "
                f"{m['date'][:10]} ({m['rounds']} rounds)")
-    render_docs(report, scale)
-    log(f"bench: wrote {os.path.relpath(DOC, REPO)} and {os.path.relpath(CHART, REPO)}")
+    render_docs(report, scale, evalplus)
+    log(f"bench: wrote {os.path.relpath(DOC, REPO)}" + (f" and {os.path.relpath(CHART, REPO)}" if chart else ""))
 
 
 def main():
@@ -1579,6 +1585,14 @@ def main():
     ap.add_argument("--scale-jobs", type=int,
                     help="jobs in the streaming scale check (default 1,000,000; quick 20,000)")
     ap.add_argument("--sweep-jobs", type=int, help="jobs per batch in the -j sweep (default 1000; quick 300)")
+    ap.add_argument("--evalplus", action="store_true",
+                    help="after the suite, the HumanEval+ benchmark (runbox eval vs the evalplus-method "
+                         "baseline vs the in-process floor)")
+    ap.add_argument("--evalplus-only", action="store_true", help="run only the HumanEval+ benchmark")
+    ap.add_argument("--evalplus-rounds", type=int, help="rounds of the HumanEval+ benchmark (default 5; quick 2)")
+    ap.add_argument("--evalplus-repeats", type=int, default=1,
+                    help="copies of HumanEval+'s 164 canonical solutions per measurement (default 1; "
+                         "5 gives the 820 samples of issue 13's figure)")
     ap.add_argument("--docs", action="store_true", help="regenerate the docs even from a --quick run")
     ap.add_argument("--no-docs", action="store_true", help="do not touch docs/")
     ap.add_argument("--render", action="store_true",
@@ -1590,7 +1604,7 @@ def main():
         report = load_json("latest")
         if not report:
             sys.exit("bench: no bench/results/latest.json to render")
-        publish(report, load_json("latest-scale"))
+        publish(report, load_json("latest-scale"), load_json("latest-evalplus"))
         return
     if args.rounds is None:
         args.rounds = 2 if args.quick else 3
@@ -1604,6 +1618,8 @@ def main():
         sys.exit("bench: --max-fixed-share must be between 0 and 1")
     if args.scale_jobs is None:
         args.scale_jobs = 20_000 if args.quick else 1_000_000
+    if args.evalplus_rounds is None:
+        args.evalplus_rounds = 2 if args.quick else 5
     if args.sweep_jobs is None:
         args.sweep_jobs = 300 if args.quick else 1000
     for path, what in ((args.runbox, "runbox"), (args.fork_floor, "fork_floor")):
@@ -1629,7 +1645,7 @@ def main():
     }
     try:
         report = None
-        if not args.scale_only:
+        if not (args.scale_only or args.evalplus_only):
             results = run_suite(b, args)
             targets = evaluate_targets(results)
             meta["zygote_rss_kb"] = b.zygote_rss_kb
@@ -1678,11 +1694,26 @@ def main():
             if report:
                 report["scale"] = scale
                 save_json(report, "latest-quick" if args.quick else "latest", meta["stamp"])
+        evalplus = None
+        if args.evalplus or args.evalplus_only:
+            evalplus = evalplus_bench.run_evalplus(b, args)
+            evalplus["meta"] = {k: meta[k] for k in ("date", "stamp", "command", "quick", "binaries")}
+            evalplus["meta"].update({"git_head": meta["machine"]["git_head"], "nproc": meta["machine"]["nproc"],
+                                     "machine": meta["machine"]})
+            print()
+            print(evalplus_bench.text_report(evalplus, text_table))
+            path = save_json(evalplus, "latest-evalplus-quick" if args.quick else "latest-evalplus", meta["stamp"])
+            log(f"bench: wrote {os.path.relpath(path, REPO)}")
+            if report:
+                report["evalplus"] = evalplus
+                save_json(report, "latest-quick" if args.quick else "latest", meta["stamp"])
         if not args.no_docs and (not args.quick or args.docs):
             if report is None:
                 report = load_json("latest")
             if report:
-                publish(report, scale or load_json("latest-scale"))
+                # The chart shows the suite's results: redrawn only when they are new.
+                publish(report, scale or load_json("latest-scale"), evalplus or load_json("latest-evalplus"),
+                        chart=not (args.scale_only or args.evalplus_only))
     finally:
         b.cleanup()
     log(f"bench: done in {(time.monotonic() - start) / 60:.1f} min")

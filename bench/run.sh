@@ -5,6 +5,9 @@
 #   bench/run.sh                 the full suite (rounds of every workload and approach)
 #   bench/run.sh --quick         a smaller run, to check the harness; leaves docs/ alone
 #   bench/run.sh --scale-only    the scale checks (--scale-jobs N: 1,000,000 by default)
+#   bench/run.sh --evalplus-only HumanEval+ canonical: runbox eval vs the evalplus-method
+#                                baseline vs the in-process floor (a few minutes;
+#                                --evalplus-repeats 5 for 820 samples; --evalplus after the suite)
 #   bench/run.sh --render        docs/benchmarks.md and the chart from the saved results
 #   bench/run.sh --help          every option
 # Results: bench/results/latest*.json, docs/benchmarks.md, docs/benchmarks.png.
