@@ -705,7 +705,9 @@ HOLE_SUPERVISOR_CPU = ("the supervisor normalises every int of a returned value 
                        "sys.set_int_max_str_digits to 640 so the worker sends its ints as hex, which costs it nothing: "
                        "a list of one 4,299-digit int repeated costs the supervisor about 3 ms per item, so a value "
                        "of a 64 MiB limit (eval's) about a minute per call; decimal ints past 4,300 digits go the "
-                       "other way (decimal_to_hex), quadratic too")
+                       "other way (decimal_to_hex), quadratic too. Meanwhile no other job's output is read nor its "
+                       "deadline enforced: a job printing 1 MB over 2 s (ok alone) ends `timeout` at 10.5 s beside "
+                       "one whose 3 calls of 4 MiB cost runbox 10 s of CPU and themselves 0.03 s")
 HOLE_CACHE = ("runbox eval writes its reference cache (every expected value) with fopen's 0666 & ~umask "
               "(src/eval_prep.c write_cache): in a --cache-dir that others may enter (a shared cache dir, here 0755), "
               "a job as root without Landlock reads it and passes; the results and journal are 0600, the cache dir "
