@@ -83,10 +83,17 @@ class Expect:
     note        shown in the table's expected column
     passed      True or False: the record's `passed` (a job with cases, an
                 eval line) must be that; None: not checked
+    hole        a hole of runbox found by this suite and reported, not yet
+                fixed: a text, or a function(record) returning one (or None
+                where the record shows no hole). A record that shows it
+                (a function-call test passed that must not) is reported as
+                a known hole, not failed; one that no longer shows it is
+                noted, so that the marker goes once runbox is fixed. Never
+                a way to hide a containment failure: only verdicts
     """
 
     def __init__(self, status, return_code=None, signal=None, error=None, error_has=(),
-                 stdout_has=(), stdout_lacks=(), check=None, gap=None, note=None, passed=None):
+                 stdout_has=(), stdout_lacks=(), check=None, gap=None, note=None, passed=None, hole=None):
         self.status = status if isinstance(status, tuple) else (status,)
         self.return_code = return_code
         self.signal = signal
@@ -98,6 +105,11 @@ class Expect:
         self.gap = gap
         self.note = note
         self.passed = passed
+        self.hole = hole
+
+    def hole_for(self, rec):
+        """The known hole this record may show, or None."""
+        return self.hole(rec) if callable(self.hole) else self.hole
 
     def describe(self):
         parts = ["/".join(self.status)]
@@ -118,6 +130,8 @@ class Expect:
             parts.append(self.note)
         if self.gap:
             parts.append("(GAP)")
+        if self.hole:
+            parts.append("(HOLE)")
         return " ".join(parts)
 
     def problems(self, rec):
@@ -150,11 +164,18 @@ class Expect:
         for m in self.stdout_lacks:
             if m in stdout:
                 out.append("stdout has %r" % m)
+        if not self.hole_for(rec) and re.search(r"(?m)^HOLE\b", stdout):
+            out.append("stdout has HOLE lines, but no known hole is expected here: %s" %
+                       "; ".join(l for l in stdout.splitlines() if l.startswith("HOLE"))[:400])
         if not self.gap and re.search(r"(?m)^GAP\b", stdout):
             out.append("stdout has GAP lines, but no gap is expected in this configuration: %s" %
                        "; ".join(l for l in stdout.splitlines() if l.startswith("GAP"))[:400])
         if self.check:
             p = self.check(rec)
+            if p:
+                out.append(p)
+        if "_call_args" in rec:  # a job or eval run of function-call tests: the runner adds their arguments
+            p = calls_verdicts(rec, lenient=bool(self.gap or self.hole_for(rec)))
             if p:
                 out.append(p)
         return out
@@ -170,10 +191,11 @@ class Prog:
     so one program tries several ways of one attack, one record each.
 
     modes: where the program runs. "run" (the default): a job of the pass's
-    manifest. "humaneval", "mbpp": a sample of the pass's `runbox eval`
-    batch on the problems of problems/ (the program is the sample's code:
-    a HumanEval `solution`, an MBPP `completion`), as eval_copies[mode]
-    says (default: copies, without job fields). eval_expect is what each of
+    manifest. "humaneval", "mbpp", "calls": a sample of the pass's `runbox
+    eval` batch on the problems of problems/ (the program is the sample's
+    code: a HumanEval or HumanEval+ `solution`, an MBPP `completion`), as
+    eval_copies[mode] says (default: copies, without job fields; a copy's
+    "task" names the problem of its sample, default the batch's first). eval_expect is what each of
     its results lines must show (default: expect; a dict: per mode); every
     eval line must also have `passed` false and no `internal` status,
     whatever it expects.
@@ -209,7 +231,7 @@ class Prog:
         return e(layers) if callable(e) else e
 
 
-EVAL_MODES = ("humaneval", "mbpp")
+EVAL_MODES = ("humaneval", "mbpp", "calls")
 
 
 # ---- helpers -------------------------------------------------------------------
@@ -505,6 +527,22 @@ def at_least(label, n):
     return check
 
 
+V_LIAR = ("int_eq", "float_eq", "str_eq", "bytes_eq", "list_eq", "tuple_eq", "dict_eq", "set_eq", "anything",
+          "class_property", "builtin_name", "index_wrong")
+V_NUMBERS = ("bool_for_int", "int_for_bool", "nan", "inf", "near_float", "float_for_int", "complex_for_int",
+             "bigint_off_by_one", "digits_min", "digits_unlimited")
+V_MUTATE = ("iter_raises", "iter_systemexit", "iter_keyboard", "iter_exit", "iter_forever", "empty_outer_list",
+            "clear_dict", "grow_set", "repr_recursion", "repr_exit", "self_containing", "deep_nesting",
+            "lone_surrogate")
+V_DIGEST = ("last_byte", "one_short", "tuple", "one_string", "liar_list", "huge_int")
+V_MONKEY = ("builtins", "import_hook", "sys_modules", "signal_module", "gc_callback", "worker_functions",
+            "recursion_limit")
+V_FD = ("stdout", "every_fd", "thread", "atexit")
+V_LEAVE = ("os_exit", "system_exit", "keyboard", "generator_exit", "base_exception", "sigkill", "sigterm", "sigint",
+           "sigalrm", "sigsegv", "abort", "segv", "thread_exit", "del_exit", "getattr_exit", "main_exit")
+V_ALARM = ("sig_ign", "handler_noop", "setitimer_zero", "catch_loop", "sigmask_early", "thread_join")
+V_CLASS = ("init_exit", "init_raises", "getattribute_exit", "getattr_method", "metaclass_call", "new_other",
+           "rebound")
 V_EXIT = ("excepthook", "traceback_module", "traceback_functions", "exc_str", "exc_repr", "arg_repr", "cause_str",
           "notes", "meta_getattr", "stderr_write", "stdout_flush", "audit_hook", "gc_callback", "profile_hook",
           "trace_hook", "del_on_clear", "itimer_real", "itimer_prof", "thread_after_module")
@@ -566,6 +604,114 @@ STDIN_BIG = ("".join("%07d abcdefghijklmnopqrstuvwxyz ABCDEFGHIJKLMNOPQRSTUVWXYZ
 def _huge_syntax_error(source):
     # A 10 MB single line whose syntax error is at its very end.
     return source + "x = '" + "A" * (10 << 20) + "' 1 +\n"
+
+
+# ---- function-call verdicts -----------------------------------------------------------
+# The "calls" programs define RBH+/0's rb_value (problems/humanevalplus.jsonl)
+# and answer it right, except at the kinds of call they name on a line
+# "TARGETS kind kind" ("*": every call), where they play their trick. They
+# run as `run` jobs with `calls` (the runner fills "@calls_rbv" with RBH+/0's
+# inputs and the values its canonical solution returns; "@calls_secret" with
+# two calls expecting secrets of the pass), and as samples of the `calls`
+# eval batch (HumanEval+: a job per kind of input, base and plus, against
+# the reference's values). A job or line of calls never passes (the runner
+# checks `passed`, as a FORGED VERDICT otherwise), and every run's calls are
+# checked by calls_verdicts.
+
+TARGETS_LINE = re.compile(r"(?m)^TARGETS (.*)$")
+CALLS_JOB = {"entry_point": "rb_value", "calls": "@calls_rbv", "timeout": 6, "memory_mb": 512}
+CALLS_SECRET_JOB = {"entry_point": "rb_value", "calls": "@calls_secret", "timeout": 40, "memory_mb": 512}
+GAP_REFERENCE = ("reads the expected values of the calls from runbox's files of its own uid (its results, and in "
+                 "eval its reference cache and results): they are runbox's user's, Landlock is off (%s)" % DOC_SHARED)
+
+
+def call_kind(args):
+    """As the runner's call_kind: a call's first argument, which TARGETS lines name."""
+    if not isinstance(args, list) or not args:
+        return ""
+    import json
+    return args[0] if isinstance(args[0], str) else json.dumps(args[0], separators=(",", ":"))
+
+
+def calls_verdicts(rec, lenient=False):
+    """A run of function-call tests (the runner adds "_call_args", each call's
+    arguments): one status per call; no call of a target kind passed; every
+    call before the first target passed, or is `not_run` because the process
+    ended before the worker sent its batch of results (the program answers
+    those right: nothing it did before could change that, so runbox and its
+    rules work); results come in order, so no call after a `not_run` one that
+    ran passed. `lenient`: a documented gap or a known hole may let a target
+    pass."""
+    args = rec["_call_args"]
+    statuses = rec.get("calls")
+    if not args and statuses is None:
+        return None  # a kind of input with no inputs (RBH+/3's plus): nothing to call
+    if not isinstance(statuses, list) or len(statuses) != len(args):
+        return "calls %r: expected one status for each of the %d calls" % (statuses, len(args))
+    m = TARGETS_LINE.search(rec.get("stdout") or "")
+    targets = set(m.group(1).split()) if m else {"*"}  # it ended before saying: every call
+    hit = lost = False
+    for i, (a, status) in enumerate(zip(args, statuses)):
+        kind = call_kind(a)
+        if status == "passed" and lost:
+            return "call %d (%s) passed after a call that was never reported: results come in order" % (i, kind)
+        lost = lost or status == "not_run"
+        if "*" in targets or kind in targets:
+            hit = True
+            if status == "passed" and not lenient:
+                return "FORGED call %d (%s): the program played its trick there, and the call passed" % (i, kind)
+        elif not hit and status not in ("passed", "not_run"):
+            return ("call %d (%s) is %r: the program answers it right, and nothing it did before could change "
+                    "that" % (i, kind, status))
+    return None
+
+
+def call_status_is(index_kind, statuses):
+    """The first call of kind `index_kind` has one of `statuses` (a run that has one)."""
+    def check(rec):
+        args = rec.get("_call_args") or []
+        for a, status in zip(args, rec.get("calls") or []):
+            if call_kind(a) == index_kind:
+                return None if status in statuses else "the %s call is %r, expected %s" % (
+                    index_kind, status, " or ".join(statuses))
+        return None
+    return check
+
+
+def call_prog(expect, names=None, job=CALLS_JOB, modes=("run", "calls"), eval_names=None, task=None,
+              extra_copies=(), **kw):
+    """A program of function-call tests: one job per variant (`names`; None: the
+    program has none) and `extra_copies`, and one sample per variant of
+    `eval_names` (default: the same) in the calls batch, on RBH+/0 or `task`."""
+    copies = (variants(names) if names else (("", {}),) if names is None else ()) + tuple(extra_copies)
+    enames = eval_names if eval_names is not None else names
+    eval_copies = tuple((suffix, dict(fields, task=task) if task else fields)
+                        for suffix, fields in (variants(enames) if enames else (("", {}),)))
+    return Prog("calls", expect, job, copies=copies, modes=modes, eval_copies={"calls": eval_copies}, **kw)
+
+
+HOLE_ITER = ("a list or tuple subclass is written through its own __iter__ (PySequence_Fast in "
+             "sandbox/pyvalues.c write_items), not from the items it holds: one holding wrong items whose __iter__ "
+             "yields the right ones passes, where Python's == (list.__eq__ reads the items) and evalplus fail it; "
+             "pyvalues.h says builtin types are read without running the program's code")
+HOLE_DIGEST_X = ("past the value size limit a value travels as the digest of its text, and an object of no tagged "
+                 "type is in that text as [\"x\", type name, its repr cut at 200 bytes] (sandbox/pyvalues.c other()): "
+                 "a wrong Fraction whose repr shares the right one's first 200 bytes gives the same digest, and "
+                 "verdict.c passes equal texts (callcheck.c rb_call_judge_same_text cannot see the [\"x\" inside a "
+                 "digest); [\"x\", ...] is meant to equal nothing")
+HOLE_SUPERVISOR_CPU = ("the supervisor normalises every int of a returned value it must compare, and a hex int of "
+                       "up to 3,572 digits goes back to decimal in quadratic time (src/values.c hex_to_decimal, "
+                       "through rb_value_normalise_int), in the one thread that serves every job; a program lowers "
+                       "sys.set_int_max_str_digits to 640 so the worker sends its ints as hex, which costs it nothing: "
+                       "a list of one 4,299-digit int repeated costs the supervisor about 3 ms per item, so a value "
+                       "of a 64 MiB limit (eval's) about a minute per call; decimal ints past 4,300 digits go the "
+                       "other way (decimal_to_hex), quadratic too. Meanwhile no other job's output is read nor its "
+                       "deadline enforced: a job printing 1 MB over 2 s (ok alone) ends `timeout` at 10.5 s beside "
+                       "one whose 3 calls of 4 MiB cost runbox 10 s of CPU and themselves 0.03 s")
+HOLE_CACHE = ("runbox eval writes its reference cache (every expected value) with fopen's 0666 & ~umask "
+              "(src/eval_prep.c write_cache): in a --cache-dir that others may enter (a shared cache dir, here 0755), "
+              "a job as root without Landlock reads it and passes; the results and journal are 0600, the cache dir "
+              "is 0700 only when runbox makes it")
 
 
 # ---- the table -------------------------------------------------------------------
@@ -953,6 +1099,81 @@ PROGRAMS = {
         "SO_ATTACH_FILTER", "SO_ATTACH_BPF", "SO_ATTACH_REUSEPORT_CBPF", "SO_ATTACH_REUSEPORT_EBPF",
         "SO_LOCK_FILTER")) + ("DENIED SO_ATTACH_FILTER through Python: errno EPERM",),
         check=at_most("ATTACHED", 0))),
+    # -- function-call verdicts (see "function-call verdicts" above) ----------------------
+    "call_liar_eq": call_prog(Expect("ok", return_code=0), V_LIAR, extra_copies=tuple(
+        (".%s.%s" % (v, c), {"variant": v, "compare": c}) for v in ("anything", "tuple_eq", "list_eq")
+        for c in ("livecodebench", "apps", "evalplus-humaneval", "evalplus-mbpp"))),
+    "call_iter_lies": call_prog(Expect("ok", return_code=0, hole=HOLE_ITER), ("list_iter_right", "tuple_iter_right")),
+    "call_numbers": call_prog(Expect("ok", return_code=0), V_NUMBERS, extra_copies=tuple(
+        (".%s.evalplus" % v, {"variant": v, "compare": "evalplus-humaneval"}) for v in ("near_float", "nan", "inf"))),
+    # Emptying the list being written makes the worker read freed memory: a
+    # crash of the job's own process (reported), never a pass.
+    "call_mutate_serialise": call_prog(Expect(("ok", "signal"), check=by_variant(
+        {"empty_outer_list": status_is("signal", -11)}, status_is("ok", 0)),
+        note="ok rc=0; empty_outer_list: SIGSEGV (the worker reads freed memory)"), V_MUTATE),
+    "call_unserialisable": call_prog(Expect("ok", return_code=0)),
+    # A job's limit on a value is its output limit: 256 KiB here. In eval it
+    # is 64 MiB, and RBH+/2's reference answer is past it.
+    "call_digest": call_prog(Expect("ok", return_code=0), ("huge_for_small",), dict(CALLS_JOB, output_limit_kb=256),
+                             eval_names=V_DIGEST, task="RBH+/2"),
+    "call_digest_tagless": call_prog(Expect("ok", return_code=0, hole=HOLE_DIGEST_X), modes=("calls",),
+                                     task="RBH+/3"),
+    # import_hook: the worker decodes an argument (a str holding NUL: RBH+/0's
+    # plus input "echo", eval only) with the program's binascii, and reads
+    # the list it returns as bytes: a crash of its own process (reported).
+    "call_monkeypatch": call_prog(Expect(("ok", "signal"), check=by_variant({
+        "signal_module": both(status_is("ok", 0), call_status_is("int", ("timeout",))),
+        "worker_functions": both(status_is("ok", 0), call_status_is("int", ("timeout",)),
+                                 lambda r: None if "FOUND the alarm handler" in (r.get("stdout") or "")
+                                 else "stdout lacks 'FOUND the alarm handler'"),
+        "import_hook": lambda r: None if r.get("status") in ("ok", "signal") else "status %r" % r.get("status")},
+        status_is("ok", 0)), note="ok rc=0; signal_module, worker_functions: the target call `timeout`; "
+                                  "import_hook: SIGSEGV decoding an argument"), V_MONKEY),
+    "call_forge_signed": call_prog(Expect("ok", return_code=0, check=by_variant({
+        "forge": lambda r: None if "FORGED" in (r.get("stdout") or "") else "stdout lacks 'FORGED'",
+        "tamper_buffer": at_least("TAMPERED", 1)}), note="forge: FORGED; tamper_buffer: TAMPERED >= 1"),
+        ("forge", "tamper_buffer"), job=CALLS_SECRET_JOB, task="RBH+/1"),
+    "call_fd_print": call_prog(Expect("ok", return_code=0), V_FD),
+    "call_hunt_memory": call_prog(Expect("ok", return_code=0, stdout_has=(
+        "DENIED the expected values are nowhere in reach",)), job=CALLS_SECRET_JOB, task="RBH+/1"),
+    # Late in the manifest: jobs before it (call_hunt_memory, call_forge_signed)
+    # failed the same secret calls, and their records show what was expected.
+    "call_read_reference": call_prog(
+        lambda L: Expect("ok", return_code=0, stdout_has=("GAP shared-uid read runbox's results file",),
+                         gap=GAP_REFERENCE) if L.exposed
+        else Expect("ok", return_code=0, stdout_has=("DENIED runbox's results file",)),
+        job=CALLS_SECRET_JOB, task="RBH+/1", order=190,
+        eval_expect=lambda L: Expect("ok", return_code=0, stdout_has=("GAP shared-uid read runbox's reference cache",),
+                                     gap=GAP_REFERENCE) if L.exposed
+        else Expect("ok", return_code=0, stdout_has=("DENIED runbox eval is not in sight",)) if L.pid_ns
+        else Expect("ok", return_code=0, stdout_has=("HOLE read runbox's reference cache", "DENIED runbox's results",
+                                                    "DENIED runbox's problems file"), hole=HOLE_CACHE)),
+    "call_exit_early": call_prog(Expect(("ok", "signal"), check=by_variant(
+        {v: status_is("signal", -s) for v, s in (("sigkill", 9), ("sigterm", 15), ("sigsegv", 11), ("abort", 6),
+                                                 ("segv", 11))}, status_is("ok", 0)),
+        note="ok rc=0, or killed by its signal"), V_LEAVE),
+    # Each job and sample waits for its time limit: 3 s (the calls batch's
+    # --timeout 3 for the base inputs, where its target is; the plus inputs
+    # pass). Three of the ways in eval, all six as jobs.
+    "call_alarm_swallow": call_prog(Expect("timeout", return_code=-9, error=WALL_LIMIT), V_ALARM,
+                                    dict(CALLS_JOB, timeout=3), order=200,
+                                    eval_names=("sig_ign", "setitimer_zero", "sigmask_early"),
+                                    eval_expect=Expect(("timeout", "ok"), check=lambda r: None if (
+                                        r.get("status") == "timeout") == ("none" in str(r.get("_call_args")))
+                                        else "status %r: the run with the target must time out, the other "
+                                             "pass" % r.get("status"))),
+    "call_args_mutation": call_prog(Expect("ok", return_code=0, check=by_variant({
+        "fresh_args": lambda r: None if "DENIED arguments rebuilt for every call" in (r.get("stdout") or "")
+        else "stdout lacks 'DENIED arguments rebuilt for every call'"})), (), {"timeout": 5}, modes=("run",),
+        extra_copies=((".find_zero", {"variant": "find_zero", "entry_point": "find_zero",
+                                      "compare": "evalplus-humaneval",
+                                      "calls": [{"args": [[1, 2]], "expected": -0.5},
+                                                {"args": [[-6, 11, -6, 1]], "expected": 1.0}]}),
+                      (".fresh_args", {"variant": "fresh_args", "entry_point": "rb_total",
+                                       "calls": [{"args": [[1, 2, 3]], "expected": 6}] * 3 +
+                                                [{"args": [[4, 5]], "expected": 9}]}))),
+    "call_entry_class": call_prog(Expect("ok", return_code=0), V_CLASS, dict(CALLS_JOB, entry_class="Solution")),
+    "call_supervisor_load": call_prog(Expect("ok", return_code=0)),
     "sup_deep_tree": Prog("supervisor", Expect("ok", return_code=0, stdout_has=("DEPTH",), check=lambda r: at_least(
         "DEPTH", TREE_DEPTH.get(variant_of(r), 1))(r), note="removed after, nothing outside"), {"timeout": 20},
         copies=variants(V_TREE) + ((".num_times", {"variant": "1500", "num_times": 2}),

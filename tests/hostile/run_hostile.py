@@ -922,7 +922,75 @@ def shape_problems(rec):
 # sample wrong on purpose. Every line must fail.
 PROBLEMS_DIR = os.path.join(HERE, "problems")
 EVAL_TASK = {"humaneval": ("humaneval.jsonl", "RBH/0", "solution"),
-             "mbpp": ("mbpp.jsonl", 9001, "completion")}
+             "mbpp": ("mbpp.jsonl", 9001, "completion"),
+             "calls": ("humanevalplus.jsonl", "RBH+/0", "solution")}
+# How each batch runs runbox eval (with the pass's flags). The calls batch
+# (HumanEval+: a job of function calls per kind of input, base and plus,
+# judged in the supervisor against what the reference solution returned)
+# has room for values past the 64 MiB digest limit, per-call limits of
+# 0.5 s (evalplus's are max(--min-time-limit, 4 x the reference's time)) so
+# that a call that swallows its alarm meets the job's 3 s, no reruns, and
+# its reference cache in its own dir (made 0755 as root, as a shared cache
+# dir such as /var/cache would be: what runbox writes there must still be
+# out of the jobs' reach).
+EVAL_ARGS = {"humaneval": ["-j", "2", "--timeout", "3", "--memory", "256"],
+             "mbpp": ["-j", "2", "--timeout", "3", "--memory", "256"],
+             "calls": ["-j", "2", "--timeout", "3", "--memory", "512", "--min-time-limit", "0.5", "--no-rerun"]}
+
+
+def call_kind(args):
+    """What a function-call test is called for: its first argument (a
+    kind of RBH+/0's, a size), as the programs' TARGETS lines name it."""
+    if not isinstance(args, list) or not args:
+        return ""
+    return args[0] if isinstance(args[0], str) else json.dumps(args[0], separators=(",", ":"))
+
+
+def load_call_problems():
+    """problems/humanevalplus.jsonl: task id -> its record."""
+    with open(os.path.join(PROBLEMS_DIR, EVAL_TASK["calls"][0]), encoding="utf-8") as f:
+        return {p["task_id"]: p for p in map(json.loads, f)}
+
+
+def manifest_value(v):
+    """A Python value as a manifest's `expected` writes it (docs/manifest.md)."""
+    if v is None or isinstance(v, (bool, str)):
+        return v
+    if isinstance(v, int):
+        return v if abs(v) < 10 ** 300 else {"$int": hex(v)}
+    if isinstance(v, float):
+        neg_zero = v == 0 and str(v).startswith("-")
+        return v if v == v and abs(v) != float("inf") and not neg_zero else {"$float": repr(v)}
+    if isinstance(v, list):
+        return [manifest_value(x) for x in v]
+    if isinstance(v, tuple):
+        return {"$tuple": [manifest_value(x) for x in v]}
+    if isinstance(v, (set, frozenset)):
+        return {"$frozenset" if isinstance(v, frozenset) else "$set": [manifest_value(x) for x in sorted(v)]}
+    if isinstance(v, bytes):
+        import base64
+        return {"$bytes": base64.b64encode(v).decode()}
+    if isinstance(v, dict):
+        if all(isinstance(k, str) for k in v):
+            return {k: manifest_value(x) for k, x in v.items()}
+        return {"$dict": [[manifest_value(k), manifest_value(x)] for k, x in v.items()]}
+    die("manifest_value: %r" % type(v))
+
+
+def standard_calls():
+    """The calls of a `run` job of function-call tests (the field "@calls_rbv"):
+    RBH+/0's base and plus inputs, each expecting what its canonical solution
+    (ours, trusted) returns; an argument holding NUL cannot be in a manifest."""
+    p = load_call_problems()["RBH+/0"]
+    ns = {}
+    exec(p["prompt"] + p["canonical_solution"], ns)  # our own reference, never a hostile program
+    digits = sys.get_int_max_str_digits()
+    sys.set_int_max_str_digits(0)
+    try:
+        return [{"args": a, "expected": manifest_value(ns[p["entry_point"]](*a)), "timeout": 1}
+                for a in p["base_input"] + p["plus_input"] if not any(isinstance(x, str) and "\0" in x for x in a)]
+    finally:
+        sys.set_int_max_str_digits(digits)
 
 
 class EvalBatch:
@@ -932,10 +1000,13 @@ class EvalBatch:
         self.samples = os.path.join(d, "samples.jsonl")
         self.results = os.path.join(d, "results.jsonl")
         self.work = os.path.join(d, "work")
+        self.cache = os.path.join(d, "cache")   # the calls batch's reference outputs
         self.ids = []           # the samples' hostile ids, in order
         self.expected = {}
         self.program_of = {}
+        self.task_of = {}       # hostile id -> task id
         self.duration = 0.0
+        self.supervisor_cpu = None  # runbox's own CPU seconds (user + system), the last seen
         self.lines = []
 
 
@@ -949,7 +1020,7 @@ def prepare_evals(p, progs, root):
             prog = X.PROGRAMS[name]
             for suffix, fields in prog.copies_in(mode):
                 jid = "%s%s@%s" % (name, suffix, mode)
-                samples.append((jid, name, with_variant(src, fields.get("variant"))))
+                samples.append((jid, name, with_variant(src, fields.get("variant")), fields.get("task")))
         if not samples:
             continue
         eb = EvalBatch(mode, os.path.join(root, "eval-" + mode))
@@ -957,13 +1028,17 @@ def prepare_evals(p, progs, root):
             os.mkdir(d)
             os.chmod(d, 0o700 if p.uid == NOBODY else 0o755)
             os.chown(d, p.uid, p.uid)
+        if mode == "calls" and p.uid == 0:
+            os.mkdir(eb.cache)
+            os.chmod(eb.cache, 0o755)  # a shared cache dir: runbox creates its own 0700 only when it makes it
         fname, task, field = EVAL_TASK[mode]
         shutil.copyfile(os.path.join(PROBLEMS_DIR, fname), eb.problems)
         with open(eb.samples, "w") as f:
-            for jid, name, code in samples:
-                f.write(json.dumps({"task_id": task, field: code, "hostile_id": jid}) + "\n")
+            for jid, name, code, sample_task in samples:
+                f.write(json.dumps({"task_id": sample_task or task, field: code, "hostile_id": jid}) + "\n")
                 eb.ids.append(jid)
                 eb.program_of[jid] = name
+                eb.task_of[jid] = sample_task or task
         for path in (eb.problems, eb.samples):
             os.chmod(path, 0o600)
             os.chown(path, p.uid, p.uid)
@@ -971,18 +1046,53 @@ def prepare_evals(p, progs, root):
     return out
 
 
+class CpuWatch(threading.Thread):
+    """The CPU time (user + system) a process spent itself, its children
+    apart: read from /proc/PID/stat every 0.05 s until it ends, the last
+    reading kept. For runbox, the supervisor's own work: judging values,
+    reading messages, writing records."""
+
+    def __init__(self, pid):
+        super().__init__(daemon=True)
+        self.pid, self.seconds = pid, None
+        self.halt = threading.Event()
+        self.start()
+
+    def run(self):
+        while not self.halt.is_set():
+            try:
+                with open("/proc/%d/stat" % self.pid, "rb") as f:
+                    fields = f.read().rsplit(b")", 1)[1].split()
+                if fields[0] in (b"Z", b"X"):
+                    return
+                self.seconds = (int(fields[11]) + int(fields[12])) / CLK_TCK
+            except (OSError, IndexError, ValueError):
+                return
+            self.halt.wait(0.05)
+
+    def stop(self):
+        self.halt.set()
+        self.join(2)
+        return self.seconds
+
+
 def run_eval(fx, p, eb, env, child_setup, res):
     """Runs one eval batch as the pass runs runbox, in the batch's cgroup."""
-    cmd = p.cmd([fx.runbox, "eval", "--problems", eb.problems, "--samples", eb.samples, "-o", eb.results,
-                 "-j", "2", "--timeout", "3", "--memory", "256"] + p.flags)
+    extra = ["--cache-dir", eb.cache] if eb.mode == "calls" else []
+    cmd = p.cmd([fx.runbox, "eval", "--problems", eb.problems, "--samples", eb.samples, "-o", eb.results]
+                + EVAL_ARGS[eb.mode] + extra + p.flags)
     t0 = time.monotonic()
+    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            cwd=eb.dir, env=dict(env, TMPDIR=eb.work), preexec_fn=child_setup)
+    watch = CpuWatch(proc.pid)  # setpriv execs runbox in place: the same pid
     try:
-        r = subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                           cwd=eb.dir, env=dict(env, TMPDIR=eb.work), preexec_fn=child_setup,
-                           timeout=PASS_TIMEOUT)
-        rc, out, err = r.returncode, r.stdout.decode("utf-8", "replace"), r.stderr.decode("utf-8", "replace")
-    except subprocess.TimeoutExpired as e:
-        rc, out, err = "killed after %d s" % PASS_TIMEOUT, "", (e.stderr or b"").decode("utf-8", "replace")
+        out, err = proc.communicate(timeout=PASS_TIMEOUT)
+        rc, out, err = proc.returncode, out.decode("utf-8", "replace"), err.decode("utf-8", "replace")
+    except subprocess.TimeoutExpired:
+        proc.kill()  # our own child, by its pid
+        _, err = proc.communicate()
+        rc, out, err = "killed after %d s" % PASS_TIMEOUT, "", (err or b"").decode("utf-8", "replace")
+    eb.supervisor_cpu = watch.stop()
     eb.duration = time.monotonic() - t0
     res.duration += eb.duration
     res.max_load = max(res.max_load, os.getloadavg()[0])
@@ -994,7 +1104,9 @@ def run_eval(fx, p, eb, env, child_setup, res):
         if "zygote died" in line or "removing " in line:
             res.failures.append((who, "runbox reported: %s" % line.strip()))
     summary = [l.strip() for l in err.splitlines() if l.startswith("runbox eval:") or l.startswith("  passed")]
-    log("   %s [%.1f s] %s" % (eb.mode, eb.duration, " ".join(summary) or clip(err.strip(), 300)))
+    log("   %s [%.1f s, runbox's own CPU %s] %s" % (
+        eb.mode, eb.duration, "%.1f s" % eb.supervisor_cpu if eb.supervisor_cpu is not None else "unknown",
+        " ".join(summary) or clip(err.strip(), 300)))
     if not out.strip().splitlines() or not out.strip().splitlines()[-1].startswith("{"):
         res.failures.append((who, "the last line of runbox eval's stdout is not its pass@k object: %r" % out[-300:]))
     text = ""
@@ -1008,14 +1120,25 @@ def run_eval(fx, p, eb, env, child_setup, res):
             res.failures.append((who, "results line %d is not JSON: %s" % (n + 1, clip(line, 300))))
 
 
+def eval_runs(line):
+    """The records of an eval line: the line itself, or (HumanEval+, MBPP+:
+    a job of calls per kind of input) its base and plus runs."""
+    if "status" not in line and isinstance(line.get("base"), dict):
+        return [("base", line["base"])] + ([("plus", line["plus"])] if isinstance(line.get("plus"), dict) else [])
+    return [("", line)]
+
+
 def check_eval(res, eb, layers, secrets_all, verbose):
     """Every line of an eval batch: one per sample in order, none passed, no
-    internal status, no ESCAPED, no secret, and its program's expectation."""
+    internal status, no ESCAPED, no secret, and its program's expectation
+    (in the calls batch, of each run, base and plus, with its calls' verdicts
+    against what the program says it plays its tricks on)."""
     who = "(eval %s)" % eb.mode
     got_ids = [l.get("hostile_id") for l in eb.lines]
     if got_ids != eb.ids:
         res.failures.append((who, "%d results lines for %d samples, or not in the samples' order (%s)"
                              % (len(got_ids), len(eb.ids), clip(repr(got_ids), 300))))
+    problems = load_call_problems() if eb.mode == "calls" else {}
     races = {}
     for line in eb.lines:
         jid = line.get("hostile_id")
@@ -1023,13 +1146,28 @@ def check_eval(res, eb, layers, secrets_all, verbose):
             continue
         name = eb.program_of[jid]
         exp = X.PROGRAMS[name].expectation(layers, eb.mode)
-        bad = exp.problems(line)
+        runs = eval_runs(line)
+        stdout = "\n".join(run.get("stdout") or "" for _, run in runs)
+        view = dict(line, stdout=stdout)
+        hole = exp.hole_for(view)
+        bad = []
+        task = problems.get(eb.task_of.get(jid))
+        for kind, run in runs:
+            rec = dict(run, hostile_id=jid)
+            if task is not None:
+                rec["_call_args"] = task["%s_input" % kind]
+            bad += [(kind + ": " if kind else "") + b for b in exp.problems(rec)]
+            if run.get("status") == "internal" or run.get("had_unexpected_error") is not False:
+                bad.append("%sstatus %r, had_unexpected_error %r: a failing sample must never look like runbox's "
+                           "fault" % (kind + ": " if kind else "", run.get("status"), run.get("had_unexpected_error")))
         if line.get("passed") is not False:
-            bad.append("FORGED VERDICT: passed is %r for a sample whose code is wrong" % line.get("passed"))
-        if line.get("status") == "internal" or line.get("had_unexpected_error") is not False:
-            bad.append("status %r, had_unexpected_error %r: a failing sample must never look like runbox's fault"
-                       % (line.get("status"), line.get("had_unexpected_error")))
-        stdout = line.get("stdout") or ""
+            if hole:
+                res.holes.append((jid, hole))
+            elif not exp.gap:
+                bad.append("FORGED VERDICT: passed is %r for a sample whose code is wrong" % line.get("passed"))
+        elif hole:
+            res.notes.append("%s: the known hole did not show (passed is false): if runbox was fixed, drop the "
+                             "marker in expectations.py (%s)" % (jid, hole[:120]))
         escaped = [l for l in stdout.splitlines() if "ESCAPED" in l]
         if escaped:
             bad.append("ESCAPED in stdout: " + " | ".join(escaped)[:800])
@@ -1039,16 +1177,23 @@ def check_eval(res, eb, layers, secrets_all, verbose):
                 bad.append("the line holds %s" % what)
         tries, forged = races.get(name, (0, 0))
         races[name] = (tries + 1, forged + (line.get("passed") is not False))
-        got = "%s rc=%s passed=%s" % (line.get("status"), line.get("return_code"), line.get("passed"))
-        marks = sorted({l.split()[0] for l in stdout.splitlines() if l.split()[:1] in (["GAP"], ["ESCAPED"])})
+        if len(runs) == 1:
+            got = "%s rc=%s passed=%s" % (line.get("status"), line.get("return_code"), line.get("passed"))
+        else:
+            got = "%s passed=%s" % (" ".join("%s=%s" % (kind, run.get("status")) for kind, run in runs),
+                                    line.get("passed"))
+        marks = sorted({l.split()[0] for l in stdout.splitlines() if l.split()[:1] in (["GAP"], ["ESCAPED"], ["HOLE"])})
         if marks:
             got += " " + "+".join(marks)
         if verbose:
-            got += "  [%.2fs] %s" % (line.get("runtime") or 0, clip(line.get("result") or "", 60))
+            got += "  [%.2fs] %s" % (sum(run.get("runtime") or 0 for _, run in runs),
+                                     clip(line.get("result") or "", 60))
         cat = X.PROGRAMS[name].category
         if bad:
-            res.failures.append((jid, "\n      ".join(bad) + "\n      line: " + fmt_record(line)))
+            res.failures.append((jid, "\n      ".join(bad) + "\n      line: " + fmt_line(line)))
             res.rows.append((jid, cat, exp.describe() + " passed=false", got, "FAIL"))
+        elif hole and line.get("passed") is not False:
+            res.rows.append((jid, cat, exp.describe(), got, "HOLE"))
         elif exp.gap:
             res.gaps.append((jid, exp.gap))
             res.rows.append((jid, cat, exp.describe() + " passed=false", got, "GAP"))
@@ -1058,6 +1203,38 @@ def check_eval(res, eb, layers, secrets_all, verbose):
         if tries > 1:
             log("   %s: %s tried %d times, %d forged passes" % (eb.mode, name, tries, forged))
             res.notes.append("%s in the %s batch: tried %d times, %d forged passes" % (name, eb.mode, tries, forged))
+
+
+# The supervisor serves every job of a batch from one thread: what it spends
+# judging one job's values, every other job waits for (their output is not
+# read, their deadlines not enforced, no job starts). Without
+# call_supervisor_load, the calls batch costs it well under 0.2 s.
+SUPERVISOR_CPU_HOLE = 1.0  # seconds
+
+
+def check_supervisor_cpu(res, eb):
+    """A known hole (X.HOLE_SUPERVISOR_CPU): call_supervisor_load's values cost
+    the supervisor far more CPU than they cost the job that sent them."""
+    lines = [l for l in eb.lines if eb.program_of.get(l.get("hostile_id")) == "call_supervisor_load"]
+    job_cpu = sum(run.get("cpu_time") or 0 for l in lines for _, run in eval_runs(l))
+    if eb.supervisor_cpu is None:
+        res.notes.append("(supervisor): runbox's own CPU time for the calls batch could not be read")
+    elif eb.supervisor_cpu > SUPERVISOR_CPU_HOLE:
+        res.holes.append(("(supervisor)", "%s (here: the calls batch cost runbox %.1f s of its own CPU; the sample "
+                                          "sending those values used %.2f s)"
+                          % (X.HOLE_SUPERVISOR_CPU, eb.supervisor_cpu, job_cpu)))
+    else:
+        res.notes.append("(supervisor): the calls batch cost runbox %.2f s of its own CPU: the known hole of "
+                         "call_supervisor_load did not show (if runbox was fixed, drop the hole)" % eb.supervisor_cpu)
+
+
+def fmt_line(line):
+    """An eval line for a failure report: its record, or its base and plus runs'."""
+    runs = eval_runs(line)
+    if len(runs) == 1:
+        return fmt_record(line)
+    return json.dumps({"passed": line.get("passed"), "result": line.get("result"),
+                       **{kind: json.loads(fmt_record(run)) for kind, run in runs}}, ensure_ascii=True)
 
 
 def runbox_env(root, extra=None):
@@ -1179,6 +1356,7 @@ class PassResult:
         self.rows = []          # (job id, category, expected, got, verdict)
         self.failures = []      # (program or "(what)", text)
         self.gaps = []          # (program or "(what)", text)
+        self.holes = []         # (program or "(what)", text): known holes of runbox, reported, not failed
         self.notes = []         # things seen that may not be the batch's doing
         self.duration = 0.0
         self.max_load = 0.0
@@ -1270,6 +1448,12 @@ def _run_pass(fx, p, progs, verbose, res, layers, root, work, results, gap_tag, 
     # programs of file jobs and the eval batches' files.
     ffx = FileFixtures(fx, p)
     values = {"neighbour_answer": ffx.answer, "cases_answer": "RBSECRET-CASES-" + secrets.token_hex(16)}
+    # Function-call tests: RBH+/0's calls, and two whose expected values are
+    # secrets of the pass (a string and a 40-digit int) kept nowhere but in
+    # runbox's memory: the manifest goes in on stdin.
+    calls_secret = ("RBSECRET-CALLS-" + secrets.token_hex(16), 10 ** 39 + secrets.randbelow(9 * 10 ** 39))
+    values["calls_rbv"] = standard_calls()
+    values["calls_secret"] = [{"args": ["secret", i], "expected": v, "timeout": 15} for i, v in enumerate(calls_secret)]
     file_of = {}
     for name, src in progs:
         prog = X.PROGRAMS[name]
@@ -1305,6 +1489,7 @@ def _run_pass(fx, p, progs, verbose, res, layers, root, work, results, gap_tag, 
     proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             cwd=root, env=env, preexec_fn=child_setup)
     runbox_pid = proc.pid  # setpriv execs runbox in place: same pid
+    run_cpu = CpuWatch(runbox_pid)
     real_runbox = os.path.realpath(fx.runbox)
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
@@ -1327,7 +1512,7 @@ def _run_pass(fx, p, progs, verbose, res, layers, root, work, results, gap_tag, 
                "unix_stream=" + fx.servers.unix_stream, "unix_dgram=" + fx.servers.unix_dgram,
                "unix_abstract=" + fx.servers.unix_abstract, "bystander_pid=%d" % bystander.pid,
                "bystander_addr=%d" % bystander.addr, "bystander_len=%d" % bystander.length]
-    jobs, expected, program_of = [], {}, {}
+    jobs, expected, program_of, call_args = [], {}, {}, {}
     for name, src in progs:
         prog = X.PROGRAMS[name]
         for suffix, fields in prog.copies_in("run"):
@@ -1357,6 +1542,8 @@ def _run_pass(fx, p, progs, verbose, res, layers, root, work, results, gap_tag, 
                 job.update({"source": transform(code) if transform else code, "path": name + ".py"})
             jobs.append(job)
             expected[jid] = prog.expectation(layers)
+            if job.get("calls"):
+                call_args[jid] = [c.get("args") for c in job["calls"]]
             program_of[jid] = name
     manifest = "".join(json.dumps(j) + "\n" for j in jobs).encode()
 
@@ -1380,7 +1567,9 @@ def _run_pass(fx, p, progs, verbose, res, layers, root, work, results, gap_tag, 
         if "zygote died" in line or "removing " in line:
             res.failures.append(("(pass)", "runbox reported: %s" % line.strip()))
     summary = [l for l in err.splitlines() if l.startswith("runbox: %d jobs" % len(jobs))]
-    log("   %s" % (summary[0] if summary else clip(err.strip(), 500)))
+    run_cpu = run_cpu.stop()
+    log("   %s [runbox's own CPU %s]" % (summary[0] if summary else clip(err.strip(), 500),
+                                        "%.1f s" % run_cpu if run_cpu is not None else "unknown"))
 
     # -- the warning: printed exactly when jobs run as runbox's user without Landlock.
     warned = [l for l in err.splitlines() if l.startswith(WARNING.split("(")[0])]
@@ -1515,7 +1704,9 @@ def _run_pass(fx, p, progs, verbose, res, layers, root, work, results, gap_tag, 
                    "root's secret file": fx.root_secret,
                    "root's 0600 file": fx.root_file_secret, "the bystander's secret": bystander.secret,
                    "runbox's environment": fx.env_secret, "the uid-65534 canary": fx.canary,
-                   "a cases job's expected output (in no file)": values["cases_answer"]}
+                   "a cases job's expected output (in no file)": values["cases_answer"],
+                   "a function-call test's expected string (in no file)": calls_secret[0],
+                   "a function-call test's expected int (in no file)": str(calls_secret[1])}
     gap_secrets = ffx.gap_secrets()  # what a job may reach only through a documented gap
     secrets_all.update(gap_secrets)
     spans = {}
@@ -1530,7 +1721,24 @@ def _run_pass(fx, p, progs, verbose, res, layers, root, work, results, gap_tag, 
             continue
         rec = recs[0]
         spans[jid] = uid_spans(rec)
-        bad = shape_problems(rec) + exp.problems(rec)
+        hole = None
+        if jid in call_args:
+            # A job of function-call tests: its calls' verdicts are checked
+            # against the program's targets, and it never passes.
+            bad = shape_problems(rec) + exp.problems(dict(rec, _call_args=call_args[jid]))
+            hole = exp.hole_for(rec)
+            if rec.get("passed") is not False:
+                if hole:
+                    res.holes.append((jid, hole))
+                elif not exp.gap:
+                    bad.append("FORGED VERDICT: passed is %r for a job whose calls it cannot all answer"
+                               % rec.get("passed"))
+            elif hole:
+                res.notes.append("%s: the known hole did not show (passed is false): if runbox was fixed, drop the "
+                                 "marker in expectations.py (%s)" % (jid, hole[:120]))
+                hole = None
+        else:
+            bad = shape_problems(rec) + exp.problems(rec)
         stdout = rec.get("stdout") or ""
         for key in ("commands", "runs", "cases"):  # every process of the job
             for c in rec.get(key) or []:
@@ -1539,7 +1747,10 @@ def _run_pass(fx, p, progs, verbose, res, layers, root, work, results, gap_tag, 
         escaped = [l for l in stdout.splitlines() if "ESCAPED" in l]
         if escaped:
             bad.append("ESCAPED in stdout: " + " | ".join(escaped)[:800])
-        dumped = json.dumps(rec)
+        # A failed call's record shows what was expected: the supervisor's
+        # word, not the job's; everything else must be free of secrets.
+        dumped = json.dumps(dict(rec, call_failures=[{k: v for k, v in f.items() if k != "expected"}
+                                                     for f in rec.get("call_failures") or []]))
         for what, value in secrets_all.items():
             if value in dumped:
                 allowed = (name == "job_secret_printer" and value == secret_out) or (
@@ -1550,7 +1761,7 @@ def _run_pass(fx, p, progs, verbose, res, layers, root, work, results, gap_tag, 
         got = "%s rc=%s" % (rec.get("status"), rec.get("return_code"))
         if rec.get("status") == "timeout":
             got += " (%s)" % ("cpu" if (rec.get("error") or "").startswith(X.CPU_LIMIT) else "wall")
-        marks = sorted({l.split()[0] for l in stdout.splitlines() if l.split()[:1] in (["GAP"], ["ESCAPED"])})
+        marks = sorted({l.split()[0] for l in stdout.splitlines() if l.split()[:1] in (["GAP"], ["ESCAPED"], ["HOLE"])})
         if marks:
             got += " " + "+".join(marks)
         counts = dict(re.findall(r"(?m)^([A-Z][A-Z_]+) (\d+)\b", stdout))
@@ -1560,9 +1771,13 @@ def _run_pass(fx, p, progs, verbose, res, layers, root, work, results, gap_tag, 
             got += " " + " ".join("%s=%s" % kv for kv in sorted(counts.items()))
         if spans[jid]:
             got += " uid=%s" % ",".join(sorted({str(s[0]) for s in spans[jid]}))
+        if jid in call_args:
+            got += " calls=%s/%d passed=%s" % (rec.get("calls_passed"), len(call_args[jid]), rec.get("passed"))
         if bad:
             verdict = "FAIL"
             res.failures.append((jid, "\n      ".join(bad) + "\n      record: " + fmt_record(rec)))
+        elif hole and rec.get("passed") is not False:
+            verdict = "HOLE"
         elif exp.gap:
             verdict = "GAP"
             res.gaps.append((jid, exp.gap))
@@ -1574,6 +1789,8 @@ def _run_pass(fx, p, progs, verbose, res, layers, root, work, results, gap_tag, 
 
     for eb in evals:
         check_eval(res, eb, layers, secrets_all, verbose)
+        if eb.mode == "calls" and "call_supervisor_load" in eb.program_of.values():
+            check_supervisor_cpu(res, eb)
 
     # -- uids: no two jobs that ran at the same time under one uid.
     if layers.own_uids:
@@ -1609,6 +1826,10 @@ def fmt_record(rec):
         shown["tracked_files"] = {k: clip(v, 100) for k, v in rec["tracked_files"].items()}
     if "commands" in rec:
         shown["commands"] = [{k: clip(c.get(k), 300) for k in ("status", "stdout", "error")} for c in rec["commands"]]
+    if "calls_passed" in rec:
+        shown["calls"] = rec.get("calls")
+        shown["call_failures"] = [{k: clip(f.get(k), 120) for k in ("index", "status", "args", "returned", "error")
+                                   if k in f} for f in (rec.get("call_failures") or [])[:4]]
     return json.dumps(shown, ensure_ascii=True)
 
 
@@ -1713,16 +1934,17 @@ def main():
     total = time.monotonic() - t0
     failed = False
     log("\n== summary (%.1f s)" % total)
-    log("%-8s %-10s %-32s %8s %5s %5s %4s %5s %6s %8s" % ("pass", "runbox as", "flags", "programs", "jobs",
-                                                          "pass", "gap", "FAIL", "batch", "time"))
+    log("%-8s %-10s %-32s %8s %5s %5s %4s %4s %5s %6s %8s" % ("pass", "runbox as", "flags", "programs", "jobs",
+                                                              "pass", "gap", "hole", "FAIL", "batch", "time"))
     for res in results:
         n = len(res.rows)
         npass = sum(1 for r in res.rows if r[4] == "pass")
         ngap = sum(1 for r in res.rows if r[4] == "GAP")
+        nhole = sum(1 for r in res.rows if r[4] == "HOLE")
         nbatch = sum(1 for f in res.failures if f[0].startswith("("))
-        log("%-8s %-10s %-32s %8d %5d %5d %4d %5d %6d %7.1fs" % (
+        log("%-8s %-10s %-32s %8d %5d %5d %4d %4d %5d %6d %7.1fs" % (
             res.name, "root" if res.p.uid == 0 else "uid %d" % res.p.uid, " ".join(res.p.flags) or "(every layer)",
-            res.nprograms if res.ran else 0, n, npass, ngap, n - npass - ngap, nbatch, res.duration))
+            res.nprograms if res.ran else 0, n, npass, ngap, nhole, n - npass - ngap - nhole, nbatch, res.duration))
     for name in skipped:
         log("%-8s (not run: an earlier pass failed)" % name)
     for res in results:
@@ -1731,6 +1953,13 @@ def main():
             log("  documented gaps of this configuration:")
             seen = set()
             for who, text in res.gaps:
+                if (who, text) not in seen:
+                    seen.add((who, text))
+                    log("    - %s: %s" % (who, text))
+        if res.holes:
+            log("  known holes of runbox (found by this suite and reported; not failed until runbox is fixed):")
+            seen = set()
+            for who, text in res.holes:
                 if (who, text) not in seen:
                     seen.add((who, text))
                     log("    - %s: %s" % (who, text))
@@ -1749,7 +1978,9 @@ def main():
             log("  every expectation holds")
     if skipped:
         failed = True
-    log("\nhostile suite: %s" % ("FAILED" if failed else "all expectations hold"))
+    nholes = len({h for res in results for h in res.holes})
+    log("\nhostile suite: %s%s" % ("FAILED" if failed else "all expectations hold",
+                                  " (%d known holes reported above)" % nholes if nholes else ""))
     return 1 if failed else 0
 
 
