@@ -180,6 +180,10 @@ struct writer {
     bool digesting;
     uint64_t h1, h2;     /* FNV-1a, two offsets: 128 bits */
     size_t digested;     /* bytes in the digest so far */
+    /* An object of no tagged type was written (["x", ...], which equals
+     * nothing): its repr is the program's, so a digest holding it would let
+     * a wrong object pass as the right one; such a value travels as ["x"]. */
+    bool untagged;
 };
 
 static void digest_flush(struct writer *w)
@@ -251,16 +255,70 @@ static void float_repr(struct rb_text *t, double d)
     PyMem_Free(r);
 }
 
-/* An int's digits: decimal, or hexadecimal past the interpreter's limit on
- * decimal conversions (sys.get_int_max_str_digits), which the supervisor
- * reads as well. */
+/* An int in the one form the supervisor compares without converting
+ * anything (src/values.c): decimal below 10^4300, lowercase "0x" hex from
+ * there on. The conversion happens here, on the job's own time: a program
+ * may have lowered sys.set_int_max_str_digits, so the decimal digits are
+ * made here rather than by str(), and hex, which has no limit, is linear.
+ * 2^14284 < 10^4300 < 2^14285, so an int of up to 14,285 bits is tried in
+ * decimal (at most 447 32-bit limbs: quadratic in that, a few µs). */
+#define DECIMAL_BITS_MAX 14285
+#define DECIMAL_DIGITS_MAX 4300
+
+static bool int_decimal(struct rb_text *t, PyObject *v, size_t bits)
+{
+    size_t nbytes = bits / 8 + 1, nlimbs = (nbytes + 3) / 4;
+    unsigned char bytes[DECIMAL_BITS_MAX / 8 + 8] = { 0 };
+    uint32_t limb[(DECIMAL_BITS_MAX / 8 + 8) / 4 + 1];
+    char digits[DECIMAL_DIGITS_MAX + 16];
+    int sign = _PyLong_Sign(v);
+    PyObject *mag = sign < 0 ? PyNumber_Negative(v) : (Py_INCREF(v), v); /* an exact int: no program code */
+    if (!mag || _PyLong_AsByteArray((PyLongObject *)mag, bytes, nbytes, 1, 0) < 0) {
+        Py_XDECREF(mag);
+        PyErr_Clear();
+        return false;
+    }
+    Py_DECREF(mag);
+    for (size_t i = 0; i < nlimbs; i++)
+        limb[i] = (uint32_t)bytes[4 * i] | (uint32_t)bytes[4 * i + 1] << 8 | (uint32_t)bytes[4 * i + 2] << 16 |
+                  (uint32_t)bytes[4 * i + 3] << 24;
+    /* Nine decimal digits at a time, least significant first. */
+    size_t n = 0, used = nlimbs;
+    while (used > 0 && limb[used - 1] == 0)
+        used--;
+    do {
+        uint64_t rem = 0;
+        for (size_t i = used; i-- > 0;) {
+            uint64_t cur = rem << 32 | limb[i];
+            limb[i] = (uint32_t)(cur / 1000000000u);
+            rem = cur % 1000000000u;
+        }
+        while (used > 0 && limb[used - 1] == 0)
+            used--;
+        for (int k = 0; k < 9 && n < sizeof digits; k++, rem /= 10)
+            digits[n++] = (char)('0' + rem % 10);
+    } while (used > 0 && n < sizeof digits);
+    while (n > 1 && digits[n - 1] == '0')
+        n--;
+    if (n > DECIMAL_DIGITS_MAX)
+        return false;
+    rb_text_append(t, "[\"i\",\"", 6);
+    if (sign < 0)
+        rb_text_append(t, "-", 1);
+    for (size_t i = n; i-- > 0;)
+        rb_text_append(t, &digits[i], 1);
+    rb_text_append(t, "\"]", 2);
+    return true;
+}
+
 static void int_digits(struct rb_text *t, PyObject *v)
 {
-    PyObject *s = PyObject_Str(v); /* an exact int: the interpreter's own code */
-    if (!s) {
+    size_t bits = _PyLong_NumBits(v);
+    if (bits == (size_t)-1)
         PyErr_Clear();
-        s = PyNumber_ToBase(v, 16);
-    }
+    else if (bits <= DECIMAL_BITS_MAX && int_decimal(t, v, bits))
+        return;
+    PyObject *s = PyNumber_ToBase(v, 16); /* "0x1f", "-0x1f": lowercase */
     Py_ssize_t n;
     const char *u = s ? PyUnicode_AsUTF8AndSize(s, &n) : NULL;
     if (u) {
@@ -276,6 +334,7 @@ static void int_digits(struct rb_text *t, PyObject *v)
 
 static void other(struct writer *w, PyObject *v, const char *why)
 {
+    w->untagged = true;
     const char *name = Py_TYPE(v)->tp_name;
     rb_text_append(w->out, "[\"x\",", 5);
     json_string(w->out, name, strlen(name));
@@ -295,44 +354,63 @@ static void other(struct writer *w, PyObject *v, const char *why)
 
 static void write_value(struct writer *w, PyObject *v, int depth);
 
-static void write_items(struct writer *w, const char *tag, PyObject *seq, int depth)
+/* A container's items are read from its storage, never through its
+ * methods: a subclass's __iter__, __getitem__, keys() or items() is the
+ * program's code and could show anything (a list holding wrong items whose
+ * __iter__ yields the right ones). They are copied first, with references
+ * held, because code that does run while an item is written (an object's
+ * repr, an int subclass's __index__) could empty the container under the
+ * loop. */
+static void write_list(struct writer *w, const char *tag, PyObject *items, int depth)
 {
     append_str(w->out, tag);
-    PyObject *fast = PySequence_Fast(seq, "");
-    Py_ssize_t n = fast ? PySequence_Fast_GET_SIZE(fast) : 0;
+    Py_ssize_t n = items ? PyList_GET_SIZE(items) : 0;
     for (Py_ssize_t i = 0; i < n && !over(w); i++) {
         rb_text_append(w->out, ",", 1);
-        write_value(w, PySequence_Fast_GET_ITEM(fast, i), depth + 1); /* borrowed */
+        write_value(w, PyList_GET_ITEM(items, i), depth + 1); /* held by `items` */
     }
-    Py_XDECREF(fast);
     PyErr_Clear();
     rb_text_append(w->out, "]", 1);
 }
 
+static void write_items(struct writer *w, const char *tag, PyObject *seq, int depth)
+{
+    PyObject *items = PyList_Check(seq) ? PyList_GetSlice(seq, 0, PY_SSIZE_T_MAX) /* list_slice: the storage */
+                                        : PyTuple_GetSlice(seq, 0, PY_SSIZE_T_MAX);
+    PyObject *list = items && PyTuple_Check(items) ? PySequence_List(items) : items; /* an exact tuple: no code */
+    if (list != items)
+        Py_XDECREF(items);
+    write_list(w, tag, list, depth);
+    Py_XDECREF(list);
+}
+
 static void write_set(struct writer *w, const char *tag, PyObject *set, int depth)
 {
-    append_str(w->out, tag);
+    PyObject *items = PyList_New(0);
     Py_ssize_t pos = 0;
-    PyObject *key; /* borrowed */
+    PyObject *key; /* borrowed, then held by `items` */
     Py_hash_t hash;
-    while (_PySet_NextEntry(set, &pos, &key, &hash) && !over(w)) {
-        rb_text_append(w->out, ",", 1);
-        write_value(w, key, depth + 1);
-    }
-    rb_text_append(w->out, "]", 1);
+    while (items && _PySet_NextEntry(set, &pos, &key, &hash))
+        if (PyList_Append(items, key) < 0)
+            Py_CLEAR(items);
+    write_list(w, tag, items, depth);
+    Py_XDECREF(items);
 }
 
 static void write_dict(struct writer *w, PyObject *dict, int depth)
 {
     append_str(w->out, "[\"d\"");
-    Py_ssize_t pos = 0;
-    PyObject *key, *value; /* borrowed */
-    while (PyDict_Next(dict, &pos, &key, &value) && !over(w)) {
+    PyObject *pairs = PyDict_Items(dict); /* dict_items on the storage: a list of new tuples */
+    Py_ssize_t n = pairs ? PyList_GET_SIZE(pairs) : 0;
+    for (Py_ssize_t i = 0; i < n && !over(w); i++) {
+        PyObject *kv = PyList_GET_ITEM(pairs, i);
         rb_text_append(w->out, ",", 1);
-        write_value(w, key, depth + 1);
+        write_value(w, PyTuple_GET_ITEM(kv, 0), depth + 1);
         rb_text_append(w->out, ",", 1);
-        write_value(w, value, depth + 1);
+        write_value(w, PyTuple_GET_ITEM(kv, 1), depth + 1);
     }
+    Py_XDECREF(pairs);
+    PyErr_Clear();
     rb_text_append(w->out, "]", 1);
 }
 
@@ -431,10 +509,13 @@ static void write_value(struct writer *w, PyObject *v, int depth)
 
 bool rb_pyvalue_to_tagged(PyObject *v, struct rb_text *out, size_t max)
 {
-    struct writer w = { out, out->len, max, true, false, 0, 0, 0 };
+    struct writer w = { out, out->len, max, true, false, 0, 0, 0, false };
     write_value(&w, v, 0);
     over(&w);
-    if (w.digesting) {
+    if (w.digesting && w.untagged) {
+        digest_flush(&w);
+        append_str(out, "[\"x\",\"value\",\"past the size limit, holding an object of no tagged type\"]");
+    } else if (w.digesting) {
         digest_flush(&w);
         char digest[96];
         snprintf(digest, sizeof digest, "[\"h\",\"%016llx%016llx\",\"%zu\"]", (unsigned long long)w.h1,

@@ -149,6 +149,16 @@ static bool load_cache(struct eval_state *st, const char *path)
     FILE *f = fopen(path, "re");
     if (!f)
         return false;
+    /* Only a cache of runbox's own user, which no one else can write, is
+     * believed (anyone who could write it could choose the verdicts); one an
+     * earlier runbox left readable by all is closed now. */
+    struct stat sb;
+    if (fstat(fileno(f), &sb) < 0 || sb.st_uid != geteuid() || (sb.st_mode & 022)) {
+        fclose(f);
+        return false;
+    }
+    if (sb.st_mode & 077)
+        fchmod(fileno(f), sb.st_mode & 0700);
     char *line = NULL;
     size_t cap = 0;
     ssize_t n;
@@ -182,9 +192,14 @@ static int write_cache(struct eval_state *st, const char *path)
     char *tmp;
     if (make_dirs(st->opt.cache_dir) < 0 || asprintf(&tmp, "%s.tmp.%d", path, (int)getpid()) < 0)
         return -errno ? -errno : -ENOMEM;
-    FILE *f = fopen(tmp, "we");
+    /* Readable by its owner only: it holds every expected output, which a
+     * job that could read it would simply return. */
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    FILE *f = fd >= 0 ? fdopen(fd, "we") : NULL;
     if (!f) {
         int e = errno;
+        if (fd >= 0)
+            close(fd);
         free(tmp);
         return -e;
     }

@@ -7,6 +7,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -112,8 +113,42 @@ static bool decimal_to_hex(const char *dec, size_t n, char *out, size_t outlen)
 #define DECIMAL_DIGITS_MAX 4300
 #define HEX_DIGITS_SURELY_BELOW 3571 /* 16^3571 < 10^4300 < 16^3572 */
 
+/* 10^4300 in hex (3,572 digits): a hex int of that many digits is below it
+ * (and canonical in decimal) when it sorts before it. Made once. */
+static char hex_limit[HEX_DIGITS_SURELY_BELOW + 8];
+static pthread_once_t hex_limit_once = PTHREAD_ONCE_INIT;
+
+static void make_hex_limit(void)
+{
+    char dec[DECIMAL_DIGITS_MAX + 2];
+    dec[0] = '1';
+    memset(dec + 1, '0', DECIMAL_DIGITS_MAX);
+    dec[DECIMAL_DIGITS_MAX + 1] = '\0';
+    if (!decimal_to_hex(dec, DECIMAL_DIGITS_MAX + 1, hex_limit, sizeof hex_limit))
+        hex_limit[0] = '\0';
+}
+
+/* Whether digits (no sign, no leading zeros) are already in the canonical
+ * form: decimal below 10^4300, hex from there on. */
+static bool canonical(const char *digits, size_t n, bool hex)
+{
+    if (!hex)
+        return n <= DECIMAL_DIGITS_MAX;
+    if (n != HEX_DIGITS_SURELY_BELOW + 1)
+        return n > HEX_DIGITS_SURELY_BELOW;
+    pthread_once(&hex_limit_once, make_hex_limit);
+    if (strlen(hex_limit) != n)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        int c = tolower((unsigned char)digits[i]);
+        if (c != hex_limit[i])
+            return c > hex_limit[i];
+    }
+    return true; /* 10^4300 itself */
+}
+
 /* "-0012" -> "-12", "-0" -> "0", "0x1f" -> "31"; false when it is not an integer. */
-bool rb_value_normalise_int(const char *s, char *out, size_t outlen)
+bool rb_value_normalise_int(const char *s, char *out, size_t outlen, bool convert)
 {
     bool neg = false;
     if (*s == '-' || *s == '+')
@@ -126,6 +161,11 @@ bool rb_value_normalise_int(const char *s, char *out, size_t outlen)
     while (n > 1 && digits[0] == '0')
         digits++, n--;
     bool zero = n == 1 && digits[0] == '0';
+    /* From a job, only the canonical form is read: converting costs time
+     * quadratic in the length, in the one thread that serves every job, and
+     * the worker sends every int already converted (sandbox/pyvalues.c). */
+    if (!convert && !canonical(digits, n, hex))
+        return false;
     char *body = out + (neg && !zero);
     size_t room = outlen - (size_t)(neg && !zero);
     bool ok;
@@ -294,7 +334,7 @@ static int parse(const cJSON *j, struct rb_value *v, struct rb_value_arena *a, c
     if (strcmp(t, "i") == 0) {
         size_t room = cJSON_IsString(first) ? strlen(first->valuestring) * 2 + 8 : 0;
         char *digits = room ? arena_alloc(a, room) : NULL;
-        if (!digits || !rb_value_normalise_int(first->valuestring, digits, room)) {
+        if (!digits || !rb_value_normalise_int(first->valuestring, digits, room, false)) {
             snprintf(err, errlen, "an int that is not one");
             return -EINVAL;
         }

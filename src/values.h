@@ -96,8 +96,11 @@ int rb_json_item(const char *json, size_t len, size_t index, const char **value,
 
 /* Shared by values.c and tagjson.c: an int's digits normalised ("-0012" is
  * "-12", "0x1f" is "31"), false when it is not an int; and a float's repr
- * read back ("nan", "inf", "-inf" too). */
-bool rb_value_normalise_int(const char *s, char *out, size_t outlen);
+ * read back ("nan", "inf", "-inf" too). Without `convert`, an int not
+ * already in its canonical form (decimal below 10^4300, hex from there on,
+ * as the worker sends them) is refused rather than converted: what a job
+ * sends must not cost the supervisor time quadratic in its length. */
+bool rb_value_normalise_int(const char *s, char *out, size_t outlen, bool convert);
 bool rb_value_parse_float(const char *s, double *out);
 
 /* Python's repr of a value, for messages and records (at most `max` bytes,

@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "callcheck.h"
@@ -176,6 +177,47 @@ START_TEST(repr_is_pythons)
 }
 END_TEST
 
+/* What a job sends is read only in the canonical form the worker writes
+ * (decimal below 10^4300, hex from there on): any other would cost the
+ * supervisor time quadratic in its length to convert, so it is refused. */
+static int parse_job_int(const char *text)
+{
+    char json[5000 + 32], err[128];
+    snprintf(json, sizeof json, "[\"i\",\"%s\"]", text);
+    cJSON *j = cJSON_Parse(json);
+    struct rb_value_arena a = { 0 };
+    struct rb_value v;
+    int rc = rb_value_parse(j, &v, &a, err, sizeof err);
+    rb_value_arena_free(&a);
+    cJSON_Delete(j);
+    return rc;
+}
+
+START_TEST(a_jobs_ints_are_read_only_in_canonical_form)
+{
+    static char big[5000];
+    ck_assert_int_eq(parse_job_int("31"), 0);
+    ck_assert_int_eq(parse_job_int("-7"), 0);
+    ck_assert_int_lt(parse_job_int("0x1f"), 0);     /* small: decimal is canonical */
+    memset(big, '9', 4300);                         /* 10^4300 - 1: still decimal */
+    big[4300] = '\0';
+    ck_assert_int_eq(parse_job_int(big), 0);
+    big[4300] = '9';                                 /* 4,301 digits: hex is canonical */
+    big[4301] = '\0';
+    ck_assert_int_lt(parse_job_int(big), 0);
+    memset(big, 'f', 3600);                          /* far past 10^4300 in hex */
+    big[0] = '0', big[1] = 'x', big[3600] = '\0';
+    ck_assert_int_eq(parse_job_int(big), 0);
+    /* 3,572 hex digits either side of 10^4300 (0x1392bd...): below it is not canonical. */
+    memset(big + 2, '0', 3572);
+    big[2] = '1';
+    big[3574] = '\0';
+    ck_assert_int_lt(parse_job_int(big), 0);        /* 16^3571 < 10^4300 */
+    big[2] = 'f';
+    ck_assert_int_eq(parse_job_int(big), 0);        /* 15 * 16^3571 > 10^4300 */
+}
+END_TEST
+
 static Suite *values_suite(void)
 {
     Suite *s = suite_create("values");
@@ -185,6 +227,7 @@ static Suite *values_suite(void)
     tcase_add_test(tc, evalplus_rules);
     tcase_add_test(tc, livecodebench_and_apps_rules);
     tcase_add_test(tc, repr_is_pythons);
+    tcase_add_test(tc, a_jobs_ints_are_read_only_in_canonical_form);
     suite_add_tcase(s, tc);
     return s;
 }

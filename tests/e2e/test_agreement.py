@@ -131,6 +131,27 @@ class Agreement(unittest.TestCase):
         for task, entries in doc["eval"].items():
             self.assertEqual([(e["base_status"], e["plus_status"]) for e in entries], by_task[task], task)
         self.check_merge("humanevalplus")
+        self.check_cache_is_private("humanevalplus")
+
+    def check_cache_is_private(self, name):
+        """The reference cache holds every expected output: readable by its
+        owner only, and one that others could write is not believed."""
+        caches = [os.path.join(self.cache, f) for f in os.listdir(self.cache) if f.endswith(".jsonl")]
+        self.assertTrue(caches)
+        for c in caches:
+            self.assertEqual(os.stat(c).st_mode & 0o777, 0o600, c)
+            os.chmod(c, 0o666)
+        problems, samples = FORMATS[name][0], FORMATS[name][1]
+        one = os.path.join(self.dir, name + ".one.jsonl")
+        with open(os.path.join(HERE, samples), encoding="utf-8") as f, open(one, "w", encoding="utf-8") as g:
+            g.write(f.readline())
+        p = subprocess.run([RUNBOX, "eval", "--problems", os.path.join(HERE, problems), "--samples", one,
+                            "-o", one + ".out", "--cache-dir", self.cache, "-j", "2"] + FORMATS[name][3],
+                           capture_output=True, text=True, timeout=600)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn("computing the expected outputs", p.stderr)
+        for c in caches:
+            self.assertEqual(os.stat(c).st_mode & 0o777, 0o600, c)
 
     def check_merge(self, name):
         """The results split in two, as two shards would write them, and
