@@ -440,7 +440,9 @@ static struct eval_sample *new_sample(struct eval_state *st, cJSON *sample, cons
     s->sample = sample;
     s->problem = p;
     s->program = rb_build_program(p, code, is_solution, &s->test_line);
-    s->solution_class = strstr(code, "class Solution") != NULL;
+    /* LiveCodeBench's and APPS's own test: the text anywhere in the code;
+     * evalplus always calls the entry point as a function. */
+    s->solution_class = !st->fmt->needs_reference && strstr(code, "class Solution") != NULL;
     bool ok = s->program && asprintf(&s->path, "%s.py", task) >= 0;
     for (char *c = ok ? s->path : NULL; c && *c; c++)
         if (*c == '/' || *c == ' ')

@@ -173,6 +173,22 @@ class Agreement(unittest.TestCase):
         self.assertEqual(json.loads(p.stdout.strip().splitlines()[-1]), self.passk[name])
         self.assertEqual(len(lines(merged)), len(rows))
 
+    def test_evalplus_calls_functions_whatever_the_text_says(self):
+        """evalplus calls the entry point as a function: a sample that merely
+        mentions a class Solution (LiveCodeBench's and APPS's test) is not
+        called as Solution().f."""
+        one = os.path.join(self.dir, "solution-text.jsonl")
+        with open(one, "w", encoding="utf-8") as f:
+            f.write(json.dumps({"task_id": "HumanEval/0", "solution":
+                                "# not a class Solution here\ndef has_close_elements(numbers, threshold):\n"
+                                "    return any(abs(a - b) < threshold for i, a in enumerate(numbers)"
+                                " for b in numbers[i + 1:])\n"}) + "\n")
+        p = subprocess.run([RUNBOX, "eval", "--problems", os.path.join(HERE, FORMATS["humanevalplus"][0]),
+                            "--samples", one, "-o", one + ".out", "--cache-dir", self.cache, "-q"],
+                           capture_output=True, text=True, timeout=600)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual([r["passed"] for r in lines(one + ".out")], [True])
+
     def test_mbppplus(self):
         self.check("mbppplus")
 
