@@ -1084,9 +1084,9 @@ PROGRAMS = {
         (".%s.evalplus" % v, {"variant": v, "compare": "evalplus-humaneval"}) for v in ("near_float", "nan", "inf"))),
     # Emptying the list being written makes the worker read freed memory: a
     # crash of the job's own process (reported), never a pass.
-    "call_mutate_serialise": call_prog(Expect(("ok", "signal"), check=by_variant(
-        {"empty_outer_list": status_is("signal", -11)}, status_is("ok", 0)),
-        note="ok rc=0; empty_outer_list: SIGSEGV (the worker reads freed memory)"), V_MUTATE),
+    # The worker copies a container before writing its items, so emptying it
+    # from a repr run meanwhile changes nothing (it read freed memory once).
+    "call_mutate_serialise": call_prog(Expect("ok", return_code=0), V_MUTATE),
     "call_unserialisable": call_prog(Expect("ok", return_code=0)),
     # A job's limit on a value is its output limit: 256 KiB here. In eval it
     # is 64 MiB, and RBH+/2's reference answer is past it.

@@ -110,13 +110,15 @@ def forge():
 MARK = "RBMARK-" + secrets.token_hex(16)
 
 
-class Tamper(list):
+class Tamper:
     """Written as the second item of a list whose first is MARK: by the time the
-    worker asks for its items, the call's result is in the worker's buffer up
-    to here. It finds that text in its own memory and rewrites it in place:
-    the result's outcome, and the marker, become what it likes."""
+    worker asks for its repr (it is of no type the worker tags, so its repr is
+    the one piece of program code the serialiser runs), the call's result is
+    in the worker's buffer up to here. It finds that text in its own memory
+    and rewrites it in place: the result's outcome, and the marker, become
+    what it likes."""
 
-    def __iter__(self):
+    def __repr__(self):
         needle = ('"value":["l","%s"' % MARK).encode()
         with open("/proc/self/maps") as f:
             maps = [l.split() for l in f.read().splitlines()]
@@ -136,7 +138,7 @@ class Tamper(list):
                 hits += 1
                 at = data.find(needle, at + 1)
         print("TAMPERED %d" % hits, flush=True)
-        return iter(())
+        return "tamper"
 
 
 if V == "forge":
