@@ -4,4 +4,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 scripts/build.sh
-build/runbox run examples/quickstart.jsonl
+build/runbox run examples/quickstart.jsonl --overwrite
