@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "driver.h"
 #include "serve.h"
 
 static const char SERVE_USAGE[] =
@@ -321,19 +322,6 @@ static int parse_options(int argc, char **argv, struct serve_options *o)
     return -1;
 }
 
-static int block_termination_signals(void)
-{
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGHUP);
-    if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
-        return -errno;
-    int fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
-    return fd < 0 ? -errno : fd;
-}
-
 /* Every connection is a descriptor: take what the hard limit allows. */
 static void raise_fd_limit(void)
 {
@@ -387,14 +375,11 @@ int rb_cli_serve(int argc, char **argv)
      * (the Kubernetes downward API sets it; docs/service.md). */
     o.cfg.pod_name = getenv("MY_POD_NAME");
 
-    /* As for runbox run: no job may read the supervisor's memory, nothing a
-     * job starts may slip away, and a client gone mid-write is not a signal. */
-    prctl(PR_SET_DUMPABLE, 0);
-    prctl(PR_SET_CHILD_SUBREAPER, 1);
-    signal(SIGPIPE, SIG_IGN);
+    /* As for runbox run (driver.c): no job may read the supervisor's memory,
+     * nothing a job starts may slip away, a client gone mid-write is not a
+     * signal, and the termination signals come through a signalfd. */
     raise_fd_limit();
-
-    int sigfd = block_termination_signals();
+    int sigfd = rb_driver_prepare_process();
     if (sigfd < 0) {
         rb_cli_error("signalfd: %s", strerror(-sigfd));
         status = RB_EXIT_FAILURE;
