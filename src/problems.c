@@ -168,7 +168,8 @@ static char *without_nonfinite(const char *s, size_t len)
 {
     if (!memmem(s, len, "NaN", 3) && !memmem(s, len, "Infinity", 8))
         return NULL;
-    char *out = malloc(len + 1);
+    /* "NaN" becomes "null": at most 4 bytes for every 3. */
+    char *out = malloc(len + len / 3 + 2);
     size_t k = 0;
     bool in_string = false;
     for (size_t i = 0; out && i < len; i++) {

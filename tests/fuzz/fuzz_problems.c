@@ -10,11 +10,14 @@
  *
  *   - the load returns 0 or -1; -1 with a message and nothing left allocated
  *     (LeakSanitizer sees the rest), 0 with at least one problem;
- *   - every problem has a task_id, the file's kind and that kind's fields;
+ *   - every problem has a task_id, the file's format and that format's
+ *     fields (HumanEval's prompt, test and entry point; MBPP's asserts;
+ *     every other format's tests, each with its input);
  *   - rb_problems_find finds every problem by its task_id, as itself;
  *   - rb_build_program gives a program that starts as the harness says
  *     (the prompt, or the imports) and, for HumanEval, ends with
- *     check(entry_point), with the test's first line inside it.
+ *     check(entry_point), with the test's first line inside it; for the
+ *     other formats, a program.
  *
  * Build and run: docs/testing.md (meson -Dfuzz=true, suite "fuzz").
  */
@@ -55,7 +58,7 @@ static void check_program(const struct rb_problem *p)
     long test_line = -1;
     char *prog = rb_build_program(p, completion, 0, &test_line);
     CHECK(prog != NULL);
-    if (p->kind == RB_HUMANEVAL) {
+    if (p->format == RB_FMT_HUMANEVAL) {
         CHECK(starts_with(prog, p->prompt));
         char tail[1100];
         snprintf(tail, sizeof tail, "check(%s)", p->entry_point);
@@ -64,7 +67,7 @@ static void check_program(const struct rb_problem *p)
         /* The test starts on the line after prompt + completion + "\n". */
         size_t head = strlen(p->prompt) + strlen(completion) + 1;
         CHECK(test_line == count_newlines(prog, head) + 1);
-    } else {
+    } else if (p->format == RB_FMT_MBPP) {
         CHECK(starts_with(prog, p->test_imports));
         CHECK(test_line >= 1);
     }
@@ -73,7 +76,7 @@ static void check_program(const struct rb_problem *p)
     /* A sample that is a whole solution (EvalPlus) leaves the prompt out. */
     prog = rb_build_program(p, completion, 1, NULL);
     CHECK(prog != NULL);
-    if (p->kind == RB_HUMANEVAL)
+    if (p->format == RB_FMT_HUMANEVAL)
         CHECK(starts_with(prog, completion));
     free(prog);
 }
@@ -85,14 +88,20 @@ static void check_problems(const struct rb_problems *ps)
     for (size_t i = 0; i < ps->count; i++) {
         const struct rb_problem *p = &ps->items[i];
         CHECK(p->task_id != NULL);
-        CHECK(p->kind == ps->kind);
-        if (p->kind == RB_HUMANEVAL) {
+        CHECK(p->format == ps->format);
+        if (p->format == RB_FMT_HUMANEVAL) {
             CHECK(p->prompt && p->test && p->entry_point);
-        } else {
+        } else if (p->format == RB_FMT_MBPP) {
             CHECK(p->ntests > 0 && p->test_list != NULL);
             for (size_t k = 0; k < p->ntests; k++)
                 CHECK(p->test_list[k] != NULL);
             CHECK(p->test_imports != NULL);
+        } else {
+            CHECK(p->ngroups <= RB_MAX_GROUPS);
+            for (size_t g = 0; g < p->ngroups; g++)
+                for (size_t k = 0; k < p->groups[g].count; k++)
+                    CHECK(p->groups[g].tests[k].input != NULL);
+            CHECK(!p->calls || p->entry_point != NULL);
         }
         CHECK(rb_problems_find(ps, p->task_id) == p);
         check_program(p);
@@ -116,7 +125,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct rb_problems ps;
     char err[512];
     err[0] = '\0';
-    int rc = rb_problems_load(path, &ps, err, sizeof err);
+    int rc = rb_problems_load(path, NULL, &ps, err, sizeof err);
     CHECK(rc == 0 || rc == -1);
     if (rc == 0) {
         check_problems(&ps);
