@@ -13,7 +13,7 @@
 #   3. build-asan/  -Dsanitizers=true: the unit and e2e suites again, under
 #                   ASan + LeakSanitizer + UBSan outside the sandbox, UBSan in it
 #   4. build-fuzz/  -Dfuzz=true with clang: each libFuzzer target for
-#                   RUNBOX_FUZZ_SECONDS (60) seconds
+#                   RUNBOX_FUZZ_SECONDS (40) seconds
 # RUNBOX_TEST_PHASES picks some of them ("normal python sanitizers fuzz", the
 # default).
 set -euo pipefail
@@ -72,7 +72,7 @@ if [[ $phases == *" sanitizers "* ]]; then
 fi
 
 if [[ $phases == *" fuzz "* ]]; then
-    tests/fuzz/run.sh -t "${RUNBOX_FUZZ_SECONDS:-60}"
+    tests/fuzz/run.sh -t "${RUNBOX_FUZZ_SECONDS:-40}"
     phase_done fuzz
 fi
 echo "== all tests passed"
