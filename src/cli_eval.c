@@ -355,20 +355,20 @@ static void free_state(struct eval_state *st)
 /* Everything graded: the ordered results file, the report, the extras. */
 static int report(struct eval_state *st, long total, int64_t start)
 {
-    struct eval_tally tally = { 0 };
+    struct rb_tally tally = { 0 };
     double secs = (double)(rb_now_ns() - start) / 1e9;
     int rc = eval_finalize(st, total, &tally);
     if (rc < 0) {
         rb_cli_error("writing %s: %s", st->results_path,
                      rc == -ENODATA ? "some samples have no graded line (run again with --resume)" : strerror(-rc));
-        eval_tally_free(&tally);
+        rb_tally_free(&tally);
         return RB_EXIT_FAILURE;
     }
     if (st->opt.common.shard.count)
         eval_print_shard(st, &tally, secs);
     else
         eval_print_passk(st, &tally, secs);
-    eval_tally_free(&tally);
+    rb_tally_free(&tally);
     char err[512];
     if (st->opt.evalplus_json && eval_write_evalplus_json(st, err, sizeof err) < 0) {
         rb_cli_error("%s", err);
@@ -383,7 +383,7 @@ static int report(struct eval_state *st, long total, int64_t start)
 /* A run that finished before, resumed: its report again. */
 static int report_finished(struct eval_state *st)
 {
-    struct eval_tally tally = { 0 };
+    struct rb_tally tally = { 0 };
     char err[1024];
     int status = RB_EXIT_OK;
     if (eval_tally_file(st->results_path, &tally, err, sizeof err) < 0) {
@@ -396,7 +396,7 @@ static int report_finished(struct eval_state *st)
     } else {
         eval_print_passk(st, &tally, 0);
     }
-    eval_tally_free(&tally);
+    rb_tally_free(&tally);
     return status;
 }
 

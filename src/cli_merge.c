@@ -341,8 +341,7 @@ int rb_cli_merge(int argc, char **argv)
     char err[1024];
     int status = RB_EXIT_FAILURE;
     char *missing_default = NULL;
-    struct rb_passk_table table = { 0 }, base = { 0 }; /* base: HumanEval+'s and MBPP+'s base tests */
-    bool has_base = false;
+    struct rb_tally tally = { 0 };
     if ((manifest ? read_manifest(&m, manifest, err, sizeof err) : read_samples(&m, samples, err, sizeof err)) < 0) {
         rb_cli_error("%s", err);
         goto done;
@@ -359,7 +358,7 @@ int rb_cli_merge(int argc, char **argv)
         free(tmp);
         goto done;
     }
-    long missing = 0, written = 0, counts[3] = { 0 };
+    long missing = 0, written = 0;
     int mfd = -1, rc = 0;
     for (size_t i = 0; i < m.n && rc == 0; i++) {
         struct entry *e = &m.entries[i];
@@ -379,22 +378,7 @@ int rb_cli_merge(int argc, char **argv)
         cJSON *rec = rb_record_parse(e->record, e->reclen);
         if (m.eval) {
             cJSON_DeleteItemFromObjectCaseSensitive(rec, "sample_index");
-            const cJSON *st = cJSON_GetObjectItemCaseSensitive(rec, "status");
-            if (!(cJSON_IsString(st) && strcmp(st->valuestring, "invalid") == 0)) {
-                char *task = rb_task_id_text(cJSON_GetObjectItemCaseSensitive(rec, "task_id"));
-                bool passed = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(rec, "passed"));
-                const char *result = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(rec, "result"));
-                const char *base_status = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(rec, "base_status"));
-                if (task) {
-                    rb_passk_add(&table, task, passed);
-                    if (base_status) {
-                        has_base = true;
-                        rb_passk_add(&base, task, strcmp(base_status, "pass") == 0);
-                    }
-                }
-                counts[passed ? 0 : (result && strncmp(result, "timed out", 9) == 0 ? 2 : 1)]++;
-                free(task);
-            }
+            rb_tally_line(&tally, rec);
         }
         rc = rec ? rb_record_write(ofd, rec) : -EINVAL;
         cJSON_Delete(rec);
@@ -436,12 +420,12 @@ int rb_cli_merge(int argc, char **argv)
         /* As runbox eval prints it: for HumanEval+ and MBPP+ (records with a
          * base_status) also evalplus's two scores, base and base + extra. */
         struct rb_buf json = { 0 };
-        if (has_base && base.count == table.count)
-            rb_passk_json_evalplus(&json, &table, &base, &table, ks, nks);
+        if (tally.has_base && tally.base.count == tally.table.count)
+            rb_passk_json_evalplus(&json, &tally.table, &tally.base, &tally.table, ks, nks);
         else
-            rb_passk_json(&json, &table, ks, nks);
+            rb_passk_json(&json, &tally.table, ks, nks);
         if (!quiet)
-            fprintf(stderr, "  passed %ld, failed %ld, timed out %ld%s\n", counts[0], counts[1], counts[2],
+            fprintf(stderr, "  passed %ld, failed %ld, timed out %ld%s\n", tally.passed, tally.failed, tally.timed_out,
                     complete ? "" : " (incomplete: pass@k covers only the samples with a record)");
         printf("%s\n", json.data);
         rb_buf_free(&json);
@@ -457,8 +441,7 @@ done:
     }
     free(m.entries);
     rb_idset_free(&m.index);
-    rb_passk_free(&table);
-    rb_passk_free(&base);
+    rb_tally_free(&tally);
     free(missing_default);
     return status;
 }

@@ -123,42 +123,7 @@ int eval_open_journal(struct eval_state *st)
                            st->opt.common.resume ? journal_line : NULL, st);
 }
 
-/* ---- tallies ------------------------------------------------------------------ */
-
-void eval_tally_line(struct eval_tally *t, const cJSON *line)
-{
-    const char *status = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(line, "status"));
-    t->lines++;
-    if (status && strcmp(status, "invalid") == 0)
-        return; /* a sample that could not be graded counts nowhere */
-    char *task = rb_task_id_text(cJSON_GetObjectItemCaseSensitive(line, "task_id"));
-    bool passed = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(line, "passed"));
-    const char *result = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(line, "result"));
-    const char *base = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(line, "base_status"));
-    if (task) {
-        rb_passk_add(&t->table, task, passed);
-        if (base) {
-            rb_passk_add(&t->base, task, strcmp(base, "pass") == 0);
-            t->has_base = true;
-        }
-    }
-    if (passed)
-        t->passed++;
-    else if (result && strncmp(result, "timed out", 9) == 0)
-        t->timed_out++;
-    else
-        t->failed++;
-    t->graded++;
-    free(task);
-}
-
-void eval_tally_free(struct eval_tally *t)
-{
-    rb_passk_free(&t->table);
-    rb_passk_free(&t->base);
-}
-
-int eval_tally_file(const char *path, struct eval_tally *tally, char *err, size_t errlen)
+int eval_tally_file(const char *path, struct rb_tally *tally, char *err, size_t errlen)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
@@ -175,7 +140,7 @@ int eval_tally_file(const char *path, struct eval_tally *tally, char *err, size_
             continue;
         cJSON *rec = rb_record_parse(line, len);
         if (rec)
-            eval_tally_line(tally, rec);
+            rb_tally_line(tally, rec);
         cJSON_Delete(rec);
     }
     rb_line_reader_free(&r);
@@ -239,7 +204,7 @@ static struct journal_entry *journal_entries(struct eval_state *st, long total, 
 /* Copies the entries in order to `out`, tallying: 0, -ENODATA when a
  * sample has no line, or another -errno. */
 static int write_ordered(struct eval_state *st, const struct journal_entry *entries, size_t n, long total,
-                         int out, struct eval_tally *tally)
+                         int out, struct rb_tally *tally)
 {
     long want = st->opt.common.shard.count ? (long)st->nmine : total;
     long expect = 0; /* how many expected indexes are written */
@@ -271,7 +236,7 @@ static int write_ordered(struct eval_state *st, const struct journal_entry *entr
         /* A shard's file keeps the index, which runbox merge puts in order by. */
         if (!st->opt.common.shard.count)
             cJSON_DeleteItemFromObjectCaseSensitive(rec, "sample_index");
-        eval_tally_line(tally, rec);
+        rb_tally_line(tally, rec);
         rc = rb_record_write(out, rec);
         cJSON_Delete(rec);
     }
@@ -281,7 +246,7 @@ static int write_ordered(struct eval_state *st, const struct journal_entry *entr
     return rc;
 }
 
-int eval_finalize(struct eval_state *st, long total, struct eval_tally *tally)
+int eval_finalize(struct eval_state *st, long total, struct rb_tally *tally)
 {
     size_t n;
     struct journal_entry *entries = journal_entries(st, total, &n);

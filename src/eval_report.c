@@ -37,7 +37,7 @@ static void print_scores(const struct eval_state *st, const struct rb_passk_tabl
     }
 }
 
-void eval_print_passk(const struct eval_state *st, const struct eval_tally *t, double secs)
+void eval_print_passk(const struct eval_state *st, const struct rb_tally *t, double secs)
 {
     struct rb_buf json = { 0 };
     bool both = is_evalplus(st) && t->has_base && !st->opt.base_only;
@@ -73,7 +73,7 @@ void eval_print_passk(const struct eval_state *st, const struct eval_tally *t, d
 
 /* A shard's pass@k would mean nothing alone: it reports what it graded and
  * leaves the score to runbox merge. */
-void eval_print_shard(const struct eval_state *st, const struct eval_tally *t, double secs)
+void eval_print_shard(const struct eval_state *st, const struct rb_tally *t, double secs)
 {
     const struct rb_driver_options *o = &st->opt.common;
     if (!o->quiet) {
@@ -159,7 +159,7 @@ static cJSON *evalplus_scores(const struct rb_passk_table *t)
 int eval_write_evalplus_json(const struct eval_state *st, char *err, size_t errlen)
 {
     cJSON *eval = cJSON_CreateObject();
-    struct eval_tally t = { 0 };
+    struct rb_tally t = { 0 };
     int fd = open(st->results_path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         snprintf(err, errlen, "cannot read %s: %s", st->results_path, strerror(errno));
@@ -179,7 +179,7 @@ int eval_write_evalplus_json(const struct eval_state *st, char *err, size_t errl
             if (!list)
                 list = cJSON_AddArrayToObject(eval, task);
             cJSON_AddItemToArray(list, e);
-            eval_tally_line(&t, line);
+            rb_tally_line(&t, line);
         }
         cJSON_Delete(line);
     }
@@ -196,7 +196,7 @@ int eval_write_evalplus_json(const struct eval_state *st, char *err, size_t errl
     cJSON_AddItemToObject(scores, "base", evalplus_scores(&t.base));
     if (!st->opt.base_only)
         cJSON_AddItemToObject(scores, "plus", evalplus_scores(&t.table));
-    eval_tally_free(&t);
+    rb_tally_free(&t);
     char *json = cJSON_PrintUnformatted(doc);
     cJSON_Delete(doc);
     int rc = -1;

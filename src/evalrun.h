@@ -139,23 +139,14 @@ uint64_t eval_done_hash(const struct eval_state *st, long index);
 int eval_open_journal(struct eval_state *st);
 void eval_journal_write(struct eval_state *st, long index, cJSON *line);
 /* Counts of a finished file, for the summary and pass@k. */
-struct eval_tally {
-    struct rb_passk_table table;      /* by `passed` */
-    struct rb_passk_table base;       /* evalplus: by base_status == "pass" */
-    long passed, failed, timed_out, graded;
-    long lines;                       /* invalid ones too */
-    bool has_base;
-};
-void eval_tally_line(struct eval_tally *t, const cJSON *line);
-void eval_tally_free(struct eval_tally *t);
 /* Writes the journal in sample order into the results file, tallying. */
-int eval_finalize(struct eval_state *st, long total, struct eval_tally *tally);
+int eval_finalize(struct eval_state *st, long total, struct rb_tally *tally);
 /* Tallies a finished results file (a resumed, finished run). */
-int eval_tally_file(const char *path, struct eval_tally *tally, char *err, size_t errlen);
+int eval_tally_file(const char *path, struct rb_tally *tally, char *err, size_t errlen);
 
 /* eval_report.c */
-void eval_print_passk(const struct eval_state *st, const struct eval_tally *t, double secs);
-void eval_print_shard(const struct eval_state *st, const struct eval_tally *t, double secs);
+void eval_print_passk(const struct eval_state *st, const struct rb_tally *t, double secs);
+void eval_print_shard(const struct eval_state *st, const struct rb_tally *t, double secs);
 int eval_write_evalplus_json(const struct eval_state *st, char *err, size_t errlen);
 
 /* The code a sample carries: its completion, else its solution. */

@@ -221,3 +221,36 @@ void rb_passk_json_evalplus(struct rb_buf *out, const struct rb_passk_table *mai
     rb_passk_json(out, plus, ks, nks);
     rb_buf_append_str(out, "}");
 }
+
+void rb_tally_line(struct rb_tally *t, const cJSON *line)
+{
+    const char *status = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(line, "status"));
+    t->lines++;
+    if (status && strcmp(status, "invalid") == 0)
+        return; /* a sample that could not be graded counts nowhere */
+    char *task = rb_task_id_text(cJSON_GetObjectItemCaseSensitive(line, "task_id"));
+    bool passed = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(line, "passed"));
+    const char *result = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(line, "result"));
+    const char *base = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(line, "base_status"));
+    if (task) {
+        rb_passk_add(&t->table, task, passed);
+        if (base) {
+            rb_passk_add(&t->base, task, strcmp(base, "pass") == 0);
+            t->has_base = true;
+        }
+    }
+    if (passed)
+        t->passed++;
+    else if (result && strncmp(result, "timed out", 9) == 0)
+        t->timed_out++;
+    else
+        t->failed++;
+    t->graded++;
+    free(task);
+}
+
+void rb_tally_free(struct rb_tally *t)
+{
+    rb_passk_free(&t->table);
+    rb_passk_free(&t->base);
+}

@@ -3,7 +3,10 @@
 #ifndef RB_PASSK_H
 #define RB_PASSK_H
 
+#include <stdbool.h>
 #include <stddef.h>
+
+#include <cjson/cJSON.h>
 
 /* For one problem with `n` samples of which `c` passed: 1 - C(n-c, k) / C(n, k),
  * computed as 1 - prod_{i=n-c+1..n} (1 - k/i); 1.0 when n - c < k. Undefined
@@ -36,6 +39,20 @@ int rb_passk_of_file(const char *path, struct rb_passk_table *table, long counts
 
 /* Parses "1,10,100" into ks (at most `cap`); returns the count or -1. */
 int rb_passk_parse_ks(const char *text, long *ks, int cap);
+
+/* What a results file of runbox eval (or runbox merge of its shards) adds
+ * up to, line by line: pass@k by `passed`, and for evalplus's formats by
+ * base_status too; how many passed, failed and timed out. Lines of status
+ * "invalid" count nowhere. */
+struct rb_tally {
+    struct rb_passk_table table;      /* by `passed` */
+    struct rb_passk_table base;       /* evalplus: by base_status == "pass" */
+    long passed, failed, timed_out, graded;
+    long lines;                       /* invalid ones too */
+    bool has_base;
+};
+void rb_tally_line(struct rb_tally *t, const cJSON *line);
+void rb_tally_free(struct rb_tally *t);
 
 struct rb_buf;
 /* {"pass@1": ..., ...} appended to `out`, for the ks every problem has
